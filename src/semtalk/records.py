@@ -1,0 +1,57 @@
+"""Plain records that cross stage boundaries (numpy arrays and frozen dataclasses only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Datagram:
+    """One packet on the wire: its bytes and a time in seconds.
+
+    Before the channel ``time`` is the send time; after it, the arrival time. The channel is the only
+    stage that changes it.
+    """
+
+    data: bytes
+    time: float
+
+
+@dataclass(frozen=True)
+class FaceFrame:
+    """The face semantics of one video frame (SyncSC eq. 2).
+
+    ``coeffs`` holds the continuous coefficients in the order given by ``semantics.face.COEFF_LAYOUT``;
+    ``face_found`` is False when the encoder held the previous values because no face was detected;
+    ``concealed`` is True when the receiver interpolated or held the frame because its packet was lost.
+    """
+
+    index: int
+    coeffs: np.ndarray
+    face_found: bool = True
+    concealed: bool = False
+
+
+@dataclass(frozen=True)
+class CodedFrame:
+    """A face frame after quantisation: one unsigned code per coefficient."""
+
+    index: int
+    codes: np.ndarray  # uint16, one per coefficient
+    face_found: bool = True
+
+
+@dataclass
+class StageTimer:
+    """Accumulated wall time per stage, reported as ms per frame."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def add(self, stage: str, seconds: float) -> None:
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
+
+    def ms_per_frame(self, frames: int) -> dict[str, float]:
+        n = max(frames, 1)
+        return {k: round(1000.0 * v / n, 3) for k, v in self.seconds.items()}
