@@ -1,0 +1,165 @@
+"""RTP fixed header (RFC 3550 §5.1) as a record that turns bytes into an object and back.
+
+Layout of the 12-byte fixed header, then the optional parts in wire order::
+
+     0                   1                   2                   3
+    |V=2|P|X|  CC   |M|     PT      |       sequence number         |
+    |                           timestamp                           |
+    |                             SSRC                              |
+    |                  CSRC list (CC × 32 bits)                     |
+    | header extension: profile(16) length(16, in words) data ...   |  if X
+    | payload ...                     padding ... | padding count   |  if P
+
+Pure: no sockets and no clock. ``parse`` raises ``ValueError`` with an exact message for any bad
+input and never another exception type, so a receiver can feed it whatever the channel delivers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+RTP_VERSION = 2
+HEADER_SIZE = 12
+SEQ_MOD = 1 << 16
+VIDEO_CLOCK_RATE = 90_000  # RTP timestamp units per second for video (RFC 3551 §5)
+
+_U32 = 1 << 32
+
+
+def seq_distance(a: int, b: int) -> int:
+    """Signed distance from sequence number ``a`` to ``b`` modulo 2**16, in [-32768, 32767].
+
+    Positive when ``b`` comes after ``a``: ``seq_distance(65535, 0) == 1``. This is the serial-number
+    comparison RFC 3550 appendix A.1 relies on to survive the 16-bit wraparound.
+    """
+    return ((b - a + 0x8000) & 0xFFFF) - 0x8000
+
+
+class SequenceUnwrapper:
+    """Extends 16-bit sequence numbers to ints that keep increasing across wraparounds.
+
+    Each number is placed nearest to the highest one seen so far (RFC 3550 A.1), so reordering by
+    less than half the sequence space is handled. The first number maps to itself; a packet that
+    arrives reordered before it may map to a negative int, which is still correctly ordered.
+    """
+
+    def __init__(self) -> None:
+        self.highest: int | None = None
+
+    def __call__(self, seq: int) -> int:
+        """The extended number of ``seq``; it becomes the new reference if it is the highest."""
+        ext = self.peek(seq)
+        self.highest = ext if self.highest is None else max(self.highest, ext)
+        return ext
+
+    def peek(self, seq: int) -> int:
+        """The extended number ``seq`` would get, without moving the reference."""
+        if self.highest is None:
+            return seq & 0xFFFF
+        return self.highest + seq_distance(self.highest & 0xFFFF, seq & 0xFFFF)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RtpPacket:
+    """One RTP packet. ``bytes(pkt)`` serialises it; ``RtpPacket.parse`` reads it back.
+
+    ``padding`` is the number of padding bytes including the final count byte (0 = none); the
+    filler is written as zeros. ``extension`` is the raw header extension (profile, length, data)
+    kept opaque: semtalk ignores it but tolerates it, and keeps it so packets round-trip exactly.
+    """
+
+    payload_type: int = 0
+    sequence_number: int = 0
+    timestamp: int = 0
+    ssrc: int = 0
+    marker: bool = False
+    csrc: tuple[int, ...] = ()
+    payload: bytes = b""
+    padding: int = 0
+    extension: bytes | None = None
+
+    def __post_init__(self) -> None:
+        # Normalise list/bytearray arguments so the record stays hashable and immutable.
+        object.__setattr__(self, "csrc", tuple(self.csrc))
+        object.__setattr__(self, "payload", bytes(self.payload))
+        _check_range("payload_type", self.payload_type, 128)
+        _check_range("sequence_number", self.sequence_number, SEQ_MOD)
+        _check_range("timestamp", self.timestamp, _U32)
+        _check_range("ssrc", self.ssrc, _U32)
+        _check_range("padding", self.padding, 256)
+        if len(self.csrc) > 15:
+            raise ValueError(f"RTP packet can carry at most 15 CSRCs, got {len(self.csrc)}")
+        for c in self.csrc:
+            _check_range("csrc", c, _U32)
+        if self.extension is not None:
+            ext = bytes(self.extension)
+            object.__setattr__(self, "extension", ext)
+            if len(ext) < 4 or len(ext) != 4 + 4 * int.from_bytes(ext[2:4], "big"):
+                raise ValueError("RTP header extension must be profile, length in words, then those words")
+
+    @classmethod
+    def parse(cls, data: bytes) -> RtpPacket:
+        """Read one packet; raises ``ValueError`` (only) when ``data`` is not a valid RTP packet."""
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise ValueError(f"RTP packet must be bytes, got {type(data).__name__}")
+        data = bytes(data)
+        size = len(data)
+        if size < HEADER_SIZE:
+            raise ValueError(f"RTP packet has {size} bytes, fewer than the {HEADER_SIZE}-byte header")
+        version = data[0] >> 6
+        if version != RTP_VERSION:
+            raise ValueError(f"RTP version is {version}, expected {RTP_VERSION}")
+        has_padding = bool(data[0] & 0x20)
+        has_extension = bool(data[0] & 0x10)
+        cc = data[0] & 0x0F
+        pos = HEADER_SIZE + 4 * cc
+        if size < pos:
+            raise ValueError(f"RTP packet truncated: {cc} CSRCs need {pos} bytes, got {size}")
+        csrc = tuple(int.from_bytes(data[i : i + 4], "big") for i in range(HEADER_SIZE, pos, 4))
+        extension = None
+        if has_extension:
+            if size < pos + 4:
+                raise ValueError(f"RTP packet truncated: header extension needs {pos + 4} bytes, got {size}")
+            end = pos + 4 + 4 * int.from_bytes(data[pos + 2 : pos + 4], "big")
+            if size < end:
+                raise ValueError(f"RTP packet truncated: header extension needs {end} bytes, got {size}")
+            extension = data[pos:end]
+            pos = end
+        padding = 0
+        if has_padding:
+            padding = data[-1]
+            if padding == 0 or padding > size - pos:
+                raise ValueError(
+                    f"RTP padding count {padding} is invalid for {size - pos} bytes after the header"
+                )
+        return cls(
+            payload_type=data[1] & 0x7F,
+            sequence_number=int.from_bytes(data[2:4], "big"),
+            timestamp=int.from_bytes(data[4:8], "big"),
+            ssrc=int.from_bytes(data[8:12], "big"),
+            marker=bool(data[1] & 0x80),
+            csrc=csrc,
+            payload=data[pos : size - padding],
+            padding=padding,
+            extension=extension,
+        )
+
+    def __bytes__(self) -> bytes:
+        first = (RTP_VERSION << 6) | (0x20 if self.padding else 0) | (0x10 if self.extension else 0)
+        parts = [
+            bytes([first | len(self.csrc), (0x80 if self.marker else 0) | self.payload_type]),
+            self.sequence_number.to_bytes(2, "big"),
+            self.timestamp.to_bytes(4, "big"),
+            self.ssrc.to_bytes(4, "big"),
+            *(c.to_bytes(4, "big") for c in self.csrc),
+            self.extension or b"",
+            self.payload,
+        ]
+        if self.padding:
+            parts.append(bytes(self.padding - 1) + bytes([self.padding]))
+        return b"".join(parts)
+
+
+def _check_range(name: str, value: int, limit: int) -> None:
+    if not isinstance(value, int) or not 0 <= value < limit:
+        raise ValueError(f"RTP {name} must be an int in [0, {limit - 1}], got {value!r}")
