@@ -23,7 +23,7 @@ REGISTRY: dict[str, dict[str, str]] = {
         "face_warp": "semtalk.generators.face_renderer:FaceRenderer",
     },
     "pipeline": {
-        "syncsc": "semtalk.pipelines.syncsc:SyncScPipeline",
+        "syncsc": "semtalk.pipelines.call:FaceCall",
     },
 }
 

@@ -114,6 +114,11 @@ class VideoWriter:
         self._pending = np.concatenate([self._pending, samples])
         self._drain_audio(limit=self._video_samples())
 
+    @property
+    def audio_pushed(self) -> int:
+        """Audio samples handed to the writer so far (encoded or queued)."""
+        return self._audio_done + int(self._pending.size)
+
     def _video_samples(self) -> int:
         """Audio samples that span the frames written so far."""
         return round(self.n_frames / self.fps * (self.audio_rate or 0))

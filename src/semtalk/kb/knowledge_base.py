@@ -1,0 +1,198 @@
+"""The knowledge base shared once at session start, as one versioned, hashed file.
+
+File layout (all integers big-endian)::
+
+    b"STKB" | u16 format version | 32-byte SHA-256 of the body | body
+    body = u32 manifest length | manifest (UTF-8 JSON) | blobs
+
+The manifest names every blob (offset, length, kind, dtype, shape). Images are WebP, arrays raw
+little-endian. The hash identifies the KB on the wire: a receiver holding another KB refuses the
+stream instead of rendering garbage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from semtalk.errors import SemtalkError
+from semtalk.semantics.crop import CropBox
+from semtalk.semantics.encoder import CropConfig
+from semtalk.semantics.face import FaceModel
+from semtalk.semantics.quantize import Quantizer
+
+MAGIC = b"STKB"
+FORMAT_VERSION = 1
+_HEADER = struct.Struct(">4sH32s")
+
+
+@dataclass(frozen=True)
+class Keyframe:
+    """A reference image and the quantised coefficients that describe it.
+
+    ``offset`` is where the image's top-left corner sits in the face crop (non-zero for atlas
+    patches cut from a crop); ``alpha`` (uint8) marks the person, for compositing over the plate.
+    """
+
+    image: np.ndarray
+    codes: np.ndarray
+    offset: tuple[int, int] = (0, 0)
+    alpha: np.ndarray | None = None
+
+
+@dataclass
+class KnowledgeBase:
+    """Everything the receiver needs besides the stream: speaker shape model, quantiser, references."""
+
+    face_model: FaceModel
+    quantizer: Quantizer
+    crop: CropConfig
+    ref_box: CropBox
+    fps: float
+    keyframes: list[Keyframe]
+    mouth_atlas: list[Keyframe]
+    background: np.ndarray
+    info: dict = field(default_factory=dict)
+    webp_quality: int = 90
+
+    @property
+    def reference(self) -> Keyframe:
+        """The reference frame: the first keyframe, the enrollment frame nearest the mean face."""
+        return self.keyframes[0]
+
+    def to_bytes(self) -> bytes:
+        blobs: list[bytes] = []
+        entries: dict[str, dict] = {}
+
+        def add(name: str, data: bytes, **meta) -> None:
+            entries[name] = {"offset": sum(map(len, blobs)), "length": len(data), **meta}
+            blobs.append(data)
+
+        def add_array(name: str, arr: np.ndarray, dtype: str) -> None:
+            a = np.ascontiguousarray(arr, dtype=np.dtype(dtype).newbyteorder("<"))
+            add(name, a.tobytes(), kind="array", dtype=dtype, shape=list(a.shape))
+
+        add_array("face.mean", self.face_model.mean, "float32")
+        add_array("face.basis", self.face_model.basis, "float16")
+        add_array("quant.lo", self.quantizer.lo, "float32")
+        add_array("quant.hi", self.quantizer.hi, "float32")
+        add("background", _encode_webp(self.background, self.webp_quality), kind="webp")
+        for group, frames in (("key", self.keyframes), ("mouth", self.mouth_atlas)):
+            for i, kf in enumerate(frames):
+                rgba = kf.image if kf.alpha is None else np.dstack([kf.image, kf.alpha])
+                add(f"{group}{i}.image", _encode_webp(rgba, self.webp_quality), kind="webp")
+                add_array(f"{group}{i}.codes", kf.codes, "uint16")
+        manifest = {
+            "format": FORMAT_VERSION,
+            "fps": self.fps,
+            "quant_bits": self.quantizer.bits,
+            "crop": {"size": self.crop.size, "scale": self.crop.scale, "dead_zone": self.crop.dead_zone},
+            "ref_box": [self.ref_box.cx, self.ref_box.cy, self.ref_box.size],
+            "keyframes": len(self.keyframes),
+            "mouth_atlas": [list(k.offset) for k in self.mouth_atlas],
+            "webp_quality": self.webp_quality,
+            "info": self.info,
+            "blobs": entries,
+        }
+        head = json.dumps(manifest, sort_keys=True).encode()
+        body = struct.pack(">I", len(head)) + head + b"".join(blobs)
+        return _HEADER.pack(MAGIC, FORMAT_VERSION, hashlib.sha256(body).digest()) + body
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> KnowledgeBase:
+        if len(data) < _HEADER.size + 4:
+            raise ValueError("knowledge base is truncated")
+        magic, version, digest = _HEADER.unpack_from(data)
+        if magic != MAGIC:
+            raise ValueError("not a semtalk knowledge base (bad magic)")
+        if version != FORMAT_VERSION:
+            raise ValueError(f"knowledge base format {version} is not supported "
+                             f"(this semtalk reads {FORMAT_VERSION})")
+        body = data[_HEADER.size:]
+        if hashlib.sha256(body).digest() != digest:
+            raise ValueError("knowledge base is corrupt (content hash mismatch)")
+        manifest, blob_base = _manifest(body)
+
+        def raw(name: str) -> bytes:
+            e = manifest["blobs"][name]
+            return body[blob_base + e["offset"]: blob_base + e["offset"] + e["length"]]
+
+        def arr(name: str) -> np.ndarray:
+            e = manifest["blobs"][name]
+            return np.frombuffer(raw(name), dtype=np.dtype(e["dtype"]).newbyteorder("<")).reshape(e["shape"])
+
+        model = FaceModel(mean=arr("face.mean").astype(np.float64), basis=arr("face.basis").astype(np.float64))
+        quant = Quantizer(arr("quant.lo").astype(np.float64), arr("quant.hi").astype(np.float64),
+                          manifest["quant_bits"])
+        keys = [_keyframe(_decode_webp(raw(f"key{i}.image")), arr(f"key{i}.codes"))
+                for i in range(manifest["keyframes"])]
+        mouths = [_keyframe(_decode_webp(raw(f"mouth{i}.image")), arr(f"mouth{i}.codes"), tuple(off))
+                  for i, off in enumerate(manifest["mouth_atlas"])]
+        c = manifest["crop"]
+        return cls(face_model=model, quantizer=quant, crop=CropConfig(c["size"], c["scale"], c["dead_zone"]),
+                   ref_box=CropBox(*manifest["ref_box"]), fps=manifest["fps"], keyframes=keys, mouth_atlas=mouths,
+                   background=_decode_webp(raw("background")), info=manifest["info"],
+                   webp_quality=manifest["webp_quality"])
+
+    def save(self, path: str | Path) -> bytes:
+        data = self.to_bytes()
+        Path(path).write_bytes(data)
+        return data
+
+    @classmethod
+    def load(cls, path: str | Path) -> KnowledgeBase:
+        p = Path(path)
+        if not p.is_file():
+            raise SemtalkError(f"knowledge base not found: {p}")
+        try:
+            return cls.from_bytes(p.read_bytes())
+        except ValueError as exc:
+            raise SemtalkError(f"{p}: {exc}") from exc
+
+
+def _manifest(body: bytes) -> tuple[dict, int]:
+    (n,) = struct.unpack_from(">I", body)
+    return json.loads(body[4:4 + n]), 4 + n
+
+
+def read_manifest(data: bytes) -> tuple[dict, int]:
+    """The manifest of a serialised KB and its own length in bytes (without checking the hash)."""
+    manifest, end = _manifest(data[_HEADER.size:])
+    return manifest, end - 4
+
+
+def kb_hash(data: bytes) -> str:
+    """The KB's identity: the SHA-256 of its body as stored in the header, in hex."""
+    return _HEADER.unpack_from(data)[2].hex()
+
+
+def kb_tag(data: bytes) -> int:
+    """One byte of the hash, carried in every face packet so a mismatched receiver notices at once."""
+    return _HEADER.unpack_from(data)[2][0]
+
+
+def _keyframe(image: np.ndarray, codes: np.ndarray, offset: tuple[int, int] = (0, 0)) -> Keyframe:
+    alpha = image[..., 3].copy() if image.shape[2] == 4 else None
+    return Keyframe(np.ascontiguousarray(image[..., :3]), codes.copy(), offset, alpha)
+
+
+def _encode_webp(image: np.ndarray, quality: int) -> bytes:
+    """Lossy WebP (RGB, or RGBA with the person mask as alpha)."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, format="WEBP", quality=quality, method=6, alpha_quality=80)
+    return buf.getvalue()
+
+
+def _decode_webp(data: bytes) -> np.ndarray:
+    from PIL import Image
+
+    img = Image.open(io.BytesIO(data))
+    return np.asarray(img.convert("RGBA" if img.mode == "RGBA" else "RGB"))

@@ -1,0 +1,240 @@
+"""One simulated call of the face-video path: sender, link and receiver in simulated time."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from semtalk.errors import SemtalkError
+from semtalk.generators.face_renderer import FaceRenderer
+from semtalk.kb.knowledge_base import KnowledgeBase, kb_hash, kb_tag
+from semtalk.metrics.video import VideoQuality
+from semtalk.pipelines.session import NetworkConfig, SimulatedLink
+from semtalk.pipelines.syncsc import RunConfig, check_config, config_dict, crop_config, timed
+from semtalk.records import StageTimer
+from semtalk.rtp.face_payload import FaceDepacketizer, FacePacketizer, FaceStreamFormat
+from semtalk.semantics.encoder import FaceEncoder, FaceTracker
+
+FPS = 25.0
+
+
+@dataclass
+class FaceCall:
+    """A configured call: the input, both knowledge bases (normally one), where outputs go."""
+
+    input_path: Path
+    out_dir: Path
+    config: RunConfig
+    kb: KnowledgeBase
+    kb_bytes: bytes
+    receiver_kb: KnowledgeBase
+    info: object
+
+    @classmethod
+    def setup(cls, input_path: str | Path, out_dir: Path, config: RunConfig) -> FaceCall:
+        """Probe the input, load or build the KB, and check the receiver holds the same one."""
+        from semtalk.kb.build import KbConfig, build_kb_from_clip
+        from semtalk.media.reader import probe
+
+        check_config(config)
+        info = probe(input_path)
+        if config.kb:
+            kb_bytes = _read_kb(config.kb)
+        else:
+            kb_cfg = KbConfig(enroll_seconds=config.enroll_seconds, n_expr=config.n_expr, bits=config.bits,
+                              keyframes=config.keyframes, seed=config.seed)
+            kb_bytes = build_kb_from_clip(input_path, crop_config(config), kb_cfg).to_bytes()
+            (out_dir / "kb.stkb").write_bytes(kb_bytes)
+        kb = KnowledgeBase.from_bytes(kb_bytes)
+        receiver_bytes = _read_kb(config.receiver_kb) if config.receiver_kb else kb_bytes
+        if kb_hash(receiver_bytes) != kb_hash(kb_bytes):
+            raise SemtalkError(f"the receiver's knowledge base {kb_hash(receiver_bytes)[:12]} does not match the "
+                               f"stream's {kb_hash(kb_bytes)[:12]}: refusing to render with the wrong speaker model")
+        return cls(Path(input_path), out_dir, config, kb, kb_bytes, KnowledgeBase.from_bytes(receiver_bytes), info)
+
+    def run(self, tmp: Path) -> dict:
+        from semtalk.media.reader import iter_audio, read_video
+        from semtalk.media.writer import VideoWriter
+        from semtalk.media.y4m import Y4mWriter
+        from semtalk.metrics.vmaf import vmaf
+
+        cfg, kb = self.config, self.kb
+        timer = StageTimer()
+        fmt = FaceStreamFormat(n_coeffs=kb.face_model.n_coeffs, bits=kb.quantizer.bits, kb_tag=kb_tag(self.kb_bytes),
+                               fps=FPS, frames_per_packet=cfg.frames_per_packet)
+        net = NetworkConfig(loss=cfg.loss, burst=cfg.burst, delay=cfg.delay, jitter=cfg.jitter, fec=cfg.fec,
+                            code_rate=cfg.code_rate, fec_k=cfg.fec_k, seed=cfg.seed)
+        link = SimulatedLink(net)
+        tracker = FaceTracker(kb.crop, kb.ref_box)
+        encoder = FaceEncoder(kb.face_model, kb.quantizer)
+        packetizer, depacketizer = FacePacketizer(fmt), FaceDepacketizer(fmt)
+        renderer = FaceRenderer(self.receiver_kb)
+        from semtalk.fec.concealment import FacePlayout
+
+        playout = FacePlayout(kb.quantizer, kb.quantizer.dequantize(kb.reference.codes))
+        latency = link.latency(cfg.frames_per_packet, FPS)
+        # Frames the KB was built from are not scored; a KB from another clip leaves every frame held out.
+        same_clip = kb.info.get("source", {}).get("path") == str(self.input_path)
+        enroll_frames = int(kb.info.get("enroll_frames", 0)) if same_clip else 0
+        quality, heldout = VideoQuality(), [math.inf, -1]
+        originals: deque[tuple[int, np.ndarray]] = deque()
+        counts = {"frames": 0, "no_face": 0, "concealed": 0}
+        duration = self.info.duration if cfg.max_seconds is None else min(self.info.duration, cfg.max_seconds)
+        audio_rate = 16000 if self.info.has_audio else None
+        audio = iter_audio(self.input_path, rate=16000, duration=duration) if audio_rate else iter([])
+        progress = _progress(cfg.progress, total=round(duration * FPS), desc=self.input_path.name)
+
+        with contextlib.ExitStack() as stack:
+            writers = []
+            if cfg.write_video:
+                writers = [stack.enter_context(VideoWriter(self.out_dir / name, FPS, audio_rate=audio_rate))
+                           for name in ("received.mp4", "side_by_side.mp4")]
+            y4m_ref = stack.enter_context(Y4mWriter(tmp / "ref.y4m", FPS)) if cfg.vmaf else None
+            y4m_out = stack.enter_context(Y4mWriter(tmp / "out.y4m", FPS)) if cfg.vmaf else None
+
+            def deliver(now: float) -> None:
+                t = time.perf_counter()
+                for pkt in link.deliver(now):
+                    for frame in depacketizer(pkt):
+                        playout.push(frame)
+                timer.add("receive", time.perf_counter() - t)
+
+            def play(until: int) -> None:
+                for face in playout.pop(until):
+                    t = time.perf_counter()
+                    image = renderer(face.coeffs)
+                    timer.add("render", time.perf_counter() - t)
+                    index, original = originals.popleft()
+                    assert index == face.index, "play-out and capture out of step"
+                    counts["concealed"] += face.concealed
+                    t = time.perf_counter()
+                    if index >= enroll_frames:
+                        quality.update(original, image)
+                        heldout[0], heldout[1] = min(heldout[0], index), index
+                        if y4m_ref is not None:
+                            y4m_ref.write(original)
+                            y4m_out.write(image)
+                    timer.add("metrics", time.perf_counter() - t)
+                    t = time.perf_counter()
+                    if writers:
+                        writers[0].write(image)
+                        writers[1].write(np.hstack([original, image]))
+                        for chunk in _audio_until(audio, writers, (index + 1) / FPS):
+                            for w in writers:
+                                w.write_audio(chunk)
+                    timer.add("write", time.perf_counter() - t)
+                    progress.update(1)
+
+            frames = timed(iter(read_video(self.input_path, fps=FPS, duration=duration)), timer, "decode")
+            for tracked in timed(tracker(frames), timer, "landmarks"):
+                t = time.perf_counter()
+                coded = encoder(tracked)
+                counts["frames"] += 1
+                counts["no_face"] += not coded.face_found
+                originals.append((tracked.index, tracked.crop))
+                timer.add("encode", time.perf_counter() - t)
+                t = time.perf_counter()
+                now = (tracked.index + 1) / FPS
+                link.send(packetizer.push(coded), now)
+                timer.add("send", time.perf_counter() - t)
+                deliver(now)
+                play(min(tracked.index + 1, math.floor((now - latency) * FPS + 1e-9) + 1))
+            end = counts["frames"] / FPS
+            link.send(packetizer.flush(), end)
+            link.close(end)
+            deliver(math.inf)
+            play(counts["frames"])
+            tracker.close()
+            progress.close()
+            for chunk in audio if writers else ():
+                for w in writers:
+                    w.write_audio(chunk)
+        if counts["frames"] == 0:
+            raise SemtalkError(f"{self.input_path}: no video frames decoded")
+        vmaf_score = vmaf(tmp / "ref.y4m", tmp / "out.y4m") if cfg.vmaf and quality.frames else None
+        return self._report(timer, quality, heldout, counts, packetizer, depacketizer, link, playout, encoder,
+                            vmaf_score, duration)
+
+    def _report(self, timer, quality, heldout, counts, packetizer, depacketizer, link, playout, encoder,
+                vmaf_score, duration) -> dict:
+        from semtalk.kb.info import describe
+
+        n = counts["frames"]
+        seconds = n / FPS
+        q = quality.compute()
+        rtp_bits = 8 * (packetizer.payload_bits // 8 + 12 * packetizer.packets)
+        return {
+            "input": str(self.input_path),
+            "config": config_dict(self.config),
+            "kb": {k: v for k, v in describe(self.kb, self.kb_bytes).items() if k in ("hash", "bytes", "keyframes",
+                                                                                     "mouth_atlas", "info")},
+            "video": {
+                "frames": n,
+                "fps": FPS,
+                "coefficients_per_frame": self.kb.face_model.n_coeffs,
+                "bits_per_frame": round(packetizer.payload_bits / max(n, 1), 2),
+                "stream_kbps": round(packetizer.payload_bits / seconds / 1000, 3),
+                "rtp_kbps": round(rtp_bits / seconds / 1000, 3),
+                "channel_kbps": round(8 * link.sent_bytes / seconds / 1000, 3),
+                "kb_bytes": len(self.kb_bytes),
+                "heldout_frames": [int(heldout[0]), int(heldout[1])] if heldout[1] >= 0 else None,
+                "psnr": _r(q["psnr"]), "ssim": _r(q["ssim"], 4), "ms_ssim": _r(q["ms_ssim"], 4),
+                "vmaf": _r(vmaf_score), "metric_frames": q["frames"],
+                "no_face_frames": counts["no_face"], "concealed_frames": counts["concealed"],
+                "clipped_frames": encoder.clipped,
+                "ms_per_frame": timer.ms_per_frame(n),
+                "realtime_factor": round(sum(timer.seconds.values()) / max(seconds, 1e-9), 3),
+            },
+            "network": {
+                "packets_sent": link.sent_packets, "source_packets": link.source_packets,
+                "packets_lost": link.lost, "packets_recovered": link.recovered,
+                "loss_rate": round(link.lost / max(link.sent_packets, 1), 4),
+                "channel": link.config.channel_name, "loss": self.config.loss, "burst": self.config.burst,
+                "fec": self.config.fec, "code_rate": round(link.fec.code_rate, 4), "fec_k": link.fec.k,
+                "frames_per_packet": self.config.frames_per_packet,
+                "latency_ms": round(1000 * link.latency(self.config.frames_per_packet, FPS), 1),
+                "late_frames": playout.late, "garbage_packets": depacketizer.garbage,
+                "wrong_kb_packets": depacketizer.wrong_kb,
+            },
+            "audio": {"mode": "passthrough" if self.info.has_audio else "none",
+                      "note": "original audio is muxed for listening; it is not part of the semantic stream"},
+            "duration_s": round(duration, 3),
+        }
+
+
+def _r(value, digits: int = 3):
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else round(float(value), digits)
+
+
+def _read_kb(path: str) -> bytes:
+    p = Path(path)
+    if not p.is_file():
+        raise SemtalkError(f"knowledge base not found: {p}")
+    data = p.read_bytes()
+    try:
+        KnowledgeBase.from_bytes(data)
+    except ValueError as exc:
+        raise SemtalkError(f"{p}: {exc}") from exc
+    return data
+
+
+def _audio_until(audio, writers, t: float):
+    """Audio chunks to push so the audio keeps about one chunk ahead of the video."""
+    w = writers[0]
+    while w.audio_rate and w.audio_pushed < (t + 0.5) * w.audio_rate:
+        chunk = next(audio, None)
+        if chunk is None:
+            return
+        yield chunk
+
+
+def _progress(enabled: bool, total: int, desc: str):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="frame", disable=not enabled, leave=False)

@@ -1,0 +1,47 @@
+"""Bit-level writer/reader with signed Exp-Golomb codes (as H.264 uses for small deltas)."""
+
+from __future__ import annotations
+
+
+class BitWriter:
+    def __init__(self) -> None:
+        self._value = 0
+        self.length = 0
+
+    def write(self, value: int, bits: int) -> None:
+        if value < 0 or value >= 1 << bits:
+            raise ValueError(f"value {value} does not fit in {bits} bits")
+        self._value = (self._value << bits) | value
+        self.length += bits
+
+    def write_se(self, value: int) -> None:
+        """Signed Exp-Golomb: 0 → '1', ±1 → 3 bits, ±2..3 → 5 bits, ..."""
+        code = 2 * value - 1 if value > 0 else -2 * value
+        n = (code + 1).bit_length()
+        self.write(0, n - 1)
+        self.write(code + 1, n)
+
+    def to_bytes(self) -> bytes:
+        pad = -self.length % 8
+        return ((self._value << pad).to_bytes((self.length + pad) // 8, "big")) if self.length else b""
+
+
+class BitReader:
+    def __init__(self, data: bytes) -> None:
+        self._value = int.from_bytes(data, "big")
+        self._left = 8 * len(data)
+
+    def read(self, bits: int) -> int:
+        if bits > self._left:
+            raise ValueError("payload truncated")
+        self._left -= bits
+        return (self._value >> self._left) & ((1 << bits) - 1)
+
+    def read_se(self) -> int:
+        zeros = 0
+        while self.read(1) == 0:
+            zeros += 1
+            if zeros > 24:
+                raise ValueError("invalid Exp-Golomb code")
+        code = ((1 << zeros) | self.read(zeros)) - 1
+        return (code + 1) // 2 if code % 2 else -(code // 2)
