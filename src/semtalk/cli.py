@@ -50,6 +50,14 @@ def _parser() -> argparse.ArgumentParser:
                                       "clip, then run it through the chain. Real clips give the real numbers.")
     demo.add_argument("--out", default="out/demo", help="output folder (default out/demo)")
     demo.add_argument("--loss", type=float, default=0.1, help="packet loss probability (default 0.1)")
+
+    bench = sub.add_parser("bench", help="run a benchmark suite on real clips and write tables",
+                           description="Reproduce the measured numbers: results.json and results.md in --out.")
+    bench.add_argument("--suite", choices=["foundation"], default="foundation", help="which suite (default foundation)")
+    bench.add_argument("--data", default="../shared/data", help="data folder with faces_av/ (default ../shared/data)")
+    bench.add_argument("--out", default="out/bench", help="output folder (default out/bench)")
+    bench.add_argument("--quick", action="store_true", help="one clip, three loss points")
+    bench.add_argument("--seed", type=_positive_int, default=0, help="seed (default 0)")
     return p
 
 
@@ -138,6 +146,11 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         kb = KnowledgeBase.load(args.kb_file)
         print(json.dumps(describe(kb, Path(args.kb_file).read_bytes()), indent=2))
+    elif args.command == "bench":
+        from semtalk.bench.foundation import run_suite
+
+        run_suite(Path(args.data), Path(args.out), quick=args.quick, seed=args.seed)
+        print((Path(args.out) / "results.md").read_text())
     elif args.command == "demo":
         from semtalk.pipelines.demo import run_demo
 

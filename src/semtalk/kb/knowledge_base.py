@@ -117,28 +117,31 @@ class KnowledgeBase:
         body = data[_HEADER.size:]
         if hashlib.sha256(body).digest() != digest:
             raise ValueError("knowledge base is corrupt (content hash mismatch)")
-        manifest, blob_base = _manifest(body)
+        try:
+            manifest, blob_base = _manifest(body)
 
-        def raw(name: str) -> bytes:
-            e = manifest["blobs"][name]
-            return body[blob_base + e["offset"]: blob_base + e["offset"] + e["length"]]
+            def raw(name: str) -> bytes:
+                e = manifest["blobs"][name]
+                return body[blob_base + e["offset"]: blob_base + e["offset"] + e["length"]]
 
-        def arr(name: str) -> np.ndarray:
-            e = manifest["blobs"][name]
-            return np.frombuffer(raw(name), dtype=np.dtype(e["dtype"]).newbyteorder("<")).reshape(e["shape"])
+            def arr(name: str) -> np.ndarray:
+                e = manifest["blobs"][name]
+                return np.frombuffer(raw(name), dtype=np.dtype(e["dtype"]).newbyteorder("<")).reshape(e["shape"])
 
-        model = FaceModel(mean=arr("face.mean").astype(np.float64), basis=arr("face.basis").astype(np.float64))
-        quant = Quantizer(arr("quant.lo").astype(np.float64), arr("quant.hi").astype(np.float64),
-                          manifest["quant_bits"])
-        keys = [_keyframe(_decode_webp(raw(f"key{i}.image")), arr(f"key{i}.codes"))
-                for i in range(manifest["keyframes"])]
-        mouths = [_keyframe(_decode_webp(raw(f"mouth{i}.image")), arr(f"mouth{i}.codes"), tuple(off))
-                  for i, off in enumerate(manifest["mouth_atlas"])]
-        c = manifest["crop"]
-        return cls(face_model=model, quantizer=quant, crop=CropConfig(c["size"], c["scale"], c["dead_zone"]),
-                   ref_box=CropBox(*manifest["ref_box"]), fps=manifest["fps"], keyframes=keys, mouth_atlas=mouths,
-                   background=_decode_webp(raw("background")), info=manifest["info"],
-                   webp_quality=manifest["webp_quality"])
+            model = FaceModel(mean=arr("face.mean").astype(np.float64), basis=arr("face.basis").astype(np.float64))
+            quant = Quantizer(arr("quant.lo").astype(np.float64), arr("quant.hi").astype(np.float64),
+                              manifest["quant_bits"])
+            keys = [_keyframe(_decode_webp(raw(f"key{i}.image")), arr(f"key{i}.codes"))
+                    for i in range(manifest["keyframes"])]
+            mouths = [_keyframe(_decode_webp(raw(f"mouth{i}.image")), arr(f"mouth{i}.codes"), tuple(off))
+                      for i, off in enumerate(manifest["mouth_atlas"])]
+            c = manifest["crop"]
+            return cls(face_model=model, quantizer=quant, crop=CropConfig(c["size"], c["scale"], c["dead_zone"]),
+                       ref_box=CropBox(*manifest["ref_box"]), fps=manifest["fps"], keyframes=keys, mouth_atlas=mouths,
+                       background=_decode_webp(raw("background")), info=manifest["info"],
+                       webp_quality=manifest["webp_quality"])
+        except (KeyError, TypeError, IndexError, OSError, struct.error) as exc:
+            raise ValueError("knowledge base manifest is malformed") from exc
 
     def save(self, path: str | Path) -> bytes:
         data = self.to_bytes()

@@ -13,7 +13,6 @@ frames. The RTP timestamp is that of the first frame (90 kHz), which gives the f
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -125,25 +124,24 @@ class FaceDepacketizer:
         self.wrong_kb = 0
         self.foreign = 0
 
-    def __call__(self, data: bytes) -> Iterator[CodedFrame]:
+    def __call__(self, data: bytes) -> list[CodedFrame]:
         try:
             pkt = RtpPacket.parse(data)
         except ValueError:
             self.garbage += 1
-            return
+            return []
         if pkt.ssrc != self.fmt.ssrc or pkt.payload_type != self.fmt.payload_type:
             self.foreign += 1
-            return
+            return []
         if len(pkt.payload) >= 2 and pkt.payload[1] != self.fmt.kb_tag:
             self.wrong_kb += 1
-            return
+            return []
         ticks = (pkt.timestamp - self.fmt.first_timestamp) & 0xFFFFFFFF
         index, rest = divmod(ticks, self.fmt.ticks_per_frame)
         try:
             if rest:
                 raise ValueError("timestamp is not on a frame boundary")
-            frames = decode_payload(pkt.payload, self.fmt, index)
+            return decode_payload(pkt.payload, self.fmt, index)
         except ValueError:
             self.garbage += 1
-            return
-        yield from frames
+            return []

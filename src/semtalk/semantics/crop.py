@@ -95,12 +95,12 @@ def crop_image(frame: np.ndarray, box: CropBox, out_size: int) -> np.ndarray:
     import cv2
 
     s = out_size / box.size
+    ax = ay = s
     if s < 1:
         h, w = frame.shape[:2]
-        small = cv2.resize(frame, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
-        sx, sy = small.shape[1] / w, small.shape[0] / h
-        m = np.array([[s / sx, 0, -(box.cx - box.size / 2) * s], [0, s / sy, -(box.cy - box.size / 2) * s]])
-        frame = small
-    else:
-        m = np.array([[s, 0, -(box.cx - box.size / 2) * s], [0, s, -(box.cy - box.size / 2) * s]])
+        frame = cv2.resize(frame, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+        ax, ay = s * w / frame.shape[1], s * h / frame.shape[0]
+    # Crop units count from pixel edges, OpenCV from pixel centres: hence the 0.5·(a − 1) terms.
+    m = np.array([[ax, 0, -(box.cx - box.size / 2) * s + 0.5 * (ax - 1)],
+                  [0, ay, -(box.cy - box.size / 2) * s + 0.5 * (ay - 1)]])
     return cv2.warpAffine(frame, m, (out_size, out_size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)

@@ -45,17 +45,19 @@ def crop_quantizer(bits: int = 8) -> Quantizer:
     return Quantizer(CROP_RANGE[0], CROP_RANGE[1], bits)
 
 
-def fit_ranges(coeffs: np.ndarray, n_expr: int, margin: float = 0.75) -> tuple[np.ndarray, np.ndarray]:
+def fit_ranges(coeffs: np.ndarray, n_expr: int, margin: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """Per-coefficient ranges from enrollment coefficients, widened so unseen frames rarely clip.
 
-    Each range is the enrollment span widened by ``margin`` of itself on both sides, and never
-    narrower than a floor per kind (rotation 0.1 rad, translation 0.05 crop, expression 1 σ).
+    A 2 s enrollment sees little of the head's range of motion, so each range is the enrollment
+    span widened by ``margin`` of itself on both sides, and by at least a floor per kind (rotation
+    0.3 rad, translation and log-scale 0.15, expression 2 σ). At 8 bits that still leaves steps of
+    about 0.3 px for translation in a 256-px crop.
     """
     coeffs = np.asarray(coeffs, dtype=np.float64)[:, : n_expr + 7]  # the crop part has fixed ranges
     lo, hi = coeffs.min(0), coeffs.max(0)
     span = hi - lo
     std = coeffs.std(0)
-    floor = np.concatenate([np.maximum(std[:n_expr], 1e-3), [0.05], [0.1] * 3, [0.05] * 3])
+    floor = np.concatenate([np.maximum(2 * std[:n_expr], 1e-3), [0.05], [0.3] * 3, [0.15] * 3])
     pad = np.maximum(margin * span, floor)
     lo, hi = lo - pad, hi + pad
     lo[n_expr] = 0.0  # the eye aspect ratio lives in [0, 0.6]

@@ -138,9 +138,6 @@ def test_crop_image_of_the_whole_frame_is_an_area_resize():
     np.testing.assert_array_equal(out, cv2.resize(frame, (32, 32), interpolation=cv2.INTER_AREA))
 
 
-@pytest.mark.xfail(strict=True, reason="crop_image's upscale branch (s >= 1) uses a corner-origin affine while "
-                   "the downscale branch and to_crop use pixel-area coordinates: the crop is shifted by "
-                   "0.5·(s−1) output pixels")
 def test_crop_image_upscaling_the_whole_frame_is_a_linear_resize():
     frame = _gradient_frame(16, 16)
     out = crop_image(frame, CropBox(8.0, 8.0, 16.0), 32)

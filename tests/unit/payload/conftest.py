@@ -1,0 +1,18 @@
+"""Fixtures for the face-payload and face-concealment tests (helpers live in payload_frames.py)."""
+
+from __future__ import annotations
+
+import pytest
+from payload_frames import BITS, N_COEFFS, TAG, random_walk
+
+from semtalk.rtp.face_payload import FaceStreamFormat
+
+
+@pytest.fixture
+def fmt() -> FaceStreamFormat:
+    return FaceStreamFormat(n_coeffs=N_COEFFS, bits=BITS, kb_tag=TAG)
+
+
+@pytest.fixture
+def walk():
+    return random_walk
