@@ -108,10 +108,17 @@ def _ms_ssim_y(a: np.ndarray, b: np.ndarray) -> float:
     torch, lib = _torch_msssim()
     x = torch.from_numpy(a)[None, None]
     y = torch.from_numpy(b)[None, None]
-    if levels == len(MS_SSIM_WEIGHTS):
-        return float(lib.ms_ssim(x, y, data_range=PEAK, size_average=True, win_size=_WIN, win_sigma=1.5))
-    w = np.asarray(MS_SSIM_WEIGHTS[:levels])
-    return _ms_ssim_levels(x, y, tuple(w / w.sum()))
+    # One small image: threads only add overhead, and oversubscribe a machine already busy with
+    # other stages or workers (measured 17 ms → 200 ms per frame under contention).
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        if levels == len(MS_SSIM_WEIGHTS):
+            return float(lib.ms_ssim(x, y, data_range=PEAK, size_average=True, win_size=_WIN, win_sigma=1.5))
+        w = np.asarray(MS_SSIM_WEIGHTS[:levels])
+        return _ms_ssim_levels(x, y, tuple(w / w.sum()))
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _ms_ssim_levels(x: Any, y: Any, weights: tuple[float, ...]) -> float:
