@@ -15,8 +15,8 @@ from semtalk.errors import SemtalkError
 from semtalk.generators.face_renderer import FaceRenderer
 from semtalk.kb.knowledge_base import KnowledgeBase, kb_hash, kb_tag
 from semtalk.metrics.video import VideoQuality
-from semtalk.pipelines.session import NetworkConfig, SimulatedLink
-from semtalk.pipelines.syncsc import RunConfig, check_config, config_dict, crop_config, timed
+from semtalk.pipelines.session import SimulatedLink
+from semtalk.pipelines.syncsc import RunConfig, check_config, config_dict, crop_config, network_config, timed
 from semtalk.records import StageTimer
 from semtalk.rtp.face_payload import FaceDepacketizer, FacePacketizer, FaceStreamFormat
 from semtalk.semantics.encoder import FaceEncoder, FaceTracker
@@ -68,9 +68,7 @@ class FaceCall:
         timer = StageTimer()
         fmt = FaceStreamFormat(n_coeffs=kb.face_model.n_coeffs, bits=kb.quantizer.bits, kb_tag=kb_tag(self.kb_bytes),
                                fps=FPS, frames_per_packet=cfg.frames_per_packet)
-        net = NetworkConfig(loss=cfg.loss, burst=cfg.burst, delay=cfg.delay, jitter=cfg.jitter, fec=cfg.fec,
-                            code_rate=cfg.code_rate, fec_k=cfg.fec_k, seed=cfg.seed)
-        link = SimulatedLink(net)
+        link = SimulatedLink(network_config(cfg))
         tracker = FaceTracker(kb.crop, kb.ref_box)
         encoder = FaceEncoder(kb.face_model, kb.quantizer)
         packetizer, depacketizer = FacePacketizer(fmt), FaceDepacketizer(fmt)

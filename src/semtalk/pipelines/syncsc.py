@@ -13,31 +13,24 @@ import json
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from semtalk.errors import SemtalkError
+from semtalk.pipelines.session import NetworkConfig
 from semtalk.records import StageTimer
 from semtalk.semantics.encoder import CropConfig
 
 
 @dataclass(frozen=True)
-class RunConfig:
-    """Everything ``semtalk run`` can set; defaults are SyncSC's operating point."""
+class RunConfig(NetworkConfig):
+    """Everything ``semtalk run`` can set (the network settings, then these); defaults are SyncSC's."""
 
-    loss: float = 0.0
-    burst: float = 1.0
-    delay: float = 0.0
-    jitter: float = 0.0
-    fec: str = "rs"
-    code_rate: float = 0.5
-    fec_k: int = 4
     frames_per_packet: int = 5
     enroll_seconds: float = 2.0
-    seed: int = 0
     n_expr: int = 6
     bits: int = 8
     keyframes: int = 10
@@ -82,6 +75,10 @@ def timed(it: Iterator, timer: StageTimer, stage: str) -> Iterator:
             return
         timer.add(stage, time.perf_counter() - t)
         yield item
+
+
+def network_config(config: RunConfig) -> NetworkConfig:
+    return NetworkConfig(**{f.name: getattr(config, f.name) for f in fields(NetworkConfig)})
 
 
 def crop_config(config: RunConfig) -> CropConfig:
