@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from semtalk.errors import SemtalkError
+from semtalk.fec.concealment import FacePlayout
 from semtalk.generators.face_renderer import FaceRenderer
 from semtalk.kb.knowledge_base import KnowledgeBase, kb_hash, kb_tag
 from semtalk.metrics.video import VideoQuality
@@ -72,10 +73,9 @@ class FaceCall:
         tracker = FaceTracker(kb.crop, kb.ref_box)
         encoder = FaceEncoder(kb.face_model, kb.quantizer)
         packetizer, depacketizer = FacePacketizer(fmt), FaceDepacketizer(fmt)
-        renderer = FaceRenderer(self.receiver_kb)
-        from semtalk.fec.concealment import FacePlayout
-
-        playout = FacePlayout(kb.quantizer, kb.quantizer.dequantize(kb.reference.codes))
+        rx = self.receiver_kb
+        renderer = FaceRenderer(rx)
+        playout = FacePlayout(rx.quantizer, rx.quantizer.dequantize(rx.reference.codes))
         latency = link.latency(cfg.frames_per_packet, FPS)
         # Frames the KB was built from are not scored; a KB from another clip leaves every frame held out.
         same_clip = kb.info.get("source", {}).get("path") == str(self.input_path)
@@ -130,7 +130,10 @@ class FaceCall:
                     progress.update(1)
 
             frames = timed(iter(read_video(self.input_path, fps=FPS, duration=duration)), timer, "decode")
-            for tracked in timed(tracker(frames), timer, "landmarks"):
+            for index, rgb in enumerate(frames):
+                t = time.perf_counter()
+                tracked = tracker.track(index, rgb)
+                timer.add("landmarks", time.perf_counter() - t)
                 t = time.perf_counter()
                 coded = encoder(tracked)
                 counts["frames"] += 1

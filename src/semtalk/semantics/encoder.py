@@ -48,25 +48,27 @@ class FaceTracker:
         self.tracker = CropTracker(scale=config.scale, dead_zone=config.dead_zone)
         self.tracker.box = ref_box
         self.crop_q = crop_quantizer()
-        self._last_motion = np.zeros(3)
 
     def __call__(self, frames: Iterable[np.ndarray]) -> Iterator[TrackedFrame]:
         for index, rgb in enumerate(frames):
-            pts = self.landmarker(rgb)
-            if pts is not None and self.ref_box is None:
-                self.ref_box = face_box(pts, self.config.scale)
-                self.tracker.box = self.ref_box
-            if self.ref_box is None:  # no face seen yet: a centred window, flagged by points=None
-                h, w = rgb.shape[:2]
-                box = CropBox(w / 2, h / 2, float(min(h, w)))
-                yield TrackedFrame(index, crop_image(rgb, box, self.config.size), None, box, np.zeros(3))
-                continue
-            raw = self.tracker(pts)
-            motion = self.crop_q.dequantize(self.crop_q.quantize(raw.motion(self.ref_box))).astype(np.float64)
-            box = CropBox.from_motion(motion, self.ref_box)
-            self.tracker.box = box
-            crop = crop_image(rgb, box, self.config.size)
-            yield TrackedFrame(index, crop, None if pts is None else box.to_crop(pts), box, motion)
+            yield self.track(index, rgb)
+
+    def track(self, index: int, rgb: np.ndarray) -> TrackedFrame:
+        """One frame: landmarks, the next crop window, the crop and the landmarks in crop units."""
+        pts = self.landmarker(rgb)
+        if pts is not None and self.ref_box is None:
+            self.ref_box = face_box(pts, self.config.scale)
+            self.tracker.box = self.ref_box
+        if self.ref_box is None:  # no face seen yet: a centred window, flagged by points=None
+            h, w = rgb.shape[:2]
+            box = CropBox(w / 2, h / 2, float(min(h, w)))
+            return TrackedFrame(index, crop_image(rgb, box, self.config.size), None, box, np.zeros(3))
+        raw = self.tracker(pts)
+        motion = self.crop_q.dequantize(self.crop_q.quantize(raw.motion(self.ref_box))).astype(np.float64)
+        box = CropBox.from_motion(motion, self.ref_box)
+        self.tracker.box = box
+        crop = crop_image(rgb, box, self.config.size)
+        return TrackedFrame(index, crop, None if pts is None else box.to_crop(pts), box, motion)
 
     def close(self) -> None:
         self.landmarker.close()
