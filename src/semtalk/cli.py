@@ -142,10 +142,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(json.dumps(build_kb_file(args.input, args.out, config=cfg), indent=2))
     elif args.command == "kb" and args.kb_command == "info":
         from semtalk.kb.info import describe
-        from semtalk.kb.knowledge_base import KnowledgeBase
+        from semtalk.kb.knowledge_base import read_kb
 
-        kb = KnowledgeBase.load(args.kb_file)
-        print(json.dumps(describe(kb, Path(args.kb_file).read_bytes()), indent=2))
+        print(json.dumps(describe(*read_kb(args.kb_file)), indent=2))
     elif args.command == "bench":
         from semtalk.bench.foundation import run_suite
 

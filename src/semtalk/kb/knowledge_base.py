@@ -150,13 +150,19 @@ class KnowledgeBase:
 
     @classmethod
     def load(cls, path: str | Path) -> KnowledgeBase:
-        p = Path(path)
-        if not p.is_file():
-            raise SemtalkError(f"knowledge base not found: {p}")
-        try:
-            return cls.from_bytes(p.read_bytes())
-        except ValueError as exc:
-            raise SemtalkError(f"{p}: {exc}") from exc
+        return read_kb(path)[0]
+
+
+def read_kb(path: str | Path) -> tuple[KnowledgeBase, bytes]:
+    """A KB file, parsed, with its bytes (for the hash and sizes); problems become one-line SemtalkErrors."""
+    p = Path(path)
+    if not p.is_file():
+        raise SemtalkError(f"knowledge base not found: {p}")
+    data = p.read_bytes()
+    try:
+        return KnowledgeBase.from_bytes(data), data
+    except ValueError as exc:
+        raise SemtalkError(f"{p}: {exc}") from exc
 
 
 def _manifest(body: bytes) -> tuple[dict, int]:

@@ -14,7 +14,7 @@ import numpy as np
 from semtalk.errors import SemtalkError
 from semtalk.fec.concealment import FacePlayout
 from semtalk.generators.face_renderer import FaceRenderer
-from semtalk.kb.knowledge_base import KnowledgeBase, kb_hash, kb_tag
+from semtalk.kb.knowledge_base import KnowledgeBase, kb_hash, kb_tag, read_kb
 from semtalk.metrics.video import VideoQuality
 from semtalk.pipelines.session import SimulatedLink
 from semtalk.pipelines.syncsc import RunConfig, check_config, config_dict, crop_config, network_config, timed
@@ -46,18 +46,17 @@ class FaceCall:
         check_config(config)
         info = probe(input_path)
         if config.kb:
-            kb_bytes = _read_kb(config.kb)
+            kb, kb_bytes = read_kb(config.kb)
         else:
             kb_cfg = KbConfig(enroll_seconds=config.enroll_seconds, n_expr=config.n_expr, bits=config.bits,
                               keyframes=config.keyframes, seed=config.seed)
-            kb_bytes = build_kb_from_clip(input_path, crop_config(config), kb_cfg).to_bytes()
-            (out_dir / "kb.stkb").write_bytes(kb_bytes)
-        kb = KnowledgeBase.from_bytes(kb_bytes)
-        receiver_bytes = _read_kb(config.receiver_kb) if config.receiver_kb else kb_bytes
+            kb_bytes = build_kb_from_clip(input_path, crop_config(config), kb_cfg).save(out_dir / "kb.stkb")
+            kb = KnowledgeBase.from_bytes(kb_bytes)  # exactly what the file (and a later --kb run) holds
+        receiver, receiver_bytes = read_kb(config.receiver_kb) if config.receiver_kb else (kb, kb_bytes)
         if kb_hash(receiver_bytes) != kb_hash(kb_bytes):
             raise SemtalkError(f"the receiver's knowledge base {kb_hash(receiver_bytes)[:12]} does not match the "
                                f"stream's {kb_hash(kb_bytes)[:12]}: refusing to render with the wrong speaker model")
-        return cls(Path(input_path), out_dir, config, kb, kb_bytes, KnowledgeBase.from_bytes(receiver_bytes), info)
+        return cls(Path(input_path), out_dir, config, kb, kb_bytes, receiver, info)
 
     def run(self, tmp: Path) -> dict:
         from semtalk.media.reader import iter_audio, read_video
@@ -211,18 +210,6 @@ class FaceCall:
 
 def _r(value, digits: int = 3):
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else round(float(value), digits)
-
-
-def _read_kb(path: str) -> bytes:
-    p = Path(path)
-    if not p.is_file():
-        raise SemtalkError(f"knowledge base not found: {p}")
-    data = p.read_bytes()
-    try:
-        KnowledgeBase.from_bytes(data)
-    except ValueError as exc:
-        raise SemtalkError(f"{p}: {exc}") from exc
-    return data
 
 
 def _audio_until(audio, writers, t: float):

@@ -13,7 +13,7 @@ import json
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,6 @@ class RunConfig(NetworkConfig):
     vmaf: bool = True
     write_video: bool = True
     progress: bool = True
-    extra: dict = field(default_factory=dict)
 
 
 def run(input_path: str | Path, out_dir: str | Path, config: RunConfig = RunConfig()) -> dict:
@@ -86,7 +85,7 @@ def crop_config(config: RunConfig) -> CropConfig:
 
 
 def config_dict(config: RunConfig) -> dict:
-    return {k: v for k, v in asdict(config).items() if k not in ("progress", "extra")}
+    return {k: v for k, v in asdict(config).items() if k != "progress"}
 
 
 def check_config(config: RunConfig) -> None:
