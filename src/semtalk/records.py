@@ -55,3 +55,26 @@ class StageTimer:
     def ms_per_frame(self, frames: int) -> dict[str, float]:
         n = max(frames, 1)
         return {k: round(1000.0 * v / n, 3) for k, v in self.seconds.items()}
+
+
+@dataclass(frozen=True)
+class Word:
+    """One spoken word with its timing and prosody: the unit of the speech semantics (SyncSC §III-C).
+
+    Times are seconds from the start of the input. ``f0`` (Hz, None when unvoiced or not sent) and
+    ``energy`` (dB RMS re full scale, None when not sent) are the per-word prosody side information.
+    At the receiver ``concealed`` marks a word predicted by text concealment rather than received, and
+    ``timed`` is False when its timing was lost too and the synthesiser must place it.
+    """
+
+    text: str
+    start: float
+    end: float
+    f0: float | None = None
+    energy: float | None = None
+    concealed: bool = False
+    timed: bool = True
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
