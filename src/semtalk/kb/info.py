@@ -11,7 +11,8 @@ def describe(kb: KnowledgeBase, data: bytes) -> dict:
     blobs = manifest["blobs"]
     by_part: dict[str, int] = {}
     for name, entry in blobs.items():
-        part = "keyframes" if name.startswith("key") else "mouth_atlas" if name.startswith("mouth") else "model"
+        part = ("keyframes" if name.startswith("key") else "mouth_atlas" if name.startswith("mouth")
+                else "voice" if name == "voice" else "model")
         by_part[part] = by_part.get(part, 0) + entry["length"]
     by_part["manifest"] = n
     return {
@@ -25,5 +26,6 @@ def describe(kb: KnowledgeBase, data: bytes) -> dict:
         "quant_bits": kb.quantizer.bits,
         "keyframes": len(kb.keyframes),
         "mouth_atlas": len(kb.mouth_atlas),
+        "voice_profile": kb.voice is not None,
         "info": kb.info,
     }

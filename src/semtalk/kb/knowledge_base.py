@@ -6,7 +6,7 @@ File layout (all integers big-endian)::
     body = u32 manifest length | manifest (UTF-8 JSON) | blobs
 
 The manifest names every blob (offset, length, kind, dtype, shape). Images are WebP, arrays raw
-little-endian. The hash identifies the KB on the wire: a receiver holding another KB refuses the
+little-endian, the voice profile its own versioned bytes (``kb.voice``). The hash identifies the KB on the wire: a receiver holding another KB refuses the
 stream instead of rendering garbage.
 """
 
@@ -60,6 +60,16 @@ class KnowledgeBase:
     background: np.ndarray
     info: dict = field(default_factory=dict)
     webp_quality: int = 90
+    voice: bytes | None = None  # serialised kb.voice.VoiceProfile; None for a silent enrollment
+
+    @property
+    def voice_profile(self):
+        """The speaker's voice profile (parsed on use, so face-only callers never import the speech stack)."""
+        if self.voice is None:
+            return None
+        from semtalk.kb.voice import VoiceProfile
+
+        return VoiceProfile.from_bytes(self.voice)
 
     @property
     def reference(self) -> Keyframe:
@@ -88,6 +98,8 @@ class KnowledgeBase:
                 rgba = kf.image if kf.alpha is None else np.dstack([kf.image, kf.alpha])
                 add(f"{group}{i}.image", _encode_webp(rgba, self.webp_quality), kind="webp")
                 add_array(f"{group}{i}.codes", kf.codes, "uint16")
+        if self.voice is not None:
+            add("voice", self.voice, kind="voice")
         manifest = {
             "format": FORMAT_VERSION,
             "fps": self.fps,
@@ -139,7 +151,8 @@ class KnowledgeBase:
             return cls(face_model=model, quantizer=quant, crop=CropConfig(c["size"], c["scale"], c["dead_zone"]),
                        ref_box=CropBox(*manifest["ref_box"]), fps=manifest["fps"], keyframes=keys, mouth_atlas=mouths,
                        background=_decode_webp(raw("background")), info=manifest["info"],
-                       webp_quality=manifest["webp_quality"])
+                       webp_quality=manifest["webp_quality"],
+                       voice=raw("voice") if "voice" in manifest["blobs"] else None)
         except (KeyError, TypeError, IndexError, OSError, struct.error) as exc:
             raise ValueError("knowledge base manifest is malformed") from exc
 

@@ -176,6 +176,41 @@ class VideoWriter:
             self._container = None
 
 
+def mux_audio(video_path: str | Path, audio: np.ndarray, rate: int, out_path: str | Path) -> None:
+    """Copy the video stream of ``video_path`` unchanged and add ``audio`` as an AAC mono track.
+
+    The receiver renders video before its speech is synthesised, so audio is joined afterwards; the
+    track is trimmed or padded to the video's length, like ``VideoWriter`` does, so both end together.
+    """
+    av = require_av()
+    out_path = Path(out_path)
+    try:
+        src = av.open(str(video_path))
+    except av.FFmpegError as exc:
+        raise SemtalkError(f"cannot read {video_path}: {exc}") from exc
+    with src, av.open(str(out_path), mode="w", format="mp4") as dst:
+        vin = src.streams.video[0]
+        vout = dst.add_stream_from_template(vin)
+        aout = dst.add_stream("aac", rate=rate, layout="mono")
+        n_frames = 0
+        for packet in src.demux(vin):
+            if packet.dts is None:
+                continue
+            n_frames += 1
+            packet.stream = vout
+            dst.mux(packet)
+        fps = vin.average_rate or vin.guessed_rate
+        n = round(n_frames / float(fps) * rate) if fps else len(audio)
+        track = np.zeros(n, np.float32)
+        track[: min(n, len(audio))] = np.asarray(audio, np.float32).reshape(-1)[:n]
+        size = aout.codec_context.frame_size or 1024
+        for start in range(0, n, size):
+            af = av.AudioFrame.from_ndarray(track[start:start + size].reshape(1, -1), format="fltp", layout="mono")
+            af.sample_rate, af.pts, af.time_base = rate, start, Fraction(1, rate)
+            dst.mux(aout.encode(af))
+        dst.mux(aout.encode(None))
+
+
 def write_wav(path: str | Path, audio: np.ndarray, rate: int) -> None:
     """Write mono float audio in [-1, 1] as 16-bit PCM WAV (values outside are clipped)."""
     pcm = np.clip(np.asarray(audio, dtype=np.float64).reshape(-1), -1.0, 1.0)

@@ -54,3 +54,14 @@ def set_eye_aspect_ratio(points: np.ndarray, target: float) -> np.ndarray:
     upper, lower = LID_PAIRS[:, 0], LID_PAIRS[:, 1]
     out[upper] = points[lower] + (points[upper] - points[lower]) * factor
     return out
+
+
+def mouth_opening(points: np.ndarray) -> float:
+    """Inner-lip gap over mouth width: the lip-opening signal that speech timing is matched to.
+
+    Dividing by the width makes it independent of face size and distance; ≈0 closed, ≈0.3–0.6 wide open.
+    """
+    xy = points[:, :2]
+    gap = np.linalg.norm(xy[INNER_LIPS[5]] - xy[INNER_LIPS[15]])  # 13 (upper) ↔ 14 (lower), mid-lip
+    width = np.linalg.norm(xy[INNER_LIPS[0]] - xy[INNER_LIPS[10]])  # 78 ↔ 308, inner corners
+    return float(gap / max(width, 1e-9))

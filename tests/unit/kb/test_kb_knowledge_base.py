@@ -223,3 +223,12 @@ def test_load_corrupt_file_names_the_file(tmp_path, kb_bytes):
     path.write_bytes(bytes(data))
     with raises_exactly(SemtalkError, f"{path}: {CORRUPT}"):
         KnowledgeBase.load(path)
+
+
+def test_voice_blob_round_trips_and_changes_the_hash(synthetic, kb_bytes, loaded):
+    assert loaded.voice is None and loaded.voice_profile is None
+    voiced = dataclasses.replace(synthetic.kb, voice=b"\x00voice\xff" * 7)
+    data = voiced.to_bytes()
+    assert KnowledgeBase.from_bytes(data).voice == b"\x00voice\xff" * 7
+    assert kb_hash(data) != kb_hash(kb_bytes)
+    assert read_manifest(data)[0]["blobs"]["voice"]["kind"] == "voice"

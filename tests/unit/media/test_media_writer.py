@@ -7,7 +7,7 @@ import pytest
 from media_clips import LEVELS, av, index_of, synthetic_frame
 
 from semtalk.media.reader import probe, read_audio, read_video
-from semtalk.media.writer import VideoWriter, write_wav
+from semtalk.media.writer import VideoWriter, mux_audio, write_wav
 
 
 def tone(seconds: float, rate: int = 16000) -> np.ndarray:
@@ -103,3 +103,22 @@ def test_an_error_in_the_body_is_not_masked(tmp_path):
     with pytest.raises(KeyError, match="boom"), VideoWriter(tmp_path / "v.mp4", audio_rate=16000) as w:
         w.write(np.zeros((16, 16, 3), np.uint8))
         raise KeyError("boom")
+
+
+@pytest.mark.parametrize("audio_seconds", [0.0, 0.7, 1.2, 2.5])
+def test_muxed_audio_matches_the_video_and_video_is_copied(tmp_path, audio_seconds):
+    silent = tmp_path / "video.mp4"
+    with VideoWriter(silent, fps=25) as w:
+        for i in range(30):
+            w.write(synthetic_frame(i))
+    out = tmp_path / "muxed.mp4"
+    mux_audio(silent, tone(audio_seconds), 16000, out)
+    durations = stream_durations(out)
+    assert durations["video"] == pytest.approx(1.2)
+    assert abs(durations["audio"] - durations["video"]) <= 1 / 25
+    assert [index_of(f) for f in read_video(out)] == [i % LEVELS for i in range(30)]
+    audio = read_audio(out, rate=16000)
+    assert audio.size == 19200
+    heard = np.abs(audio[: round(min(audio_seconds, 1.2) * 16000) - 1600]).max(initial=0.0)
+    assert (heard > 0.3) == (audio_seconds > 0.2)
+    assert np.abs(audio[round(audio_seconds * 16000) + 1600:]).max(initial=0.0) < 0.02

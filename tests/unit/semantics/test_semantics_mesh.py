@@ -67,3 +67,13 @@ def test_closed_eyes_cannot_be_reopened(faces):
     closed = set_eye_aspect_ratio(faces.base, 0.0)
     out = set_eye_aspect_ratio(closed, 0.3)
     np.testing.assert_array_equal(out, closed)
+
+
+def test_mouth_opening_is_gap_over_width_and_scale_free():
+    pts = np.zeros((mesh.N_LANDMARKS, 3))
+    pts[78], pts[308] = (0.40, 0.70, 0), (0.60, 0.70, 0)  # inner corners, width 0.2
+    pts[13], pts[14] = (0.50, 0.68, 0), (0.50, 0.74, 0)  # mid-lips, gap 0.06
+    assert mesh.mouth_opening(pts) == pytest.approx(0.3)
+    assert mesh.mouth_opening(2.0 * pts + 1.0) == pytest.approx(0.3)
+    pts[14] = pts[13]
+    assert mesh.mouth_opening(pts) == 0.0
