@@ -39,8 +39,12 @@ def piper_voice():
                            include_alignments=True)
 
 
-def synthesize(text: str, length_scale: float = 1.0) -> Synthesis:
-    """Speak ``text`` (one or more sentences) with the shipped voice; empty text gives empty audio."""
+def synthesize(text: str, length_scale: float = 1.0, deterministic: bool = False) -> Synthesis:
+    """Speak ``text`` (one or more sentences) with the shipped voice; empty text gives empty audio.
+
+    ``deterministic`` turns off VITS' sampled noise (``noise_scale`` and ``noise_w`` = 0: mean durations and
+    the prior's mean), so the same text always gives the same samples; piper's default noise does not.
+    """
     from piper.config import SynthesisConfig
 
     voice = piper_voice()
@@ -48,7 +52,8 @@ def synthesize(text: str, length_scale: float = 1.0) -> Synthesis:
     if not text.strip():
         return Synthesis(np.zeros(0, np.float32), rate, ())
     audio, phonemes, aligned = [], [], True
-    for chunk in voice.synthesize(text, syn_config=SynthesisConfig(length_scale=length_scale),
+    noise = {"noise_scale": 0.0, "noise_w_scale": 0.0} if deterministic else {}
+    for chunk in voice.synthesize(text, syn_config=SynthesisConfig(length_scale=length_scale, **noise),
                                   include_alignments=True):
         audio.append(chunk.audio_float_array.astype(np.float32))
         if chunk.phoneme_alignments is None:
@@ -59,3 +64,17 @@ def synthesize(text: str, length_scale: float = 1.0) -> Synthesis:
     if not aligned or sum(n for _, n in phonemes) != len(wave):
         phonemes = []
     return Synthesis(wave, rate, tuple(phonemes))
+
+
+def phonemize(text: str) -> list[str]:
+    """The voice's phonemes for ``text`` (espeak-ng), sentences joined by ``' '``: no audio, fast.
+
+    Lets a caller count how many space-separated phoneme words piper will make of a written word
+    (``"1990"`` becomes two), to map piper's alignment back onto the words it was given.
+    """
+    if not text.strip():
+        return []
+    out: list[str] = []
+    for sentence in piper_voice().phonemize(text):
+        out.extend([" ", *sentence] if out else sentence)
+    return out

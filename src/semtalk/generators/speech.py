@@ -1,0 +1,408 @@
+"""The receiver's speech: the received words spoken by piper, aligned to their transmitted timing (SyncSC §III-D).
+
+SyncSC sends words, their timing and prosody instead of audio; the receiver regenerates speech whose
+words start and end where the sender's did, so they stay in sync with the regenerated lips. Per group
+of words spoken without a pause (gap < ``max_gap``)::
+
+    words ─▶ piper, one utterance (coarticulation across words) ─▶ adapt(audio, piper rate) ─▶ 16 kHz
+          ─▶ word spans from piper's phoneme alignment ─▶ TimeMap: word i's span → [start_i, end_i]
+          ─▶ WORLD: analyse once, warp the frames, F0 ← transmitted f0 ─▶ synthesise ─▶ gain ← energy
+          ─▶ added at its place in an all-zero track of exactly round(duration · rate) samples
+
+Words whose timing was lost (``timed=False``) are first placed in the gap between their timed
+neighbours where the received lip motion is most open (:func:`place_untimed`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from difflib import SequenceMatcher
+from itertools import pairwise
+
+import numpy as np
+
+from semtalk.generators import stretch
+from semtalk.records import Word
+
+Adapt = Callable[[np.ndarray, int], np.ndarray]
+
+# phoneme symbols that are not sounds: word gaps, utterance start/end, espeak punctuation
+_SEPARATORS = frozenset(" ^$_.,;:!?¡¿—…\"«»()-")
+_MIN_WORD = 0.01  # s: a timed word shorter than this after clipping is dropped (no room to say it)
+_FRAME = stretch.FRAME_MS / 1000.0
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    """Settings of :class:`SpeechSynthesizer`.
+
+    ``max_gap``: words closer than this (s) are one piper utterance, so they coarticulate; a longer gap is
+    silence. ``max_stretch``: the most a word is slowed down; the rest of a longer slot is silence.
+    ``tempo_tolerance``: a group whose piper pace differs more from the transmitted one is re-spoken faster/slower.
+    ``onset_db``: level re the utterance peak that marks where piper's speech starts and ends.
+    ``f0_range``: F0 targets and results are clipped to it (Hz). ``max_gain_db``: bound of the energy gain.
+    ``fade``: raised-cosine fade (s) just outside each group's edges against clicks.
+    """
+
+    rate: int = 16000
+    prosody: bool = True
+    max_gap: float = 0.15
+    max_stretch: float = 2.0
+    tempo_tolerance: float = 1.15
+    onset_db: float = -35.0
+    f0_range: tuple[float, float] = (50.0, 500.0)
+    max_gain_db: float = 30.0
+    fade: float = 0.005
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """Piper's speech of some words at the output rate, and where each word lies in it.
+
+    ``bounds`` (s, one more than the words): word i spans ``bounds[i]..bounds[i+1]``; inner bounds sit
+    midway between two words' phones, the outer ones where the speech rises above / falls below ``onset_db``.
+    """
+
+    audio: np.ndarray
+    bounds: tuple[float, ...]
+
+
+def clean_text(text: str) -> str:
+    """A word as piper should read it: lower case (no spelt-out acronyms), no punctuation (no sentence split)."""
+    return re.sub(r"[^\w']+", " ", text.lower()).strip()
+
+
+def word_spans(phonemes: Sequence[tuple[str, int]], words: Sequence[Sequence[str]]) -> list[tuple[int, int]] | None:
+    """Sample span ``[start, end)`` of each word in piper's aligned ``(phoneme, n_samples)`` stream.
+
+    espeak phonemises a sentence with some words merged (``"in the"`` → ``ɪnðə``) or reduced
+    (``"wouldn't have"`` → ``wʊdəntəv``), so spaces do not reliably mark words. Instead the utterance's
+    sounding phonemes are matched (difflib, in order) to the words' own phonemes (``words``, one list per
+    word); an unmatched phoneme belongs to the word before it. A word left with no phoneme gets an empty
+    span where it would be. None when the utterance has no sounding phoneme.
+    """
+    sounding, pos = [], 0
+    for symbol, n in phonemes:
+        if symbol not in _SEPARATORS:
+            sounding.append((symbol, pos, pos + n))
+        pos += n
+    if not sounding:
+        return None
+    ref = [(p, i) for i, word in enumerate(words) for p in word if p not in _SEPARATORS]
+    label = np.full(len(sounding), -1)
+    matcher = SequenceMatcher(None, [p for p, _, _ in sounding], [p for p, _ in ref], autojunk=False)
+    for block in matcher.get_matching_blocks():
+        label[block.a:block.a + block.size] = [ref[block.b + k][1] for k in range(block.size)]
+    label = np.maximum.accumulate(np.maximum(label, 0))
+    spans, end = [], sounding[0][1]
+    for i in range(len(words)):
+        mine = np.flatnonzero(label == i)
+        if len(mine):
+            spans.append((sounding[mine[0]][1], sounding[mine[-1]][2]))
+            end = spans[-1][1]
+        else:
+            spans.append((end, end))
+    return spans
+
+
+def dst_bounds(words: Sequence[Word]) -> np.ndarray:
+    """Output-time word bounds of a group: its first start, the midpoints of the gaps between words, its last end."""
+    inner = [(a.end + b.start) / 2 for a, b in pairwise(words)]
+    return np.array([words[0].start, *inner, words[-1].end])
+
+
+def word_time_map(src: Sequence[float], words: Sequence[Word], max_stretch: float) -> stretch.TimeMap:
+    """The duration alignment of SyncSC §III-D as a time map: word i's source span → its transmitted slot.
+
+    ``src`` are the source bounds (``Utterance.bounds``), ``dst_bounds(words)`` the output ones. A word that
+    would slow down by more than ``max_stretch`` is spoken at ``max_stretch`` and the rest of its slot is
+    silence: before the word when it opens a group of several (it leads into the next word), after it
+    otherwise.
+    """
+    dst = dst_bounds(words)
+    knots = [(dst[0], src[0])]
+    for i in range(len(words)):
+        ds, dt = src[i + 1] - src[i], dst[i + 1] - dst[i]
+        if dt > max_stretch * ds:
+            length = max_stretch * ds
+            if i == 0 and len(words) > 1:
+                knots.append((dst[i + 1] - length, src[i]))
+            else:
+                knots.append((dst[i] + length, src[i + 1]))
+        knots.append((dst[i + 1], src[i + 1]))
+    kept = [knots[0]]
+    for k in knots[1:]:
+        if k[0] > kept[-1][0] + 1e-9:
+            kept.append(k)
+    return stretch.TimeMap(np.array([k[0] for k in kept]), np.array([k[1] for k in kept]))
+
+
+def place_untimed(words: Sequence[Word], duration: float, lip_curve: np.ndarray | None, fps: float,
+                  natural: Callable[[Sequence[Word]], Sequence[float]]) -> list[Word]:
+    """Give words with lost timing a slot: the most lip-active stretch of the gap between timed neighbours.
+
+    A run of consecutive untimed words shares the gap ``[previous timed end, next timed start]`` (0 and
+    ``duration`` at the ends). It lasts as long as piper says it (``natural`` gives per-word seconds),
+    clipped to the gap, and is slid on a 10 ms grid to where the mouth-opening curve (one value per video
+    frame, higher = more open) rises most above its 20th percentile (the closed mouth), summed over the
+    slot. Without a curve, or with a still mouth in the gap, the run is centred on its rough transmitted
+    position. The words split the slot in proportion to their natural durations. A run with no gap left
+    is dropped.
+    """
+    out = list(words)
+    i = 0
+    while i < len(out):
+        if out[i].timed:
+            i += 1
+            continue
+        j = i
+        while j < len(out) and not out[j].timed:
+            j += 1
+        run = out[i:j]
+        lo = out[i - 1].end if i > 0 else 0.0
+        hi = out[j].start if j < len(out) else duration
+        nat = np.maximum(np.asarray(natural(run), np.float64), 1e-3)
+        length = min(float(nat.sum()), hi - lo)
+        if length < _MIN_WORD:
+            del out[i:j]
+            continue
+        start = _active_start(lip_curve, fps, lo, hi, length)
+        if start is None:
+            centre = (run[0].start + run[-1].end) / 2
+            start = min(max(centre - length / 2, lo), hi - length)
+        edges = start + length * np.concatenate([[0.0], np.cumsum(nat) / nat.sum()])
+        out[i:j] = [replace(w, start=float(a), end=float(b), timed=True)
+                    for w, a, b in zip(run, edges[:-1], edges[1:], strict=True)]
+        i = j
+    return out
+
+
+def _active_start(lip: np.ndarray | None, fps: float, lo: float, hi: float, length: float) -> float | None:
+    """Start of the ``length`` s window in ``[lo, hi]`` with the most mouth opening; None if none opens."""
+    if lip is None or len(lip) == 0:
+        return None
+    lip = np.asarray(lip, np.float64)
+    activity = np.maximum(lip - np.percentile(lip, 20), 0.0)
+    step = 0.01
+    grid = np.arange(lo, hi + step / 2, step)
+    a = np.interp(grid, (np.arange(len(lip)) + 0.5) / fps, activity, left=0.0, right=0.0)
+    width = max(1, round(length / step))
+    csum = np.concatenate([[0.0], np.cumsum(a)])
+    starts = np.arange(max(1, len(grid) - width + 1))
+    score = csum[np.minimum(starts + width, len(grid))] - csum[starts]
+    if score.max() <= 0:
+        return None
+    return float(min(grid[int(np.argmax(score))], hi - length))
+
+
+def _piper(words: Sequence[Word], length_scale: float):
+    """Piper's deterministic speech of the words as one utterance and each word's sample span, or None."""
+    from semtalk.generators import tts
+
+    syn = tts.synthesize(" ".join(w.text for w in words), length_scale=length_scale, deterministic=True)
+    spans = word_spans(syn.phonemes, [tts.phonemize(w.text) for w in words])
+    return None if spans is None else (syn, spans)
+
+
+class SpeechSynthesizer:
+    """Regenerate the speech of received words, time-aligned to their transmitted timing (SyncSC §III-D).
+
+    ``adapt`` (voice conversion toward the speaker, e.g. from the KB) gets piper's audio at piper's own
+    rate (22 050 Hz) and must return as many samples; it runs before the time warp and prosody, which
+    change timing, F0 and level only, so the converted timbre is kept. Piper runs without sampled noise,
+    so the output is deterministic.
+    """
+
+    def __init__(self, config: SynthConfig | None = None, adapt: Adapt | None = None):
+        self.config = config or SynthConfig()
+        self.adapt = adapt
+
+    def __call__(self, words: Sequence[Word], duration: float, lip_curve: np.ndarray | None = None,
+                 fps: float = 25.0) -> np.ndarray:
+        """Float32 mono speech at ``config.rate``, exactly ``round(duration · rate)`` samples, zeros where silent."""
+        rate = self.config.rate
+        out = np.zeros(max(0, round(duration * rate)), np.float64)
+        kept = _sanitize(words, duration)
+        if any(not w.timed for w in kept):
+            kept = place_untimed(kept, duration, lip_curve, fps, self._natural)
+        for group in _groups(kept, self.config.max_gap):
+            utterance = self._utterance(group)
+            if utterance is not None:
+                self._render(group, utterance, out)
+        return np.clip(out, -1.0, 1.0).astype(np.float32)
+
+    def _natural(self, words: Sequence[Word]) -> list[float]:
+        """Piper's own duration of each word (s), spoken as one utterance."""
+        utterance = self._utterance(words)
+        return [0.0] * len(words) if utterance is None else np.diff(utterance.bounds).tolist()
+
+    def _utterance(self, words: Sequence[Word]) -> Utterance | None:
+        """Piper's speech of ``words`` as one utterance (adapted, at the output rate) with each word's span in it.
+
+        When piper's pace is off the transmitted one by more than ``tempo_tolerance`` the group is spoken
+        again with piper's own ``length_scale`` (0.5–2), so the WORLD warp only has small corrections left.
+        None when piper says nothing; a word it does not say gets an empty span, so its slot stays silent.
+        """
+        from scipy.signal import resample_poly
+
+        spoken = _piper(words, 1.0)
+        if spoken is None:
+            return None
+        syn, spans = spoken
+        tempo = (words[-1].end - words[0].start) * syn.rate / max(spans[-1][1] - spans[0][0], 1)
+        if abs(math.log(tempo)) > math.log(self.config.tempo_tolerance):
+            syn, spans = _piper(words, min(max(tempo, 0.5), 2.0)) or spoken
+        audio = syn.audio
+        piper_rate = syn.rate
+        if self.adapt is not None:
+            adapted = np.asarray(self.adapt(audio, piper_rate), np.float32)
+            if adapted.shape != audio.shape:
+                raise ValueError(f"adapt must keep the audio's length: got {adapted.shape} from {audio.shape}")
+            audio = adapted
+        g = math.gcd(self.config.rate, piper_rate)
+        audio = resample_poly(audio.astype(np.float64), self.config.rate // g, piper_rate // g)
+        sec = [(a / piper_rate, b / piper_rate) for a, b in spans]
+        inner = [(sec[i][1] + sec[i + 1][0]) / 2 for i in range(len(sec) - 1)]
+        onset, offset = self._speech_edges(audio, sec[0], sec[-1])
+        return Utterance(audio, (onset, *inner, offset))
+
+    def _speech_edges(self, audio: np.ndarray, first: tuple[float, float], last: tuple[float, float]
+                      ) -> tuple[float, float]:
+        """Where the speech really starts and ends: piper's aligned edges moved to the ``onset_db`` crossings.
+
+        Piper's alignment of the first and last phoneme includes some of the silence around them (and
+        misses a soft release), so the level, not the alignment, decides the outer edges.
+        """
+        rate = self.config.rate
+        win = max(1, round(0.005 * rate))
+        env = np.sqrt(np.convolve(audio**2, np.ones(win) / win, mode="same"))
+        loud = env > env.max() * 10 ** (self.config.onset_db / 20)
+        a, b = round(first[1] * rate), round(last[0] * rate)
+        head, tail = np.flatnonzero(loud[:a]), np.flatnonzero(loud[b:])
+        onset = head[0] / rate if len(head) else first[0]
+        offset = (b + tail[-1] + 1) / rate if len(tail) else last[1]
+        return onset, max(offset, onset + _FRAME)
+
+    def _render(self, words: Sequence[Word], utterance: Utterance, out: np.ndarray) -> None:
+        """Warp the utterance onto its words' slots, impose their prosody and add it into ``out``."""
+        cfg, rate = self.config, self.config.rate
+        tmap = _with_fade_margins(word_time_map(utterance.bounds, words, cfg.max_stretch), cfg.fade)
+        first = max(0, round(tmap.dst[0] * rate))
+        n = min(round(tmap.dst[-1] * rate), len(out)) - first
+        if n <= 0:
+            return
+        t = first / rate + np.arange(math.ceil(n / (_FRAME * rate)) + 1) * _FRAME
+        frames = stretch.warp(stretch.analyse(utterance.audio, rate), tmap(t))
+        bounds = dst_bounds(words)
+        if cfg.prosody:
+            frames = self._impose_f0(frames, words, bounds, t)
+        y = stretch.synthesize(frames, n)
+        fade = min(round(cfg.fade * rate), n // 2)
+        if fade > 0:
+            ramp = 0.5 - 0.5 * np.cos(np.pi * (np.arange(fade) + 0.5) / fade)
+            y[:fade] *= ramp
+            y[n - fade:] *= ramp[::-1]
+        if cfg.prosody:
+            y = self._impose_energy(y, first, words, bounds)
+        peak = float(np.abs(y).max())
+        out[first:first + n] += y * (0.99 / peak if peak > 0.99 else 1.0)  # piper peaks at full scale
+
+    def _impose_f0(self, frames: stretch.WorldFrames, words: Sequence[Word], bounds: np.ndarray,
+                   t: np.ndarray) -> stretch.WorldFrames:
+        """Scale each word's F0 so its voiced geometric mean (``semantics.speech.prosody``'s measure) is the
+        transmitted ``f0``; a scale keeps the contour's shape and its range in semitones.
+
+        Words without an F0 (unvoiced, not sent) take the log-ratio interpolated from their neighbours, and
+        the ratio is smoothed over 35 ms so pitch does not jump at word joins.
+        """
+        lo, hi = self.config.f0_range
+        which = np.clip(np.searchsorted(bounds, t, side="right") - 1, 0, len(words) - 1)
+        voiced = frames.f0 > 0
+        power = frames.sp.sum(axis=1)
+        heard = voiced & (power > power.max() * 1e-3)  # Harvest also voices faint tails nobody hears
+        heard &= (t >= bounds[0]) & (t < bounds[-1])  # not the fade margins
+        ratios = np.full(len(words), np.nan)
+        for i, w in enumerate(words):
+            own = heard & (which == i)
+            if w.f0 is not None and w.f0 > 0 and own.any():
+                logs = np.log(frames.f0[own])
+                typical = logs[np.abs(logs - np.median(logs)) < math.log(2) / 2]  # no creak or octave slips
+                ratios[i] = math.log(min(max(w.f0, lo), hi)) - float(typical.mean())
+        per_frame = _spread(ratios, which, smooth=7)
+        if per_frame is None:
+            return frames
+        f0 = np.where(voiced, np.clip(frames.f0 * np.exp(per_frame), lo, hi), 0.0)
+        return replace(frames, f0=f0)
+
+    def _impose_energy(self, y: np.ndarray, first: int, words: Sequence[Word], bounds: np.ndarray) -> np.ndarray:
+        """Scale each word so its RMS over ``[start, end]`` is the transmitted ``energy`` (dB re full scale).
+
+        The gain is set per word (neighbours' interpolated where not sent), held over the word's slot and
+        smoothed over 15 ms, so level steps do not click.
+        """
+        rate = self.config.rate
+        gains = np.full(len(words), np.nan)
+        for i, w in enumerate(words):
+            seg = y[max(0, round(w.start * rate) - first):max(0, round(w.end * rate) - first)]
+            if w.energy is not None and len(seg):
+                level = 10 * math.log10(float(np.mean(seg**2)) + 1e-12)
+                gains[i] = np.clip(w.energy - level, -self.config.max_gain_db, self.config.max_gain_db)
+        t = (first + np.arange(len(y))) / rate
+        which = np.clip(np.searchsorted(bounds, t, side="right") - 1, 0, len(words) - 1)
+        per_sample = _spread(gains, which, smooth=round(0.015 * rate))
+        return y if per_sample is None else y * 10 ** (per_sample / 20)
+
+
+def _with_fade_margins(tmap: stretch.TimeMap, margin: float) -> stretch.TimeMap:
+    """``tmap`` extended by ``margin`` s at both ends at the source's own pace, so the edge fades fall on
+    piper's near-silence around the speech instead of on the first and last word."""
+    dst = np.concatenate([[tmap.dst[0] - margin], tmap.dst, [tmap.dst[-1] + margin]])
+    src = np.concatenate([[max(tmap.src[0] - margin, 0.0)], tmap.src, [tmap.src[-1] + margin]])
+    return stretch.TimeMap(dst, src)
+
+
+def _spread(values: np.ndarray, which: np.ndarray, smooth: int) -> np.ndarray | None:
+    """Per-word values (NaN = unknown, filled from neighbours) laid out by ``which`` and moving-averaged."""
+    known = ~np.isnan(values)
+    if not known.any():
+        return None
+    idx = np.arange(len(values))
+    filled = np.interp(idx, idx[known], values[known])
+    x = filled[which]
+    if smooth > 1 and len(x) > 1:
+        pad = np.pad(x, (smooth // 2, smooth - 1 - smooth // 2), mode="edge")
+        x = np.convolve(pad, np.ones(smooth) / smooth, mode="valid")
+    return x
+
+
+def _sanitize(words: Sequence[Word], duration: float) -> list[Word]:
+    """Speakable words in order: clean text, timed ones clipped to ``[0, duration]`` and made not to overlap."""
+    out: list[Word] = []
+    prev_end = 0.0
+    for w in words:
+        text = clean_text(w.text)
+        if not text:
+            continue
+        if not w.timed:
+            out.append(replace(w, text=text))
+            continue
+        start = min(max(w.start, prev_end, 0.0), duration)
+        end = min(max(w.end, start), duration)
+        if end - start >= _MIN_WORD:
+            out.append(replace(w, text=text, start=start, end=end))
+            prev_end = end
+    return out
+
+
+def _groups(words: Sequence[Word], max_gap: float) -> list[list[Word]]:
+    """Consecutive words split wherever the silence between two exceeds ``max_gap``."""
+    groups: list[list[Word]] = []
+    for w in words:
+        if groups and w.start - groups[-1][-1].end <= max_gap:
+            groups[-1].append(w)
+        else:
+            groups.append([w])
+    return groups

@@ -1,0 +1,117 @@
+"""The synthesiser's pure timing logic: time maps, word spans in piper's alignment, lost-timing placement,
+and the WORLD warp on a signal the test makes itself (no piper needed)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from semtalk.generators import stretch
+from semtalk.generators.speech import dst_bounds, place_untimed, word_spans, word_time_map
+from semtalk.records import Word
+
+
+def test_time_map_hits_every_word_boundary_exactly():
+    words = [Word("a", 0.5, 0.8), Word("b", 0.8, 1.4)]
+    tmap = word_time_map([0.1, 0.4, 0.7], words, max_stretch=2.0)
+    np.testing.assert_allclose(tmap.dst, [0.5, 0.8, 1.4])
+    np.testing.assert_allclose(tmap.src, [0.1, 0.4, 0.7])
+    np.testing.assert_allclose(tmap(np.array([0.5, 0.65, 0.8, 1.1, 1.4])), [0.1, 0.25, 0.4, 0.55, 0.7])
+
+
+def test_gap_inside_a_group_is_split_at_its_middle():
+    words = [Word("a", 0.5, 0.7), Word("b", 0.9, 1.2)]
+    np.testing.assert_allclose(dst_bounds(words), [0.5, 0.8, 1.2])
+    tmap = word_time_map([0.0, 0.2, 0.5], words, max_stretch=3.0)
+    assert tmap(np.array([0.8]))[0] == pytest.approx(0.2)
+
+
+def test_overlong_slot_is_spoken_at_max_stretch_then_silent():
+    tmap = word_time_map([0.0, 0.1], [Word("a", 1.0, 1.5)], max_stretch=2.0)
+    np.testing.assert_allclose(tmap.dst, [1.0, 1.2, 1.5])
+    src = tmap(np.array([1.0, 1.1, 1.2, 1.3, 1.5]))
+    np.testing.assert_allclose(src[:3], [0.0, 0.05, 0.1])
+    assert np.isnan(src[3]) and src[4] == pytest.approx(0.1)
+
+
+def test_first_word_of_a_group_keeps_its_silence_before_it():
+    words = [Word("a", 1.0, 1.5), Word("b", 1.5, 1.7)]
+    tmap = word_time_map([0.0, 0.1, 0.3], words, max_stretch=2.0)
+    np.testing.assert_allclose(tmap.dst, [1.0, 1.3, 1.5, 1.7])
+    assert np.isnan(tmap(np.array([1.2]))[0])
+    assert tmap(np.array([1.4]))[0] == pytest.approx(0.05)
+
+
+def test_time_map_rejects_bad_knots():
+    with pytest.raises(ValueError, match=r"^a time map needs two or more"):
+        stretch.TimeMap(np.array([0.0]), np.array([0.0]))
+    with pytest.raises(ValueError, match=r"^time map knots must rise strictly in dst and not fall in src$"):
+        stretch.TimeMap(np.array([0.0, 1.0]), np.array([1.0, 0.5]))
+
+
+def test_word_spans_follow_merged_and_reduced_words():
+    # espeak merges "in the" into one phoneme word and reduces "cat" (æ → ə) in the sentence
+    phonemes = [("^", 100), ("ɪ", 10), ("n", 10), ("ð", 10), ("ə", 10), (" ", 20), ("k", 10), ("ə", 10),
+                ("t", 10), (".", 30), ("$", 50)]
+    spans = word_spans(phonemes, [["ɪ", "n"], ["ð", "ə"], ["k", "ˈ", "æ", "t"]])
+    assert spans == [(100, 120), (120, 140), (160, 190)]
+
+
+def test_word_spans_of_silence_is_none():
+    assert word_spans([("^", 100), ("$", 50)], [["a"]]) is None
+
+
+def _natural(words):
+    return [0.2] * len(words)
+
+
+def test_lost_word_goes_where_the_lips_move():
+    lip = np.full(100, 0.1)
+    lip[40:55] = 0.8  # mouth open 1.6–2.2 s
+    words = [Word("hi", 0.2, 0.6), Word("lost", 0.7, 1.0, timed=False), Word("bye", 2.6, 3.0)]
+    placed = place_untimed(words, 3.2, lip, 25.0, _natural)
+    w = placed[1]
+    assert w.timed and w.text == "lost"
+    assert w.end - w.start == pytest.approx(0.2)
+    assert w.start >= 1.6 - 1e-9 and w.end <= 2.2 + 1e-9
+    assert placed[0] == words[0] and placed[2] == words[2]
+
+
+def test_lost_run_without_lips_is_centred_on_its_rough_time_and_split_by_natural_length():
+    words = [Word("a", 0.2, 0.6), Word("b", 0.9, 1.0, timed=False), Word("c", 1.0, 1.1, timed=False),
+             Word("d", 2.6, 3.0)]
+    placed = place_untimed(words, 3.2, None, 25.0, lambda ws: [0.1, 0.3])
+    assert [round(w.start, 6) for w in placed[1:3]] == [0.8, 0.9]
+    assert [round(w.end, 6) for w in placed[1:3]] == [0.9, 1.2]
+
+
+def test_lost_word_is_clipped_to_its_gap_and_dropped_without_one():
+    words = [Word("a", 0.0, 1.0), Word("b", 0.0, 0.0, timed=False), Word("c", 1.05, 2.0)]
+    placed = place_untimed(words, 2.0, None, 25.0, lambda ws: [0.5])
+    assert placed[1].start == pytest.approx(1.0) and placed[1].end == pytest.approx(1.05)
+    gone = place_untimed([Word("a", 0.0, 1.0), Word("b", 0.0, 0.0, timed=False), Word("c", 1.0, 2.0)],
+                         2.0, None, 25.0, lambda ws: [0.5])
+    assert [w.text for w in gone] == ["a", "c"]
+
+
+def _envelope_edges(y: np.ndarray, rate: int, db: float = -30.0) -> tuple[float, float]:
+    win = round(0.005 * rate)
+    env = np.sqrt(np.convolve(y**2, np.ones(win) / win, mode="same"))
+    loud = np.flatnonzero(env > env.max() * 10 ** (db / 20))
+    return loud[0] / rate, (loud[-1] + 1) / rate
+
+
+def test_world_warp_moves_a_voiced_burst_and_keeps_its_pitch():
+    rate = 16000
+    t = np.arange(rate) / rate
+    burst = (t >= 0.2) & (t < 0.4)
+    x = np.where(burst, 0.3 * np.sign(np.sin(2 * np.pi * 120 * t)), 0.0)
+    tmap = stretch.TimeMap(np.array([0.0, 0.3, 1.0]), np.array([0.0, 0.5, 1.0]))  # 0.6x, then 1.4x
+    frames_t = np.arange(201) * stretch.FRAME_MS / 1000
+    warped = stretch.warp(stretch.analyse(x, rate), tmap(frames_t))
+    y = stretch.synthesize(warped, rate)
+    onset, offset = _envelope_edges(y, rate, db=-12.0)  # WORLD smears edges by ~half a window
+    assert onset == pytest.approx(0.12, abs=0.01)  # source 0.2 s → 0.12 s
+    assert offset == pytest.approx(0.24, abs=0.01)  # source 0.4 s → 0.24 s
+    voiced = warped.f0[warped.f0 > 0]
+    assert np.median(voiced) == pytest.approx(120, rel=0.03)
