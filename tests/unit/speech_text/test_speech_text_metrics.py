@@ -1,0 +1,37 @@
+import pytest
+
+from semtalk.metrics.text import bleu, normalize, semantic_similarity, spell_number, wer
+
+
+@pytest.mark.parametrize(("token", "words"), [
+    ("7", "seven"), ("0", "zero"), ("13", "thirteen"), ("42", "forty two"), ("100", "one hundred"),
+    ("1990", "nineteen ninety"), ("1905", "nineteen oh five"), ("2000", "two thousand"),
+    ("2005", "two thousand five"), ("2023", "twenty twenty three"), ("1,000,000", "one million"),
+    ("3.5", "three point five"), ("21st", "twenty first"), ("50%", "fifty percent"), ("30th", "thirtieth"),
+])
+def test_numbers_are_spelt_out(token, words):
+    assert spell_number(token) == words
+
+
+def test_normalize_drops_case_and_punctuation_but_keeps_contractions():
+    assert normalize("Don't stop, \"Americans\"! It's 7.") == "don't stop americans it's seven"
+    assert normalize("  ") == ""
+
+
+def test_wer_normalises_digits_and_counts_errors():
+    assert wer("I have 7 cats.", "i have seven cats") == 0.0
+    assert wer("a b c d", "a x c") == pytest.approx(0.5)
+    assert wer("", "") == 0.0 and wer("", "x") == 1.0 and wer("a b", "") == 1.0
+
+
+def test_bleu_is_one_for_identical_and_lower_otherwise():
+    ref = "and so my fellow americans ask not what your country can do for you"
+    assert bleu(ref, ref.upper() + "!") == pytest.approx(1.0)
+    assert 0.0 <= bleu(ref, "and so my friends ask what the country does") < 0.5
+
+
+@pytest.mark.slow
+def test_semantic_similarity_is_one_for_identical_text_and_lower_for_unrelated():
+    s = "the weather is lovely today"
+    assert semantic_similarity(s, s) == pytest.approx(1.0, abs=1e-5)
+    assert semantic_similarity(s, "it is a beautiful sunny day") > semantic_similarity(s, "my invoice is overdue")

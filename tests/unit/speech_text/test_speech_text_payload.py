@@ -1,0 +1,127 @@
+import random
+
+import numpy as np
+import pytest
+
+from semtalk.records import Word
+from semtalk.rtp.packet import RtpPacket
+from semtalk.rtp.text_payload import (
+    TextDepacketizer,
+    TextPacketizer,
+    TextStreamFormat,
+    assemble,
+    deinterleave,
+    interleave,
+)
+
+SENTENCE = ("and", "so", "my", "fellow", "americans", "ask", "not", "what", "your", "country", "can", "do", "for",
+            "you", "ask", "what", "you", "can")
+
+
+def _words(n: int = len(SENTENCE)) -> list[Word]:
+    rng = np.random.default_rng(0)
+    out, t = [], 0.13
+    for i in range(n):
+        d = float(rng.uniform(0.08, 0.6))
+        f0 = None if i % 5 == 4 else float(rng.uniform(80, 300))
+        out.append(Word(SENTENCE[i % len(SENTENCE)], t, t + d, f0, float(rng.uniform(-50, -10))))
+        t += d + float(rng.choice([0.0, 0.0, 0.05, 0.4]))
+    return out
+
+
+def _send(words: list[Word], fmt: TextStreamFormat) -> tuple[TextPacketizer, list[bytes]]:
+    pk = TextPacketizer(fmt)
+    pkts = [p for w in words for p in pk.push(w)] + pk.flush()
+    return pk, pkts
+
+
+@pytest.mark.parametrize("n", [1, 5, 12, 40])
+def test_interleave_is_a_permutation_with_exact_inverse(n):
+    order = interleave(n, np.random.default_rng(n))
+    assert sorted(order.tolist()) == list(range(n))
+    x = np.arange(100, 100 + n)
+    assert (x[order][deinterleave(order)] == x).all()
+    assert (order[deinterleave(order)] == np.arange(n)).all()
+
+
+@pytest.mark.parametrize("n_words", [1, 6, 17])
+@pytest.mark.parametrize("wpp", [1, 2, 4])
+def test_round_trip_words_timing_and_prosody(n_words, wpp):
+    fmt = TextStreamFormat(words_per_packet=wpp, kb_tag=0xA5, seed=3)
+    words = _words(n_words)
+    pk, pkts = _send(words, fmt)
+    assert pk.packets == len(pkts)
+    dp = TextDepacketizer(fmt)
+    got = assemble([pair for p in reversed(pkts) for pair in dp(p)], dp.n_slots)
+    assert dp.n_slots == n_words and dp.ended == (n_words % fmt.window != 0)
+    q = fmt.quantizer
+    for w, g in zip(words, got, strict=True):
+        assert g is not None and g.text == w.text
+        assert abs(g.start - w.start) <= fmt.time_unit / 2 + 1e-9
+        assert abs(g.end - w.end) <= fmt.time_unit + 1e-9
+        assert (g.f0, g.energy) == q.dequantize(*q.quantize(w.f0, w.energy))
+        assert (g.f0 is None) == (w.f0 is None)
+        assert abs(g.energy - w.energy) <= q.energy_step_db / 2 + 1e-9
+
+
+def test_without_prosody_no_prosody_bits_are_sent():
+    fmt = TextStreamFormat(prosody=False)
+    pk, pkts = _send(_words(), fmt)
+    dp = TextDepacketizer(fmt)
+    got = [w for p in pkts for _, w in dp(p)]
+    assert pk.prosody_bits == 0 and pk.text_bits > 0 and pk.timing_bits > 0
+    assert all(w.f0 is None and w.energy is None for w in got)
+
+
+def test_a_lost_packet_leaves_detectable_scattered_gaps():
+    fmt = TextStreamFormat(window=6, words_per_packet=2, seed=1)
+    words = _words(18)
+    _, pkts = _send(words, fmt)
+    dp = TextDepacketizer(fmt)
+    lost = {1, 3, 4, 5}  # one packet of window 0, all of window 1
+    slots = assemble([pair for i, p in enumerate(pkts) if i not in lost for pair in dp(p)], dp.n_slots)
+    assert len(slots) == 18
+    missing = [i for i, s in enumerate(slots) if s is None]
+    expected = fmt.packet_slots(0, 6, 1) + list(range(6, 12))
+    assert missing == sorted(expected)
+    assert all(s.text == words[i].text for i, s in enumerate(slots) if s is not None)
+
+
+def test_interleaving_spreads_a_window_over_packets():
+    fmt = TextStreamFormat(window=6, words_per_packet=2, seed=0)
+    spans = [fmt.packet_slots(j, 6, p) for j in range(20) for p in range(3)]
+    assert sorted(s for p in range(3) for s in fmt.packet_slots(4, 6, p)) == list(range(24, 30))
+    assert any(b - a > 1 for a, b in spans)  # not simply consecutive pairs
+
+
+def test_depacketizer_never_raises_on_garbage():
+    fmt = TextStreamFormat(kb_tag=7)
+    dp = TextDepacketizer(fmt)
+    rng = random.Random(0)
+    _, pkts = _send(_words(), fmt)
+    for _ in range(2000):
+        data = bytes(rng.randrange(256) for _ in range(rng.randrange(0, 40)))
+        assert dp(data) == [] or all(isinstance(s, int) for s, _ in dp(data))
+    for p in pkts:  # bit flips in real packets: dropped or decoded, never an exception
+        for _ in range(50):
+            b = bytearray(p)
+            b[rng.randrange(len(b))] ^= 1 << rng.randrange(8)
+            dp(bytes(b))
+    assert dp.garbage > 0
+
+
+def test_foreign_and_wrong_kb_packets_are_counted():
+    fmt = TextStreamFormat(kb_tag=7)
+    _, pkts = _send(_words(6), fmt)
+    pkt = RtpPacket.parse(pkts[0])
+    dp = TextDepacketizer(fmt)
+    other_ssrc = RtpPacket(payload_type=pkt.payload_type, sequence_number=0, ssrc=1, payload=pkt.payload)
+    other_kb = RtpPacket(payload_type=pkt.payload_type, sequence_number=0, ssrc=fmt.ssrc,
+                         payload=pkt.payload[:1] + b"\x08" + pkt.payload[2:])
+    assert dp(bytes(other_ssrc)) == [] and dp(bytes(other_kb)) == []
+    assert (dp.foreign, dp.wrong_kb, dp.garbage) == (1, 1, 0)
+
+
+def test_format_is_validated():
+    with pytest.raises(ValueError, match="words_per_packet"):
+        TextStreamFormat(window=4, words_per_packet=5)
