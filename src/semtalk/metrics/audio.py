@@ -1,0 +1,127 @@
+"""Audio quality, speaker identity and audio-video sync of regenerated speech: numpy in, float out.
+
+SyncSC regenerates the caller's speech from words and timing, so the received waveform is never
+sample-aligned with the sent one. PESQ and STOI (which align or assume alignment over short
+windows) are reported for completeness; mel-cepstral distortion with DTW and speaker similarity
+are the measures that tolerate re-timing, and ``av_offset_ms`` checks the regenerated audio still
+lines up with the mouth. Every function resamples internally to the rate its measure is defined at.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from semtalk.errors import MissingDependencyError
+from semtalk.kb.voice import ANALYSIS_RATE, dtw_path, resample, speaker_embedding, speech_frames, world_analysis
+
+PESQ_RATE = 16000  # ITU-T P.862.2 wide-band is defined at 16 kHz
+MCD_ORDER = 24  # c1..c24; c0 (energy) is excluded as is standard
+ENVELOPE_RATE = 200.0  # Hz, audio envelope and upsampled mouth curve for the sync search
+_MCD_SCALE = 10.0 / math.log(10.0) * math.sqrt(2.0)
+
+
+def _trim_pair(ref: np.ndarray, deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    n = min(ref.size, deg.size)
+    return ref[:n], deg[:n]
+
+
+def pesq_wb(ref: np.ndarray, deg: np.ndarray, rate: int) -> float:
+    """Wide-band PESQ MOS-LQO (P.862.2), about 1.0 (bad) to 4.64 (identical).
+
+    Both signals are resampled to 16 kHz and cut to the shorter one. Raises ``ValueError`` when
+    PESQ cannot score the pair (under 0.25 s, or no speech found in the reference) — a benchmark
+    should record that as missing rather than as a made-up score.
+    """
+    try:
+        from pesq import PesqError, pesq
+    except ImportError as exc:
+        raise MissingDependencyError("pesq", "PESQ scores") from exc
+    r, d = _trim_pair(resample(ref, rate, PESQ_RATE), resample(deg, rate, PESQ_RATE))
+    if r.size < PESQ_RATE // 4:
+        raise ValueError(f"PESQ needs at least 0.25 s of audio, got {r.size / PESQ_RATE:.3f} s")
+    try:
+        return float(pesq(PESQ_RATE, r, d, "wb"))
+    except PesqError as exc:
+        raise ValueError(f"PESQ cannot score this pair: {type(exc).__name__}") from exc
+
+
+def stoi(ref: np.ndarray, deg: np.ndarray, rate: int) -> float:
+    """Short-time objective intelligibility (Taal et al. 2011), 0..1; signals cut to the shorter."""
+    try:
+        from pystoi import stoi as _stoi
+    except ImportError as exc:
+        raise MissingDependencyError("pystoi", "STOI scores") from exc
+    r, d = _trim_pair(np.asarray(ref, np.float64), np.asarray(deg, np.float64))
+    return float(_stoi(r, d, rate, extended=False))
+
+
+def mcd_db(ref: np.ndarray, deg: np.ndarray, rate: int) -> float:
+    """Mel-cepstral distortion in dB over DTW-aligned speech frames.
+
+    ``MCD = 10/ln10 · sqrt(2 · Σ_{d=1..24} (c_d − ĉ_d)²)`` averaged over the aligned pairs, on
+    all-pass-warped mel-cepstra of WORLD envelopes at 16 kHz (``semtalk.kb.voice``), c0 excluded.
+    Silent frames of each signal are dropped before alignment so pauses do not dilute the score.
+    """
+    a, b = world_analysis(ref, rate).mcep, world_analysis(deg, rate).mcep
+    a, b = a[speech_frames(a), 1:MCD_ORDER + 1], b[speech_frames(b), 1:MCD_ORDER + 1]
+    i, j = dtw_path(a, b)
+    return float(np.mean(_MCD_SCALE * np.sqrt(((a[i] - b[j]) ** 2).sum(1))))
+
+
+def speaker_similarity(a: np.ndarray, b: np.ndarray, rate: int) -> float:
+    """Cosine similarity of resemblyzer d-vectors (same encoder as the KB voice profile), -1..1."""
+    return float(np.dot(speaker_embedding(a, rate), speaker_embedding(b, rate)))
+
+
+def _audio_envelope(audio: np.ndarray, rate: int, n: int) -> np.ndarray:
+    """Log RMS energy in ``n`` windows of 1/ENVELOPE_RATE s, each centred on its sample time."""
+    x = resample(audio, rate, ANALYSIS_RATE)
+    half = int(ANALYSIS_RATE / ENVELOPE_RATE)  # windows two hops wide
+    centres = (np.arange(n) * ANALYSIS_RATE / ENVELOPE_RATE).astype(int)
+    csum = np.concatenate(([0.0], np.cumsum(np.square(x))))
+    lo, hi = np.clip(centres - half, 0, x.size), np.clip(centres + half, 0, x.size)
+    energy = (csum[hi] - csum[lo]) / np.maximum(hi - lo, 1)
+    return np.log(energy + 1e-8)
+
+
+def _normalise(x: np.ndarray, smooth: int) -> np.ndarray:
+    """High-pass (minus a moving average of ``smooth`` samples) and z-score."""
+    kernel = np.ones(smooth) / smooth
+    x = x - np.convolve(np.pad(x, smooth // 2, mode="edge"), kernel, mode="same")[smooth // 2: smooth // 2 + x.size]
+    return (x - x.mean()) / max(x.std(), 1e-12)
+
+
+def av_offset_ms(mouth_curve: np.ndarray, fps: float, audio: np.ndarray, rate: int, max_lag_ms: float = 500.0) -> float:
+    """Audio-video lag in ms; POSITIVE means the audio lags (comes after) the video.
+
+    ``mouth_curve[k]`` is the mouth opening shown at time ``k / fps``; audio sample 0 is time 0.
+    The curve is linearly upsampled to ``ENVELOPE_RATE`` and cross-correlated (Pearson over the
+    overlap, both high-passed at ~2 Hz and z-scored) with the audio's log-energy envelope; the lag
+    of the peak within ±``max_lag_ms`` is refined by a parabola through its neighbours.
+    """
+    curve = np.asarray(mouth_curve, dtype=np.float64)
+    if curve.size < 3:
+        raise ValueError(f"mouth curve needs at least 3 frames, got {curve.size}")
+    duration = min(curve.size / fps, audio.size / rate)
+    n = int(duration * ENVELOPE_RATE)
+    t = np.arange(n) / ENVELOPE_RATE
+    smooth = int(ENVELOPE_RATE / 2)
+    m = _normalise(np.interp(t, np.arange(curve.size) / fps, curve), smooth)
+    e = _normalise(_audio_envelope(audio, rate, n), smooth)
+    max_lag = min(int(max_lag_ms / 1000 * ENVELOPE_RATE), n // 2)
+    lags = np.arange(-max_lag, max_lag + 1)
+    corr = np.array([_pearson(m[max(0, -k): n - max(0, k)], e[max(0, k): n - max(0, -k)]) for k in lags])
+    best = int(np.argmax(corr))
+    shift = 0.0
+    if 0 < best < len(lags) - 1:
+        y0, y1, y2 = corr[best - 1: best + 2]
+        denom = y0 - 2 * y1 + y2
+        shift = 0.5 * (y0 - y2) / denom if denom < 0 else 0.0
+    return float((lags[best] + shift) / ENVELOPE_RATE * 1000.0)
+
+
+def _pearson(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a - a.mean(), b - b.mean()
+    return float(np.dot(a, b) / max(np.sqrt(np.dot(a, a) * np.dot(b, b)), 1e-12))
