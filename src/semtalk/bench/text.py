@@ -16,7 +16,7 @@ from semtalk.fec.text_concealment import TextConcealer
 from semtalk.metrics.text import bleu, normalize, wer
 from semtalk.pipelines.session import NetworkConfig, SimulatedLink
 from semtalk.records import Word
-from semtalk.rtp.huffman import HuffmanCode
+from semtalk.rtp.huffman import ContextHuffmanCode, HuffmanCode
 from semtalk.rtp.text_payload import TextDepacketizer, TextPacketizer, TextStreamFormat, assemble
 
 
@@ -24,14 +24,16 @@ def text_bitrates(text: str, seconds: float) -> dict[str, float]:
     """Bits per second of ``text`` spoken over ``seconds`` in four codings of its normalised words.
 
     utf8: raw UTF-8 with spaces; 5bit: 5 bits a character (a 32-letter alphabet: a–z, space, apostrophe);
-    huffman: the shipped static Huffman code, END closing each word; brotli: Brotli quality 11 of the UTF-8.
+    huffman0: the shipped single-table Huffman code, END closing each word; huffman: the order-1 context
+    Huffman code the text packets use; brotli: Brotli quality 11 of the UTF-8.
     """
     words = normalize(text).split()
     joined = " ".join(words)
-    code = HuffmanCode.default()
+    code, code0 = ContextHuffmanCode.default(), HuffmanCode.default()
     bits = {
         "utf8": 8 * len(joined.encode("utf-8")),
         "5bit": 5 * len(joined),
+        "huffman0": sum(code0.bits(w) for w in words),
         "huffman": sum(code.bits(w) for w in words),
         "brotli": 8 * len(brotli.compress(joined.encode("utf-8"), quality=11)) if joined else 0,
     }
@@ -42,9 +44,10 @@ def simulate_text(words: list[Word], net: NetworkConfig, fmt: TextStreamFormat |
                   concealer: TextConcealer | None = None) -> list[Word]:
     """The words a receiver ends up with: lost slots dropped, or filled when a concealer is given.
 
-    Each window's packets are sent when its last word ends (the earliest the sender has them).
+    Each window's packets are sent when its last word ends (the earliest the sender has them). The
+    default format's interleaver is matched to ``net.fec_k``.
     """
-    fmt = fmt or TextStreamFormat()
+    fmt = fmt or TextStreamFormat(fec_k=net.fec_k)
     link = SimulatedLink(net)
     packetizer = TextPacketizer(fmt)
     for w in words:

@@ -1,4 +1,4 @@
-"""Bit-level writer/reader with signed Exp-Golomb codes (as H.264 uses for small deltas)."""
+"""Bit-level writer/reader with Exp-Golomb codes (as H.264 uses for small values and deltas)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,17 @@ class BitWriter:
         self.write(0, n - 1)
         self.write(code + 1, n)
 
+    def write_ue(self, value: int, k: int = 0) -> None:
+        """Exp-Golomb of order ``k`` for a non-negative int (order 0 is H.264's ue(v)): values below
+        ``2**k`` cost ``k + 1`` bits, and each doubling beyond costs two bits more."""
+        if value < 0:
+            raise ValueError(f"Exp-Golomb value {value} is negative")
+        q = (value >> k) + 1
+        n = q.bit_length()
+        self.write(0, n - 1)
+        self.write(q, n)
+        self.write(value & ((1 << k) - 1), k)
+
     def to_bytes(self) -> bytes:
         pad = -self.length % 8
         return ((self._value << pad).to_bytes((self.length + pad) // 8, "big")) if self.length else b""
@@ -37,11 +48,20 @@ class BitReader:
         self._left -= bits
         return (self._value >> self._left) & ((1 << bits) - 1)
 
+    def read_ue(self, k: int = 0) -> int:
+        zeros = self._zeros()
+        q = (1 << zeros) | self.read(zeros)
+        return ((q - 1) << k) | self.read(k)
+
     def read_se(self) -> int:
+        zeros = self._zeros()
+        code = ((1 << zeros) | self.read(zeros)) - 1
+        return (code + 1) // 2 if code % 2 else -(code // 2)
+
+    def _zeros(self) -> int:
         zeros = 0
         while self.read(1) == 0:
             zeros += 1
             if zeros > 24:
                 raise ValueError("invalid Exp-Golomb code")
-        code = ((1 << zeros) | self.read(zeros)) - 1
-        return (code + 1) // 2 if code % 2 else -(code // 2)
+        return zeros

@@ -74,3 +74,17 @@ def test_unterminated_exp_golomb_raises_truncated():
 def test_too_long_exp_golomb_prefix_raises():
     with pytest.raises(ValueError, match=r"^invalid Exp-Golomb code$"):
         BitReader(bytes(8)).read_se()
+
+
+@pytest.mark.parametrize(("value", "k", "code"), [(0, 0, "1"), (1, 0, "010"), (6, 0, "00111"), (0, 2, "100"),
+                                                  (3, 2, "111"), (4, 2, "01000"), (13, 3, "010101")])
+def test_exp_golomb_of_order_k_codes_and_round_trips(value, k, code):
+    w = BitWriter()
+    w.write_ue(value, k)
+    assert _bits(w) == code
+    assert BitReader(w.to_bytes()).read_ue(k) == value
+
+
+def test_exp_golomb_rejects_negative_values():
+    with pytest.raises(ValueError, match="negative"):
+        BitWriter().write_ue(-1, 2)

@@ -3,7 +3,7 @@ import random
 import pytest
 
 from semtalk.rtp.bits import BitReader, BitWriter
-from semtalk.rtp.huffman import END, ESCAPE, HuffmanCode
+from semtalk.rtp.huffman import END, ESCAPE, ContextHuffmanCode, HuffmanCode
 
 
 def _random_text(rng: random.Random) -> str:
@@ -23,8 +23,8 @@ def _random_text(rng: random.Random) -> str:
     return "".join(out)
 
 
-def test_arbitrary_unicode_round_trips_and_bits_match():
-    code = HuffmanCode.default()
+@pytest.mark.parametrize("code", [HuffmanCode.default(), ContextHuffmanCode.default()], ids=["order0", "order1"])
+def test_arbitrary_unicode_round_trips_and_bits_match(code):
     rng = random.Random(7)
     texts = ["", "the", "🎉", "\ud800", *(_random_text(rng) for _ in range(300))]
     w = BitWriter()
@@ -55,3 +55,14 @@ def test_table_without_control_symbols_is_rejected():
     with pytest.raises(ValueError, match="END and ESCAPE"):
         HuffmanCode({"a": 1, END: 1})
     assert HuffmanCode({"a": 1, END: 1, ESCAPE: 1}).bits("a") > 0
+
+
+def test_context_code_beats_the_single_table_on_english():
+    words = ["and", "so", "my", "fellow", "americans", "ask", "not", "what", "your", "country", "quickly"]
+    chars = sum(len(w) for w in words)
+    order0 = sum(HuffmanCode.default().bits(w) for w in words) / chars
+    order1 = sum(ContextHuffmanCode.default().bits(w) for w in words) / chars
+    assert order1 < 0.85 * order0
+    code = ContextHuffmanCode.default()
+    assert code.bits("qu") < code.bits("qa")  # after q, u is nearly free
+    assert code.bits("QU") > code.bits("qu")  # case is kept, at a price

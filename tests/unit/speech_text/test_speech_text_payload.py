@@ -1,3 +1,4 @@
+import itertools
 import random
 
 import numpy as np
@@ -36,21 +37,38 @@ def _send(words: list[Word], fmt: TextStreamFormat) -> tuple[TextPacketizer, lis
 
 
 @pytest.mark.parametrize("n", [1, 5, 12, 40])
-def test_interleave_is_a_permutation_with_exact_inverse(n):
-    order = interleave(n, np.random.default_rng(n))
+@pytest.mark.parametrize("fec_k", [None, 1, 4])
+def test_interleave_is_a_permutation_with_exact_inverse(n, fec_k):
+    order = interleave(n, np.random.default_rng(n), fec_k)
     assert sorted(order.tolist()) == list(range(n))
     x = np.arange(100, 100 + n)
     assert (x[order][deinterleave(order)] == x).all()
     assert (order[deinterleave(order)] == np.arange(n)).all()
 
 
-@pytest.mark.parametrize("n_words", [1, 6, 17])
-@pytest.mark.parametrize("wpp", [1, 2, 4])
-def test_round_trip_words_timing_and_prosody(n_words, wpp):
-    fmt = TextStreamFormat(words_per_packet=wpp, kb_tag=0xA5, seed=3)
+@pytest.mark.parametrize(("window", "n", "spread"), [(12, 12, 2), (12, 10, 1), (8, 8, 1), (16, 16, 2)])
+def test_neighbouring_words_go_to_different_fec_blocks(window, n, spread):
+    fmt = TextStreamFormat(window=window, fec_k=4)
+    for j in range(5):
+        block = {s: (j * window + q) // 4 for q, s in enumerate(fmt.send_order(j, n))}
+        assert sorted(block) == list(range(j * window, j * window + n))
+        for d in range(1, spread + 1):
+            assert all(block[s] != block[s + d] for s in sorted(block)[:-d]), (j, d)
+
+
+def test_interleaving_is_seeded_and_random():
+    orders = {TextStreamFormat(seed=seed).send_order(0, 12) for seed in range(10)}
+    assert len(orders) > 5
+    assert TextStreamFormat(seed=3).send_order(2, 12) == TextStreamFormat(seed=3).send_order(2, 12)
+
+
+@pytest.mark.parametrize("n_words", [1, 6, 17, 30])
+@pytest.mark.parametrize("window", [4, 12])
+def test_round_trip_words_timing_and_prosody(n_words, window):
+    fmt = TextStreamFormat(window=window, kb_tag=0xA5, seed=3)
     words = _words(n_words)
     pk, pkts = _send(words, fmt)
-    assert pk.packets == len(pkts)
+    assert pk.packets == len(pkts) == n_words
     dp = TextDepacketizer(fmt)
     got = assemble([pair for p in reversed(pkts) for pair in dp(p)], dp.n_slots)
     assert dp.n_slots == n_words and dp.ended == (n_words % fmt.window != 0)
@@ -64,6 +82,11 @@ def test_round_trip_words_timing_and_prosody(n_words, wpp):
         assert abs(g.energy - w.energy) <= q.energy_step_db / 2 + 1e-9
 
 
+def test_text_plus_timing_stays_under_30_bits_a_word():
+    pk, _ = _send(_words(), TextStreamFormat(prosody=False))
+    assert (pk.text_bits + pk.timing_bits) / len(SENTENCE) < 30
+
+
 def test_without_prosody_no_prosody_bits_are_sent():
     fmt = TextStreamFormat(prosody=False)
     pk, pkts = _send(_words(), fmt)
@@ -73,25 +96,18 @@ def test_without_prosody_no_prosody_bits_are_sent():
     assert all(w.f0 is None and w.energy is None for w in got)
 
 
-def test_a_lost_packet_leaves_detectable_scattered_gaps():
-    fmt = TextStreamFormat(window=6, words_per_packet=2, seed=1)
-    words = _words(18)
+def test_a_lost_fec_block_leaves_isolated_gaps():
+    fmt = TextStreamFormat(window=12, fec_k=4, seed=1)
+    words = _words(30)
     _, pkts = _send(words, fmt)
     dp = TextDepacketizer(fmt)
-    lost = {1, 3, 4, 5}  # one packet of window 0, all of window 1
+    lost = {4, 5, 6, 7} | set(range(12, 24))  # the second FEC block of window 0, all of window 1
     slots = assemble([pair for i, p in enumerate(pkts) if i not in lost for pair in dp(p)], dp.n_slots)
-    assert len(slots) == 18
+    assert len(slots) == 30
     missing = [i for i, s in enumerate(slots) if s is None]
-    expected = fmt.packet_slots(0, 6, 1) + list(range(6, 12))
-    assert missing == sorted(expected)
+    assert missing == sorted(list(fmt.send_order(0, 12)[4:8]) + list(range(12, 24)))
+    assert all(b - a > 2 for a, b in itertools.pairwise(missing[:4]))
     assert all(s.text == words[i].text for i, s in enumerate(slots) if s is not None)
-
-
-def test_interleaving_spreads_a_window_over_packets():
-    fmt = TextStreamFormat(window=6, words_per_packet=2, seed=0)
-    spans = [fmt.packet_slots(j, 6, p) for j in range(20) for p in range(3)]
-    assert sorted(s for p in range(3) for s in fmt.packet_slots(4, 6, p)) == list(range(24, 30))
-    assert any(b - a > 1 for a, b in spans)  # not simply consecutive pairs
 
 
 def test_depacketizer_never_raises_on_garbage():
@@ -123,5 +139,7 @@ def test_foreign_and_wrong_kb_packets_are_counted():
 
 
 def test_format_is_validated():
-    with pytest.raises(ValueError, match="words_per_packet"):
-        TextStreamFormat(window=4, words_per_packet=5)
+    with pytest.raises(ValueError, match="window"):
+        TextStreamFormat(window=17)
+    with pytest.raises(ValueError, match="fec_k"):
+        TextStreamFormat(fec_k=0)
