@@ -41,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--enroll-seconds", type=float, default=2.0, help="enrollment length in seconds (default 2)")
     build.add_argument("--keyframes", type=int, default=10, help="keyframes in the semantic base (default 10, ≥ 1)")
     build.add_argument("--expr", type=int, default=6, help="expression coefficients (default 6)")
+    build.add_argument("--voice-seconds", type=float, default=4.0,
+                       help="audio used for the voice profile, in seconds (default 4)")
+    build.add_argument("--no-voice", action="store_true", help="face only: no voice profile")
     info = kb.add_parser("info", help="print what a KB file holds and its size",
                          description="Print a KB's hash, byte size per part and contents as JSON.")
     info.add_argument("kb_file", help="KB file")
@@ -51,13 +54,31 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="out/demo", help="output folder (default out/demo)")
     demo.add_argument("--loss", type=float, default=0.1, help="packet loss probability (default 0.1)")
 
+    train = sub.add_parser("train", help="train a learned component on CPU").add_subparsers(
+        dest="train_command", required=True, metavar="MODEL")
+    pacsc = train.add_parser("pacsc", help="train PacSC, the learned packet FEC of the face stream",
+                             description="Extract face codes from the clips in --data (cached in --cache), hold "
+                                         "out the evaluation clips, train the rate-1/2 and rate-1/4 codes and save "
+                                         "both in one weights file.")
+    pacsc.add_argument("--data", required=True, help="folder of talking-face clips (or one with faces_av/)")
+    pacsc.add_argument("--epochs", type=int, default=60, help="epochs of 50 batches of 64 blocks (default 60)")
+    pacsc.add_argument("--out", default="out/pacsc/pacsc.pt", help="weights file (default out/pacsc/pacsc.pt)")
+    pacsc.add_argument("--cache", default="out/pacsc/codes", help="where extracted codes are cached")
+    pacsc.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    pacsc.add_argument("--seed", type=_positive_int, default=0, help="seed (default 0)")
+
     bench = sub.add_parser("bench", help="run a benchmark suite on real clips and write tables",
                            description="Reproduce the measured numbers: results.json and results.md in --out.")
-    bench.add_argument("--suite", choices=["foundation"], default="foundation", help="which suite (default foundation)")
+    bench.add_argument("--suite", choices=["foundation", "syncsc"], default="foundation",
+                       help="foundation (semtalk alone) or syncsc (the paper's comparisons; default foundation)")
     bench.add_argument("--data", default="../shared/data", help="data folder with faces_av/ (default ../shared/data)")
     bench.add_argument("--out", default="out/bench", help="output folder (default out/bench)")
     bench.add_argument("--quick", action="store_true", help="one clip, three loss points")
     bench.add_argument("--seed", type=_positive_int, default=0, help="seed (default 0)")
+    where = bench.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_positive_int, default=2,
+                       help="syncsc: local Dask worker processes; 0 runs serially in this process (default 2)")
+    where.add_argument("--scheduler", help="syncsc: address of an existing Dask scheduler (tcp://host:8786)")
     return p
 
 
@@ -78,6 +99,16 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--receiver-kb", help="the receiver's KB file (must match the stream's, else refused)")
     g.add_argument("--expr", type=int, default=6, help="expression coefficients (default 6)")
     g.add_argument("--keyframes", type=int, default=10, help="keyframes in the semantic base (default 10)")
+    g = p.add_argument_group("speech")
+    g.add_argument("--no-speech", action="store_true", help="video only: mux the original audio, send no words")
+    g.add_argument("--transcript", help="reference transcript (text file) to score the sender's ASR against")
+    g.add_argument("--text-window", type=int, default=12,
+                   help="words interleaved across FEC blocks per sending window, 1..16 (default 12)")
+    g.add_argument("--no-prosody", action="store_true", help="send words and timing only, no F0/energy")
+    g.add_argument("--voice-adapt", action="store_true",
+                   help="convert the TTS voice toward the KB voice profile (off by default: it costs intelligibility)")
+    g.add_argument("--voice-seconds", type=float, default=4.0,
+                   help="enrollment audio for the KB voice profile, in seconds (default 4)")
     g = p.add_argument_group("run")
     g.add_argument("--seed", type=_positive_int, default=0, help="seed of the channel and the KB clustering")
     g.add_argument("--max-seconds", type=float, help="only process the first seconds of the input")
@@ -92,7 +123,9 @@ def _run_config(args: argparse.Namespace):
                      code_rate=args.code_rate, fec_k=args.fec_k, frames_per_packet=args.frames_per_packet,
                      enroll_seconds=args.enroll_seconds, seed=args.seed, n_expr=args.expr, keyframes=args.keyframes,
                      kb=args.kb, receiver_kb=args.receiver_kb, max_seconds=args.max_seconds, vmaf=not args.no_vmaf,
-                     progress=not args.quiet)
+                     speech=not args.no_speech, transcript=args.transcript, text_window=args.text_window,
+                     prosody=not args.no_prosody, voice_adapt=args.voice_adapt,
+                     voice_seconds=args.voice_seconds, progress=not args.quiet)
 
 
 def summary(report: dict, out: Path) -> str:
@@ -138,7 +171,8 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         if args.keyframes < 1:
             raise SemtalkError(f"--keyframes must be ≥ 1, got {args.keyframes}")
-        cfg = KbConfig(enroll_seconds=args.enroll_seconds, n_expr=args.expr, keyframes=args.keyframes)
+        cfg = KbConfig(enroll_seconds=args.enroll_seconds, n_expr=args.expr, keyframes=args.keyframes,
+                       voice=not args.no_voice, voice_seconds=args.voice_seconds)
         print(json.dumps(build_kb_file(args.input, args.out, config=cfg), indent=2))
     elif args.command == "kb" and args.kb_command == "info":
         from semtalk.kb.info import describe
@@ -146,10 +180,29 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         print(json.dumps(describe(*read_kb(args.kb_file)), indent=2))
     elif args.command == "bench":
-        from semtalk.bench.foundation import run_suite
+        if args.suite == "syncsc":
+            from semtalk.bench.syncsc import run_suite as run_syncsc
 
-        run_suite(Path(args.data), Path(args.out), quick=args.quick, seed=args.seed)
+            run_syncsc(Path(args.data), Path(args.out), quick=args.quick, seed=args.seed, workers=args.workers,
+                       scheduler=args.scheduler)
+            print(f"{Path(args.out) / 'report.html'}\n")
+        else:
+            from semtalk.bench.foundation import run_suite
+
+            run_suite(Path(args.data), Path(args.out), quick=args.quick, seed=args.seed)
         print((Path(args.out) / "results.md").read_text())
+    elif args.command == "train" and args.train_command == "pacsc":
+        import torch
+
+        from semtalk.fec.pacsc_train import TrainConfig, train_and_save
+
+        if args.epochs < 1:
+            raise SemtalkError(f"--epochs must be ≥ 1, got {args.epochs}")
+        if not Path(args.data).is_dir():
+            raise SemtalkError(f"--data folder not found: {args.data}")
+        torch.set_num_threads(max(1, args.threads))
+        train_and_save(Path(args.data), Path(args.out), Path(args.cache),
+                       TrainConfig(epochs=args.epochs, seed=args.seed), log=lambda line: print(line, flush=True))
     elif args.command == "demo":
         from semtalk.pipelines.demo import run_demo
 

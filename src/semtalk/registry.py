@@ -14,6 +14,7 @@ REGISTRY: dict[str, dict[str, str]] = {
     "fec": {
         "none": "semtalk.fec.base:NoFec",
         "rs": "semtalk.fec.reed_solomon:ReedSolomonFec",
+        "pacsc": "semtalk.fec.pacsc:PacscFec",
     },
     "channel": {
         "bernoulli": "semtalk.channel.packet_loss:BernoulliLoss",
@@ -24,6 +25,17 @@ REGISTRY: dict[str, dict[str, str]] = {
     },
     "pipeline": {
         "syncsc": "semtalk.pipelines.call:FaceCall",
+    },
+    # Benchmark cells: functions (task, env) -> row dict that the harness (bench.runner) runs by name.
+    "bench_method": {
+        "syncsc_prepare": "semtalk.bench.syncsc:prepare",
+        "semtalk": "semtalk.bench.syncsc:semtalk_method",
+        "codec_video": "semtalk.bench.codec_cells:codec_video_method",
+        "codec_speech": "semtalk.bench.codec_cells:codec_speech_method",
+        "semtalk_loss": "semtalk.bench.loss_cells:semtalk_loss_method",
+        "text_rate": "semtalk.bench.text_cells:text_rate_method",
+        "text_loss": "semtalk.bench.text_cells:text_loss_method",
+        "complexity": "semtalk.bench.syncsc:complexity_method",
     },
 }
 

@@ -31,9 +31,20 @@ def test_coefficients_round_trip_on_a_real_clip():
 
 @pytest.mark.slow
 def test_lrs2_clip_end_to_end(tmp_path):
-    clip = real_clip("lrs2_00004.mp4")
-    report = run(clip, tmp_path, RunConfig(loss=0.1, progress=False, vmaf=False))
-    v = report["video"]
+    from semtalk.media.reader import probe, read_audio
+
+    clip = real_clip("lrs2_00016.mp4")
+    report = run(clip, tmp_path, RunConfig(loss=0.1, progress=False, vmaf=False,
+                                           transcript=str(clip.with_suffix(".txt"))))
+    v, s = report["video"], report["speech"]
     assert v["stream_kbps"] <= 3.2
     assert v["ssim"] > 0.5
     assert (tmp_path / "side_by_side.mp4").stat().st_size > 10_000
+    # Words, not waveforms: ≤ 100 bps of text and timing, the sentence survives, the speech is intelligible.
+    assert s["text_bps"] + s["timing_bps"] <= 100
+    assert s["asr_wer"] < 0.2 and s["received_wer"] < 0.2 and s["resynth_wer"] < 0.4
+    assert report["kb"]["info"]["voice"]["profile"] and not s["voice_adapted"]
+    assert s["speaker_similarity_adapted"] is not None and s["resynth_wer_adapted"] is not None
+    assert abs(s["av_offset_ms"]) < 200
+    info = probe(tmp_path / "received.mp4")
+    assert abs(read_audio(tmp_path / "received.mp4", 16000).size / 16000 - info.duration) <= 1 / 25

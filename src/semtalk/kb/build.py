@@ -21,6 +21,8 @@ from semtalk.semantics.encoder import CropConfig, FaceTracker, TrackedFrame
 from semtalk.semantics.face import fit_face_model
 from semtalk.semantics.quantize import Quantizer, fit_ranges
 
+VOICE_RATE = 16000  # the speech path's rate (ASR, PESQ-WB)
+
 
 @dataclass(frozen=True)
 class KbConfig:
@@ -33,6 +35,8 @@ class KbConfig:
     mouth_atlas: int = 12
     webp_quality: int = 90
     seed: int = 0
+    voice: bool = True
+    voice_seconds: float = 4.0
 
 
 def build_kb(frames: Sequence[TrackedFrame], ref_box, fps: float, crop: CropConfig,
@@ -115,7 +119,27 @@ def build_kb_from_clip(input_path: str | Path, crop: CropConfig = CropConfig(),
                            "(the enrollment segment must show the speaker's face)")
     kb = build_kb(frames, tracker.ref_box, fps, crop, config)
     kb.info["source"] = {"path": str(input_path), "width": info.width, "height": info.height}
+    if config.voice and info.has_audio:
+        kb.voice, kb.info["voice"] = voice_profile_of(input_path, config.voice_seconds)
     return kb
+
+
+def voice_profile_of(input_path: str | Path, seconds: float) -> tuple[bytes | None, dict]:
+    """The voice part of the KB: what the enrollment audio says, and the profile learnt from it.
+
+    A silent enrollment gives no profile (None): the receiver then speaks with the plain TTS voice.
+    """
+    from semtalk.kb.voice import build_voice_profile
+    from semtalk.media.reader import read_audio
+    from semtalk.semantics.speech.asr import SpeechRecognizer
+
+    audio = read_audio(input_path, rate=VOICE_RATE, duration=seconds)
+    if audio.size < VOICE_RATE or float(np.sqrt(np.mean(audio.astype(np.float64) ** 2))) < 1e-4:
+        return None, {"seconds": seconds, "profile": False, "reason": "no speech in the enrollment audio"}
+    text = " ".join(w.text for w in SpeechRecognizer().transcribe(audio, VOICE_RATE))
+    profile = build_voice_profile(audio, VOICE_RATE, text or None)
+    return profile.to_bytes(), {"seconds": round(audio.size / VOICE_RATE, 3), "profile": True, "text": text,
+                                "parallel": bool(text)}
 
 
 def build_kb_file(input_path: str | Path, kb_path: str | Path, enroll_seconds: float = 2.0,

@@ -6,8 +6,8 @@ File layout (all integers big-endian)::
     body = u32 manifest length | manifest (UTF-8 JSON) | blobs
 
 The manifest names every blob (offset, length, kind, dtype, shape). Images are WebP, arrays raw
-little-endian, the voice profile its own versioned bytes (``kb.voice``). The hash identifies the KB on the wire: a receiver holding another KB refuses the
-stream instead of rendering garbage.
+little-endian, the voice profile its own versioned bytes (``kb.voice``). The hash identifies the KB
+on the wire: a receiver holding another KB refuses the stream instead of rendering garbage.
 """
 
 from __future__ import annotations

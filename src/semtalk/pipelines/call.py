@@ -17,12 +17,14 @@ from semtalk.generators.face_renderer import FaceRenderer
 from semtalk.kb.knowledge_base import KnowledgeBase, kb_hash, kb_tag, read_kb
 from semtalk.metrics.video import VideoQuality
 from semtalk.pipelines.session import SimulatedLink
+from semtalk.pipelines.speech import LipCurves
 from semtalk.pipelines.syncsc import RunConfig, check_config, config_dict, crop_config, network_config, timed
 from semtalk.records import StageTimer
 from semtalk.rtp.face_payload import FaceDepacketizer, FacePacketizer, FaceStreamFormat
 from semtalk.semantics.encoder import FaceEncoder, FaceTracker
 
 FPS = 25.0
+VIDEOS = ("received.mp4", "side_by_side.mp4")
 
 
 @dataclass
@@ -49,7 +51,8 @@ class FaceCall:
             kb, kb_bytes = read_kb(config.kb)
         else:
             kb_cfg = KbConfig(enroll_seconds=config.enroll_seconds, n_expr=config.n_expr, bits=config.bits,
-                              keyframes=config.keyframes, seed=config.seed)
+                              keyframes=config.keyframes, seed=config.seed, voice=config.speech,
+                              voice_seconds=config.voice_seconds)
             kb_bytes = build_kb_from_clip(input_path, crop_config(config), kb_cfg).save(out_dir / "kb.stkb")
             kb = KnowledgeBase.from_bytes(kb_bytes)  # exactly what the file (and a later --kb run) holds
         receiver, receiver_bytes = read_kb(config.receiver_kb) if config.receiver_kb else (kb, kb_bytes)
@@ -71,7 +74,10 @@ class FaceCall:
         link = SimulatedLink(network_config(cfg))
         tracker = FaceTracker(kb.crop, kb.ref_box)
         encoder = FaceEncoder(kb.face_model, kb.quantizer)
-        packetizer, depacketizer = FacePacketizer(fmt), FaceDepacketizer(fmt)
+        if cfg.fec == "pacsc":  # the learned code replaces the face payload: its rows are the packets
+            packetizer, depacketizer = link.fec.coders(fmt)
+        else:
+            packetizer, depacketizer = FacePacketizer(fmt), FaceDepacketizer(fmt)
         rx = self.receiver_kb
         renderer = FaceRenderer(rx)
         playout = FacePlayout(rx.quantizer, rx.quantizer.dequantize(rx.reference.codes))
@@ -83,15 +89,20 @@ class FaceCall:
         originals: deque[tuple[int, np.ndarray]] = deque()
         counts = {"frames": 0, "no_face": 0, "concealed": 0}
         duration = self.info.duration if cfg.max_seconds is None else min(self.info.duration, cfg.max_seconds)
-        audio_rate = 16000 if self.info.has_audio else None
+        # With speech on, the video is written silent and the synthesised speech is muxed in afterwards;
+        # with it off, the original audio passes through for listening (not part of the stream).
+        speaking = cfg.speech and self.info.has_audio
+        audio_rate = 16000 if self.info.has_audio and not speaking else None
         audio = iter_audio(self.input_path, rate=16000, duration=duration) if audio_rate else iter([])
+        lips = LipCurves(rx.face_model, measure_output=speaking) if speaking else None
+        video_dir = tmp if speaking else self.out_dir
         progress = _progress(cfg.progress, total=round(duration * FPS), desc=self.input_path.name)
 
         with contextlib.ExitStack() as stack:
             writers = []
             if cfg.write_video:
-                writers = [stack.enter_context(VideoWriter(self.out_dir / name, FPS, audio_rate=audio_rate))
-                           for name in ("received.mp4", "side_by_side.mp4")]
+                writers = [stack.enter_context(VideoWriter(video_dir / name, FPS, audio_rate=audio_rate))
+                           for name in VIDEOS]
             y4m_ref = stack.enter_context(Y4mWriter(tmp / "ref.y4m", FPS)) if cfg.vmaf else None
             y4m_out = stack.enter_context(Y4mWriter(tmp / "out.y4m", FPS)) if cfg.vmaf else None
 
@@ -103,10 +114,19 @@ class FaceCall:
                 timer.add("receive", time.perf_counter() - t)
 
             def play(until: int) -> None:
+                if cfg.fec == "pacsc":  # blocks with lost rows are decoded when their first frame is due
+                    t = time.perf_counter()
+                    for frame in depacketizer.due(until):
+                        playout.push(frame)
+                    timer.add("receive", time.perf_counter() - t)
                 for face in playout.pop(until):
                     t = time.perf_counter()
                     image = renderer(face.coeffs)
                     timer.add("render", time.perf_counter() - t)
+                    if lips is not None:
+                        t = time.perf_counter()
+                        lips.played(face.coeffs, image)
+                        timer.add("lips", time.perf_counter() - t)
                     index, original = originals.popleft()
                     assert index == face.index, "play-out and capture out of step"
                     counts["concealed"] += face.concealed
@@ -138,19 +158,23 @@ class FaceCall:
                 counts["frames"] += 1
                 counts["no_face"] += not coded.face_found
                 originals.append((tracked.index, tracked.crop))
+                if lips is not None:
+                    lips.sent(tracked.points)
                 timer.add("encode", time.perf_counter() - t)
                 t = time.perf_counter()
                 now = (tracked.index + 1) / FPS
-                link.send(packetizer.push(coded), now)
+                _send(link, packetizer.push(coded), now)
                 timer.add("send", time.perf_counter() - t)
                 deliver(now)
                 play(min(tracked.index + 1, math.floor((now - latency) * FPS + 1e-9) + 1))
             end = counts["frames"] / FPS
-            link.send(packetizer.flush(), end)
+            _send(link, packetizer.flush(), end)
             link.close(end)
             deliver(math.inf)
             play(counts["frames"])
             tracker.close()
+            if lips is not None:
+                lips.close()
             progress.close()
             for chunk in audio if writers else ():
                 for w in writers:
@@ -158,8 +182,39 @@ class FaceCall:
         if counts["frames"] == 0:
             raise SemtalkError(f"{self.input_path}: no video frames decoded")
         vmaf_score = vmaf(tmp / "ref.y4m", tmp / "out.y4m") if cfg.vmaf and quality.frames else None
-        return self._report(timer, quality, heldout, counts, packetizer, depacketizer, link, playout, encoder,
-                            vmaf_score, duration)
+        report = self._report(timer, quality, heldout, counts, packetizer, depacketizer, link, playout, encoder,
+                              vmaf_score, duration)
+        if speaking:
+            report["speech"] = self._speech(duration, lips, tmp if cfg.write_video else None)
+            report["audio"] = {"mode": "synthesized", "note": "speech regenerated at the receiver from the words sent"}
+        return report
+
+    def _speech(self, duration: float, lips: LipCurves, silent_videos: Path | None) -> dict:
+        """The speech path, once the face stream has been played (its lip curve places untimed words)."""
+        from semtalk.kb.voice import voice_adapter
+        from semtalk.media.reader import read_audio
+        from semtalk.media.writer import mux_audio, write_wav
+        from semtalk.pipelines.speech import RATE, speech_call
+        from semtalk.pipelines.speech_report import speech_report
+
+        cfg = self.config
+        original = _exact_length(read_audio(self.input_path, rate=RATE, duration=duration), duration)
+        profile = self.receiver_kb.voice_profile
+        adapter = voice_adapter(profile) if profile is not None else None
+        adapt = adapter if cfg.voice_adapt else None
+        alternate = None if adapter is None else (False if cfg.voice_adapt else adapter)
+        outcome = speech_call(original, duration, network_config(cfg), window=cfg.text_window, prosody=cfg.prosody,
+                              kb_tag=kb_tag(self.kb_bytes), adapt=adapt, lip_curve=lips.received, fps=FPS,
+                              seed=cfg.seed, alternate=alternate)
+        write_wav(self.out_dir / "received.wav", outcome.audio, RATE)
+        if silent_videos is not None:
+            for name in VIDEOS:
+                mux_audio(silent_videos / name, outcome.audio, RATE, self.out_dir / name)
+        transcript = Path(cfg.transcript).read_text(encoding="utf-8") if cfg.transcript else None
+        report = speech_report(outcome, original, duration, transcript=transcript, voice_seconds=cfg.voice_seconds,
+                               mouth_out=lips.output, mouth_original=lips.original, fps=FPS,
+                               adapted=adapt is not None)
+        return report
 
     def _report(self, timer, quality, heldout, counts, packetizer, depacketizer, link, playout, encoder,
                 vmaf_score, duration) -> dict:
@@ -206,6 +261,18 @@ class FaceCall:
                       "note": "original audio is muxed for listening; it is not part of the semantic stream"},
             "duration_s": round(duration, 3),
         }
+
+
+def _exact_length(audio: np.ndarray, duration: float) -> np.ndarray:
+    """The input's audio padded with silence to the call's duration (streams may end early)."""
+    n = round(duration * 16000)
+    return np.pad(audio[:n], (0, max(0, n - audio.size))).astype(np.float32)
+
+
+def _send(link: SimulatedLink, packets: bytes | list[bytes] | None, now: float) -> None:
+    """The face payload gives a packet or None, PacSC a block's rows at once."""
+    for packet in packets if isinstance(packets, list) else [packets]:
+        link.send(packet, now)
 
 
 def _r(value, digits: int = 3):

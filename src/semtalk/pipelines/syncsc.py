@@ -38,6 +38,12 @@ class RunConfig(NetworkConfig):
     kb: str | None = None
     receiver_kb: str | None = None
     max_seconds: float | None = None
+    speech: bool = True
+    transcript: str | None = None
+    text_window: int = 12
+    prosody: bool = True
+    voice_adapt: bool = False
+    voice_seconds: float = 4.0
     vmaf: bool = True
     write_video: bool = True
     progress: bool = True
@@ -100,10 +106,21 @@ def check_config(config: RunConfig) -> None:
         raise SemtalkError(f"--fec must be one of {', '.join(registry.names('fec'))}, got '{config.fec}'")
     if not 0.0 < config.code_rate <= 1.0:
         raise SemtalkError(f"--code-rate must be in (0, 1], got {config.code_rate}")
+    if config.fec == "pacsc" and (min(abs(config.code_rate - r) for r in (0.5, 0.25)) > 0.005
+                                  or config.fec_k != 4 or config.frames_per_packet != 5):
+        raise SemtalkError("--fec pacsc is trained for 20-frame blocks: it takes --code-rate 0.5 or 0.25 with "
+                           f"--fec-k 4 and --frames-per-packet 5, got {config.code_rate}, {config.fec_k}, "
+                           f"{config.frames_per_packet}")
     if not 1 <= config.frames_per_packet <= 16:
         raise SemtalkError(f"--frames-per-packet must be in 1..16, got {config.frames_per_packet}")
     if config.enroll_seconds <= 0:
         raise SemtalkError(f"--enroll-seconds must be positive, got {config.enroll_seconds}")
+    if not 1 <= config.text_window <= 16:
+        raise SemtalkError(f"--text-window must be in 1..16 words, got {config.text_window}")
+    if config.voice_seconds <= 0:
+        raise SemtalkError(f"--voice-seconds must be positive, got {config.voice_seconds}")
+    if config.transcript is not None and not Path(config.transcript).is_file():
+        raise SemtalkError(f"transcript not found: {config.transcript}")
     if config.crop_size < 64 or config.crop_size % 2:
         raise SemtalkError(f"--crop-size must be an even number ≥ 64, got {config.crop_size}")
 
