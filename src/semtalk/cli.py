@@ -61,16 +61,18 @@ def _parser() -> argparse.ArgumentParser:
                                          "out the evaluation clips, train the rate-1/2 and rate-1/4 codes and save "
                                          "both in one weights file.")
     pacsc.add_argument("--data", required=True, help="folder of talking-face clips (or one with faces_av/)")
-    pacsc.add_argument("--epochs", type=int, default=60, help="epochs of 50 batches of 64 blocks (default 60)")
+    pacsc.add_argument("--epochs", type=int, default=80, help="epochs of 50 batches of 64 blocks (default 80)")
     pacsc.add_argument("--out", default="out/pacsc/pacsc.pt", help="weights file (default out/pacsc/pacsc.pt)")
     pacsc.add_argument("--cache", default="out/pacsc/codes", help="where extracted codes are cached")
-    pacsc.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    pacsc.add_argument("--threads", type=int, default=1,
+                       help="torch CPU threads (default 1: the model is small; more pay only on an idle machine)")
     pacsc.add_argument("--seed", type=_positive_int, default=0, help="seed (default 0)")
 
     bench = sub.add_parser("bench", help="run a benchmark suite on real clips and write tables",
                            description="Reproduce the measured numbers: results.json and results.md in --out.")
-    bench.add_argument("--suite", choices=["foundation", "syncsc"], default="foundation",
-                       help="foundation (semtalk alone) or syncsc (the paper's comparisons; default foundation)")
+    bench.add_argument("--suite", choices=["foundation", "speech", "syncsc"], default="foundation",
+                       help="foundation (semtalk video alone), speech (the speech path on LRS2/GRID) or syncsc "
+                            "(the paper's comparisons); default foundation")
     bench.add_argument("--data", default="../shared/data", help="data folder with faces_av/ (default ../shared/data)")
     bench.add_argument("--out", default="out/bench", help="output folder (default out/bench)")
     bench.add_argument("--quick", action="store_true", help="one clip, three loss points")
@@ -186,6 +188,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             run_syncsc(Path(args.data), Path(args.out), quick=args.quick, seed=args.seed, workers=args.workers,
                        scheduler=args.scheduler)
             print(f"{Path(args.out) / 'report.html'}\n")
+        elif args.suite == "speech":
+            from semtalk.bench.speech import run_suite as run_speech
+
+            run_speech(Path(args.data), Path(args.out), quick=args.quick, seed=args.seed)
         else:
             from semtalk.bench.foundation import run_suite
 

@@ -36,7 +36,7 @@ def run_suite(data: Path, out: Path, quick: bool = False, seed: int = 0) -> list
                 if fec == "rs" and loss == 0.0:
                     continue
                 cfg = RunConfig(loss=loss, fec=fec, code_rate=rate, kb=kb, seed=seed, vmaf=False,
-                                write_video=False, progress=False)
+                                write_video=False, progress=False, speech=False)
                 rows.append(_row(clip, fec, rate, loss, run(clip, base / f"{fec}_p{loss}", cfg)))
                 print(f"  {clip.stem} fec={fec} p={loss}: SSIM {rows[-1]['ssim']}", flush=True)
     out.mkdir(parents=True, exist_ok=True)
