@@ -1,0 +1,254 @@
+"""PacSC against Reed–Solomon under packet loss (SyncSC Fig. 8): coefficient error and held-out SSIM.
+
+``python -m semtalk.bench.pacsc --data ../shared/data --out out/pacsc_bench`` writes ``results.json``,
+``results.md`` and ``fig8.png``.
+
+What is run: the real sender stream of each held-out clip (face codes from the face encoder, run once
+per clip and cached), then for every condition the real packetiser (face payload + RS/none, or PacSC
+rows), the seeded channel of ``SimulatedLink``, the receiver's decoder and ``FacePlayout``, timed as in
+``FaceCall``. Only the renderer is left out of the coefficient sweep. SSIM is end to end on one clip:
+the played-out coefficients are rendered and compared with the sender's crops on every
+``ssim_stride``-th held-out frame (frames after the 2 s enrollment); renders are cached by exact
+coefficients, since the renderer is a pure function of them.
+
+Bits: RS protects the delta + Exp-Golomb face payload, so at the same code rate it sends fewer bits
+than PacSC, whose rows carry 8 bits per coded value. Both send the same number of packets per 20-frame
+block (8 at rate 1/2, 16 at rate 1/4), so their packet losses are identical; RS over *raw* 8-bit codes
+(5 frames × (1 + 16·8) bits + 2 header bytes = 83-byte payloads) would lose exactly what RS over the
+delta payload loses, at PacSC's bit rate (its row payloads are 83 bytes too). The table gives both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from semtalk.fec.concealment import FacePlayout
+from semtalk.fec.pacsc_data import ClipCodes, clip_paths, encode_clip
+from semtalk.fec.pacsc_train import HELDOUT
+from semtalk.pipelines.session import NetworkConfig, SimulatedLink
+from semtalk.records import CodedFrame
+from semtalk.rtp.face_payload import FaceDepacketizer, FacePacketizer, FaceStreamFormat
+from semtalk.semantics.quantize import Quantizer
+
+FPS = 25.0
+LOSSES = [round(0.1 * i, 1) for i in range(10)]
+SYSTEMS = [("none", 1.0), ("rs", 0.5), ("rs", 0.25), ("pacsc", 0.5), ("pacsc", 0.25)]
+BURST = 3.0
+RAW_PAYLOAD_BYTES = 2 + math.ceil(5 * (1 + 16 * 8) / 8)  # one 5-frame face packet with raw 8-bit codes
+RTP_HEADER = 12
+
+
+@dataclass(frozen=True)
+class Condition:
+    fec: str
+    code_rate: float
+    loss: float
+    bursty: bool
+    seed: int
+
+    @property
+    def burst(self) -> float:
+        """Mean burst 3, or the shortest Gilbert–Elliott allows at high loss (L ≥ p / (1 − p))."""
+        return max(BURST, self.loss / (1 - self.loss) + 1e-6) if self.bursty else 1.0
+
+
+def receive(codes: np.ndarray, quantizer: Quantizer, cond: Condition) -> tuple[np.ndarray, dict]:
+    """Send ``codes`` (T, C) through packetiser → link → decoder → play-out; coefficients played (T, C)."""
+    fmt = FaceStreamFormat(n_coeffs=codes.shape[1], bits=quantizer.bits, kb_tag=0)
+    net = NetworkConfig(loss=cond.loss, burst=cond.burst, fec=cond.fec, code_rate=cond.code_rate, seed=cond.seed)
+    link = SimulatedLink(net)
+    pacsc = cond.fec == "pacsc"
+    packetizer, depacketizer = link.fec.coders(fmt) if pacsc else (FacePacketizer(fmt), FaceDepacketizer(fmt))
+    playout = FacePlayout(quantizer, quantizer.dequantize(codes[0]))
+    latency = link.latency(fmt.frames_per_packet, FPS)
+    played: list[np.ndarray] = []
+
+    def send(packets, now):
+        for p in packets if isinstance(packets, list) else [packets]:
+            link.send(p, now)
+
+    def step(now: float, until: int) -> None:
+        for pkt in link.deliver(now):
+            for f in depacketizer(pkt):
+                playout.push(f)
+        if pacsc:
+            for f in depacketizer.due(until):
+                playout.push(f)
+        played.extend(f.coeffs for f in playout.pop(until))
+
+    for i, c in enumerate(codes):
+        now = (i + 1) / FPS
+        send(packetizer.push(CodedFrame(i, c)), now)
+        step(now, min(i + 1, math.floor((now - latency) * FPS + 1e-9) + 1))
+    send(packetizer.flush(), len(codes) / FPS)
+    link.close(len(codes) / FPS)
+    step(math.inf, len(codes))
+    seconds = len(codes) / FPS
+    info = {"packets": link.sent_packets, "lost": link.lost, "channel_kbps": 8 * link.sent_bytes / seconds / 1000,
+            "concealed": playout.concealed}
+    return np.stack(played), info
+
+
+def code_error(played: np.ndarray, codes: np.ndarray, quantizer: Quantizer) -> float:
+    """Mean absolute error in quantiser steps (speaker-independent: 1 = one 8-bit code)."""
+    return float(np.abs((played - quantizer.dequantize(codes)) / quantizer.step()).mean())
+
+
+def raw_rs_kbps(code_rate: float) -> float:
+    """Channel rate of RS over raw 8-bit codes: n/k packets of 83-byte payloads per 5 frames."""
+    return 8 * (RAW_PAYLOAD_BYTES + RTP_HEADER) / code_rate * FPS / 5 / 1000
+
+
+def block_ms(code_rate: float, repeats: int = 200) -> dict:
+    """Median ms per 20-frame block to encode and to decode (half the rows lost), 1 thread, no_grad."""
+    import torch
+
+    from semtalk.fec.pacsc import PacscCodec
+
+    torch.set_num_threads(1)
+    codec = PacscCodec(code_rate)
+    rng = np.random.default_rng(0)
+    x = rng.random((codec.cfg.frames, codec.cfg.n_coeffs)).astype(np.float32)
+    rows, mask = codec.encode(x), rng.random(codec.cfg.rows) < 0.5
+    enc, dec = [], []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        codec.encode(x)
+        enc.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        codec.decode(rows, mask)
+        dec.append(time.perf_counter() - t)
+    return {"encode_ms": 1000 * float(np.median(enc)), "decode_ms": 1000 * float(np.median(dec))}
+
+
+def run_bench(data: Path, out: Path, cache: Path, seeds: int = 5, ssim_stride: int = 2,
+              ssim_clip: str = HELDOUT[0]) -> list[dict]:
+    """The whole sweep; rows of (system, channel, p) with mean coefficient error and SSIM."""
+    from semtalk.generators.face_renderer import FaceRenderer
+    from semtalk.kb.knowledge_base import read_kb
+    from semtalk.metrics.video import ssim
+
+    paths = {p.stem: p for p in clip_paths(data)}
+    missing = [h for h in HELDOUT if h not in paths]
+    if missing:
+        raise FileNotFoundError(f"held-out clips not found under {data}: {', '.join(missing)}")
+    clips: dict[str, tuple[ClipCodes, Quantizer]] = {}
+    for name in HELDOUT:
+        kb_file = cache / "kb" / f"{name}.stkb"
+        keep = name == ssim_clip
+        clip = encode_clip(paths[name], cache if kb_file.is_file() else None, keep_crops=keep, kb_path=kb_file)
+        clips[name] = (clip, read_kb(kb_file)[0].quantizer)
+    kb = read_kb(cache / "kb" / f"{ssim_clip}.stkb")[0]
+    renderer = FaceRenderer(kb)
+    sclip = clips[ssim_clip][0]
+    scored = list(range(sclip.enroll_frames, len(sclip.codes), ssim_stride))
+    renders: dict[bytes, np.ndarray] = {}
+
+    def frame_ssim(i: int, coeffs: np.ndarray) -> float:
+        key = np.asarray(coeffs, dtype=np.float32).tobytes()
+        if key not in renders:
+            renders[key] = renderer(coeffs)
+        return ssim(sclip.crops[i], renders[key])
+
+    rows = []
+    for fec, rate in SYSTEMS:
+        for bursty in (False, True):
+            for loss in LOSSES:
+                errs, infos, ssims = [], [], []
+                for seed in range(seeds):
+                    cond = Condition(fec, rate, loss, bursty, seed)
+                    for name, (clip, q) in clips.items():
+                        played, info = receive(clip.codes, q, cond)
+                        errs.append(code_error(played, clip.codes, q))
+                        infos.append(info)
+                        if name == ssim_clip and seed == 0:
+                            ssims.append(float(np.mean([frame_ssim(i, played[i]) for i in scored])))
+                row = {"fec": fec, "code_rate": rate, "loss": loss, "channel": "gilbert_elliott" if bursty
+                       else "bernoulli", "burst": Condition(fec, rate, loss, bursty, 0).burst,
+                       "code_error": float(np.mean(errs)), "ssim": ssims[0],
+                       "packet_loss": float(np.mean([i["lost"] / i["packets"] for i in infos])),
+                       "channel_kbps": float(np.mean([i["channel_kbps"] for i in infos])),
+                       "raw_rs_kbps": raw_rs_kbps(rate) if fec == "rs" else None}
+                rows.append(row)
+                print(f"{fec} {rate} {row['channel']} p={loss}: error {row['code_error']:.2f} steps, "
+                      f"SSIM {row['ssim']:.4f}", flush=True)
+    out.mkdir(parents=True, exist_ok=True)
+    meta = {"heldout": list(HELDOUT), "ssim_clip": ssim_clip, "ssim_frames": len(scored), "seeds": seeds,
+            "timing": {str(r): block_ms(r) for r in (0.5, 0.25)}}
+    (out / "results.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
+    (out / "results.md").write_text(markdown(rows, meta))
+    plot(rows, out / "fig8.png")
+    return rows
+
+
+def _label(fec: str, rate: float) -> str:
+    return "no FEC + concealment" if fec == "none" else f"{'RS' if fec == 'rs' else 'PacSC'} {rate:g}"
+
+
+def markdown(rows: list[dict], meta: dict) -> str:
+    lines = [f"Held-out clips {', '.join(meta['heldout'])}; SSIM on {meta['ssim_clip']} "
+             f"({meta['ssim_frames']} frames); coefficient error: mean over {meta['seeds']} channel seeds.", ""]
+    for channel in ("bernoulli", "gilbert_elliott"):
+        for metric, fmt in (("code_error", "{:.2f}"), ("ssim", "{:.4f}")):
+            lines += [f"| {metric} ({channel}) | kbps | " + " | ".join(f"p={p}" for p in LOSSES) + " |",
+                      "|---" * (len(LOSSES) + 2) + "|"]
+            for fec, rate in SYSTEMS:
+                sel = [r for r in rows if r["fec"] == fec and r["code_rate"] == rate and r["channel"] == channel]
+                kbps = f"{sel[0]['channel_kbps']:.2f}" + (f" (raw {sel[0]['raw_rs_kbps']:.2f})" if fec == "rs"
+                                                            else "")
+                lines.append(f"| {_label(fec, rate)} | {kbps} | " + " | ".join(fmt.format(r[metric]) for r in sel)
+                             + " |")
+            lines.append("")
+    t = meta["timing"]
+    lines.append("PacSC ms per 20-frame block (1 thread): " + ", ".join(
+        f"rate {r}: encode {v['encode_ms']:.2f}, decode {v['decode_ms']:.2f}" for r, v in t.items()))
+    return "\n".join(lines) + "\n"
+
+
+def plot(rows: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 2, figsize=(11, 8), sharex=True)
+    for col, channel in enumerate(("bernoulli", "gilbert_elliott")):
+        for row, metric in enumerate(("code_error", "ssim")):
+            ax = axes[row, col]
+            for fec, rate in SYSTEMS:
+                sel = [r for r in rows if r["fec"] == fec and r["code_rate"] == rate and r["channel"] == channel]
+                style = "-" if fec == "pacsc" else "--" if fec == "rs" else ":"
+                ax.plot([r["loss"] for r in sel], [r[metric] for r in sel], style, marker="o", ms=3,
+                        label=_label(fec, rate))
+            ax.set_title(f"{'coefficient error (code steps)' if metric == 'code_error' else 'held-out SSIM'}"
+                         f" — {'Bernoulli' if channel == 'bernoulli' else 'Gilbert–Elliott, burst 3'}")
+            ax.grid(alpha=0.3)
+            ax.set_xlabel("packet loss p")
+    axes[0, 0].legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m semtalk.bench.pacsc", description=__doc__.splitlines()[0])
+    p.add_argument("--data", default="../shared/data", help="data folder with faces_av/")
+    p.add_argument("--out", default="out/pacsc_bench", help="output folder")
+    p.add_argument("--cache", default="out/pacsc/codes", help="cache of extracted codes, crops and KBs")
+    p.add_argument("--seeds", type=int, default=5, help="channel seeds for the coefficient error (default 5)")
+    p.add_argument("--ssim-stride", type=int, default=2, help="score every n-th held-out frame (default 2)")
+    args = p.parse_args(argv)
+    run_bench(Path(args.data), Path(args.out), Path(args.cache), args.seeds, args.ssim_stride)
+    print((Path(args.out) / "results.md").read_text())
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

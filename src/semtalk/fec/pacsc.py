@@ -1,0 +1,286 @@
+"""PacSC as a packet code of the face stream: each row of the learned code E is one RTP packet.
+
+PacSC replaces both the face packetiser and the packet FEC (SyncSC §III-B): the sender encodes a block
+of ``F = 20`` frames into ``M`` rows (8 at code rate 1/2, 16 at 1/4), quantises each value to 8 bits and
+sends each row as an RTP packet; the receiver decodes whatever rows arrived (lost rows zeroed and
+masked) into the block's frames, which then go through the usual play-out and concealment. There is
+no repair stream, so the link's FEC stage is a pass-through. Payload of a row packet::
+
+    byte 0   version (2 bits) = 2 | reserved (1) | frames in the block − 1 (5)
+    byte 1   KB tag: first byte of the knowledge-base hash
+    byte 2   row index within the block
+    bytes    D_p row values, 8 bits each (uniform over [-1, 1])
+
+All rows of a block carry the RTP timestamp of its first frame. A block is decoded as soon as all its
+rows are in, or when its first frame is due for play-out (``due``), whichever comes first. The
+per-frame face flag is not sent: decoded frames count as faces.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from semtalk.fec.base import PassThroughDecoder, PassThroughEncoder
+from semtalk.records import CodedFrame
+from semtalk.rtp.face_payload import FaceStreamFormat
+from semtalk.rtp.packet import RtpPacket
+
+PAYLOAD_VERSION = 2
+HEADER_BYTES = 3
+WEIGHTS = "pacsc.pt"
+FACE_FRAMES_PER_PACKET = 5  # the face payload's default, so a 20-frame block spans k = 4 of its packets
+
+
+@dataclass(frozen=True)
+class PacscConfig:
+    """Shapes of one PacSC code; ``code_rate`` follows from them."""
+
+    frames: int = 20
+    n_coeffs: int = 16
+    d_v: int = 8
+    n_p: int = 2
+    rows: int = 8  # M: packets per block
+    d_p: int = 80  # values per packet
+    d_model: int = 64
+    heads: int = 4
+    enc_layers: int = 2
+    dec_layers: int = 2
+    ff: int = 128
+
+    def __post_init__(self) -> None:
+        if (self.frames * self.n_coeffs) % self.d_v or self.n_pv % self.n_p:
+            raise ValueError(f"block of {self.frames}×{self.n_coeffs} values does not split into vectors of "
+                             f"D_v={self.d_v} and patches of n_p={self.n_p}")
+
+    @property
+    def n_pv(self) -> int:
+        return self.frames * self.n_coeffs // self.d_v
+
+    @property
+    def tokens(self) -> int:
+        return self.n_pv // self.n_p
+
+    @property
+    def code_rate(self) -> float:
+        return self.frames * self.n_coeffs / (self.rows * self.d_p)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+RATE_CONFIGS = {
+    0.5: PacscConfig(d_v=8, n_p=2, rows=8, d_p=80),
+    0.25: PacscConfig(d_v=16, n_p=2, rows=16, d_p=80),
+}
+
+
+def rate_config(code_rate: float) -> PacscConfig:
+    """The shipped configuration nearest to ``code_rate``; ValueError if none is within 1 %."""
+    for rate, cfg in RATE_CONFIGS.items():
+        if abs(rate - code_rate) <= 0.01 * rate:
+            return cfg
+    raise ValueError(f"PacSC code rate must be one of {', '.join(map(str, RATE_CONFIGS))}, got {code_rate}")
+
+
+@lru_cache(maxsize=1)
+def _bundle() -> dict:
+    """The shipped weights file, read once from the installed package (never the network)."""
+    from importlib.resources import files
+
+    import torch
+
+    with (files("semtalk") / "weights" / WEIGHTS).open("rb") as f:
+        return torch.load(f, map_location="cpu", weights_only=True)
+
+
+@lru_cache(maxsize=4)
+def load_model(code_rate: float):
+    """The trained ``PacscModel`` for ``code_rate`` (float32, eval mode), built once."""
+    from semtalk.fec.pacsc_model import PacscModel
+
+    cfg = rate_config(code_rate)
+    entry = _bundle()["models"][str(cfg.code_rate)]
+    if PacscConfig(**entry["config"]) != cfg:
+        raise ValueError(f"shipped PacSC weights do not match the configuration of rate {code_rate}")
+    model = PacscModel(cfg)
+    model.load_state_dict({k: v.float() for k, v in entry["state"].items()})
+    return model.eval()
+
+
+class PacscCodec:
+    """Block coding with exact bytes: ``encode`` frames → rows, ``decode`` received rows → frames."""
+
+    def __init__(self, code_rate: float, model=None):
+        self.cfg = rate_config(code_rate)
+        self._model = model
+
+    @property
+    def model(self):
+        if self._model is None:
+            self._model = load_model(self.cfg.code_rate)
+        return self._model
+
+    def encode(self, frames: np.ndarray) -> np.ndarray:
+        """(F, C) values in [0, 1] → (M, D_p) uint8 rows (eqs. 10–13, then 8-bit quantisation)."""
+        import torch
+
+        x = torch.as_tensor(np.asarray(frames, dtype=np.float32)).reshape(1, self.cfg.frames, self.cfg.n_coeffs)
+        with torch.no_grad():
+            e = self.model.encode(x)[0].numpy()
+        return np.clip(np.rint((e + 1) / 2 * 255), 0, 255).astype(np.uint8)
+
+    def decode(self, rows: np.ndarray, received: np.ndarray) -> np.ndarray:
+        """(M, D_p) uint8 rows (lost ones ignored) and their (M,) mask → (F, C) values in [0, 1]."""
+        import torch
+
+        mask = torch.as_tensor(np.asarray(received, dtype=np.float32))[None]
+        e = torch.as_tensor(np.asarray(rows, dtype=np.float32) / 255 * 2 - 1)[None] * mask[..., None]
+        with torch.no_grad():
+            x = self.model.decode(e, mask)[0].numpy()
+        return np.clip(x, 0.0, 1.0)
+
+
+class PacscPacketizer:
+    """Coded frames in; every ``F`` frames, the block's ``M`` row packets out (a list, maybe empty)."""
+
+    def __init__(self, fmt: FaceStreamFormat, codec: PacscCodec):
+        if fmt.n_coeffs != codec.cfg.n_coeffs:
+            raise ValueError(f"PacSC codes {codec.cfg.n_coeffs} coefficients per frame, the stream has "
+                             f"{fmt.n_coeffs}")
+        self.fmt, self.codec = fmt, codec
+        self._frames: list[CodedFrame] = []
+        self._seq = fmt.first_seq
+        self.payload_bits = 0
+        self.packets = 0
+
+    def push(self, frame: CodedFrame) -> list[bytes]:
+        self._frames.append(frame)
+        return self.flush() if len(self._frames) >= self.codec.cfg.frames else []
+
+    def flush(self) -> list[bytes]:
+        """Code the frames so far; a short last block is padded by repeating its last frame."""
+        if not self._frames:
+            return []
+        cfg, fmt = self.codec.cfg, self.fmt
+        frames, self._frames = self._frames, []
+        codes = np.stack([f.codes for f in frames] + [frames[-1].codes] * (cfg.frames - len(frames)))
+        rows = self.codec.encode(codes.astype(np.float32) / ((1 << fmt.bits) - 1))
+        ts = (fmt.first_timestamp + frames[0].index * fmt.ticks_per_frame) & 0xFFFFFFFF
+        out = []
+        for r, row in enumerate(rows):
+            payload = bytes([(PAYLOAD_VERSION << 6) | (len(frames) - 1), fmt.kb_tag, r]) + row.tobytes()
+            pkt = RtpPacket(payload_type=fmt.payload_type, sequence_number=self._seq & 0xFFFF, timestamp=ts,
+                            ssrc=fmt.ssrc, marker=frames[0].index == 0 and r == 0, payload=payload)
+            out.append(bytes(pkt))
+            self._seq += 1
+            self.payload_bits += 8 * len(payload)
+        self.packets += len(out)
+        return out
+
+
+@dataclass
+class _Pending:
+    frames: int
+    rows: dict[int, bytes] = field(default_factory=dict)
+
+
+class PacscDepacketizer:
+    """Row packets in any order → coded frames. Never raises: malformed packets are counted and dropped."""
+
+    def __init__(self, fmt: FaceStreamFormat, codec: PacscCodec):
+        self.fmt, self.codec = fmt, codec
+        self._pending: dict[int, _Pending] = {}  # first frame index -> rows so far
+        self._done: set[int] = set()  # blocks decoded before they were due (all rows in)
+        self._due = 0  # blocks starting below this frame index are decoded or given up
+        self.garbage = 0
+        self.wrong_kb = 0
+        self.foreign = 0
+        self.late = 0
+        self.blocks = 0
+
+    def __call__(self, data: bytes) -> list[CodedFrame]:
+        """Take one packet; return the block's frames if it completed the block."""
+        try:
+            pkt = RtpPacket.parse(data)
+        except ValueError:
+            self.garbage += 1
+            return []
+        if pkt.ssrc != self.fmt.ssrc or pkt.payload_type != self.fmt.payload_type:
+            self.foreign += 1
+            return []
+        p, cfg = pkt.payload, self.codec.cfg
+        if len(p) >= 2 and p[1] != self.fmt.kb_tag:
+            self.wrong_kb += 1
+            return []
+        index, rest = divmod((pkt.timestamp - self.fmt.first_timestamp) & 0xFFFFFFFF, self.fmt.ticks_per_frame)
+        frames = (p[0] & 0x1F) + 1 if p else 0
+        if (len(p) != HEADER_BYTES + cfg.d_p or p[0] >> 6 != PAYLOAD_VERSION or rest or p[2] >= cfg.rows
+                or frames > cfg.frames):
+            self.garbage += 1
+            return []
+        if index < self._due or index in self._done:
+            self.late += 1
+            return []
+        block = self._pending.setdefault(index, _Pending(frames))
+        if block.frames != frames:
+            self.garbage += 1
+            return []
+        block.rows.setdefault(p[2], p[HEADER_BYTES:])
+        return self._decode(index) if len(block.rows) == cfg.rows else []
+
+    def due(self, until: float) -> list[CodedFrame]:
+        """Decode, from the rows they have, every pending block whose first frame index is below ``until``."""
+        out = []
+        for index in sorted(i for i in self._pending if i < until):
+            out += self._decode(index)
+        self._due = max(self._due, until)
+        self._done = {i for i in self._done if i >= self._due}  # bounded: only blocks not yet due
+        return out
+
+    def _decode(self, index: int) -> list[CodedFrame]:
+        cfg, block = self.codec.cfg, self._pending.pop(index)
+        self._done.add(index)
+        rows = np.zeros((cfg.rows, cfg.d_p), dtype=np.uint8)
+        received = np.zeros(cfg.rows, dtype=bool)
+        for r, data in block.rows.items():
+            rows[r] = np.frombuffer(data, dtype=np.uint8)
+            received[r] = True
+        levels = (1 << self.fmt.bits) - 1
+        codes = np.rint(self.codec.decode(rows, received) * levels).astype(np.uint16)
+        self.blocks += 1
+        return [CodedFrame(index + i, codes[i]) for i in range(block.frames)]
+
+
+@dataclass(frozen=True)
+class PacscFec:
+    """The ``fec`` registry entry: PacSC at ``code_rate`` 1/2 or 1/4 over 20-frame blocks.
+
+    The rows are the packets, so the link's FEC stage passes them through; ``k = 4`` (the block spans
+    four 5-frame face packets, which sets the play-out delay as for RS) and ``n = M`` packets are sent.
+    """
+
+    k: int = 4
+    code_rate: float = 0.5
+    n: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        cfg = rate_config(self.code_rate)
+        if self.k != cfg.frames // FACE_FRAMES_PER_PACKET:
+            raise ValueError(f"PacSC blocks are {cfg.frames} frames: k must be "
+                             f"{cfg.frames // FACE_FRAMES_PER_PACKET}, got {self.k}")
+        object.__setattr__(self, "code_rate", cfg.code_rate)
+        object.__setattr__(self, "n", cfg.rows)
+
+    def encoder(self) -> PassThroughEncoder:
+        return PassThroughEncoder()
+
+    def decoder(self) -> PassThroughDecoder:
+        return PassThroughDecoder()
+
+    def coders(self, fmt: FaceStreamFormat) -> tuple[PacscPacketizer, PacscDepacketizer]:
+        """The sender and receiver halves of the face stream, sharing one loaded model."""
+        codec = PacscCodec(self.code_rate)
+        return PacscPacketizer(fmt, codec), PacscDepacketizer(fmt, codec)
