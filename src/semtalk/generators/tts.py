@@ -39,11 +39,12 @@ def piper_voice():
                            include_alignments=True)
 
 
-def synthesize(text: str, length_scale: float = 1.0, deterministic: bool = False) -> Synthesis:
+def synthesize(text: str, length_scale: float = 1.0, deterministic: bool = True) -> Synthesis:
     """Speak ``text`` (one or more sentences) with the shipped voice; empty text gives empty audio.
 
     ``deterministic`` turns off VITS' sampled noise (``noise_scale`` and ``noise_w`` = 0: mean durations and
     the prior's mean), so the same text always gives the same samples; piper's default noise does not.
+    It is the default because every semtalk run must be reproducible from its seed.
     """
     from piper.config import SynthesisConfig
 

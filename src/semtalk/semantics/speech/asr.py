@@ -113,7 +113,8 @@ class SpeechRecognizer:
             return []
         segments, _ = _whisper(self.config.cpu_threads).transcribe(
             audio, language="en", beam_size=self.config.beam_size, word_timestamps=True,
-            vad_filter=self.config.vad, condition_on_previous_text=False)
+            vad_filter=self.config.vad, condition_on_previous_text=False,
+            temperature=0.0)  # no sampled fallback: the same audio always gives the same words
         out = []
         for seg in segments:
             for w in seg.words or []:
