@@ -26,7 +26,7 @@ import numpy as np
 from semtalk.fec.base import PassThroughDecoder, PassThroughEncoder
 from semtalk.records import CodedFrame
 from semtalk.rtp.face_payload import FaceStreamFormat
-from semtalk.rtp.packet import RtpPacket
+from semtalk.rtp.packet import RtpPacket, StreamFilter
 
 PAYLOAD_VERSION = 2
 HEADER_BYTES = 3
@@ -187,34 +187,24 @@ class _Pending:
     rows: dict[int, bytes] = field(default_factory=dict)
 
 
-class PacscDepacketizer:
+class PacscDepacketizer(StreamFilter):
     """Row packets in any order → coded frames. Never raises: malformed packets are counted and dropped."""
 
     def __init__(self, fmt: FaceStreamFormat, codec: PacscCodec):
+        super().__init__(fmt.ssrc, fmt.payload_type, fmt.kb_tag)
         self.fmt, self.codec = fmt, codec
         self._pending: dict[int, _Pending] = {}  # first frame index -> rows so far
         self._done: set[int] = set()  # blocks decoded before they were due (all rows in)
         self._due = 0  # blocks starting below this frame index are decoded or given up
-        self.garbage = 0
-        self.wrong_kb = 0
-        self.foreign = 0
         self.late = 0
         self.blocks = 0
 
     def __call__(self, data: bytes) -> list[CodedFrame]:
         """Take one packet; return the block's frames if it completed the block."""
-        try:
-            pkt = RtpPacket.parse(data)
-        except ValueError:
-            self.garbage += 1
-            return []
-        if pkt.ssrc != self.fmt.ssrc or pkt.payload_type != self.fmt.payload_type:
-            self.foreign += 1
+        pkt = self.admit(data)
+        if pkt is None:
             return []
         p, cfg = pkt.payload, self.codec.cfg
-        if len(p) >= 2 and p[1] != self.fmt.kb_tag:
-            self.wrong_kb += 1
-            return []
         index, rest = divmod((pkt.timestamp - self.fmt.first_timestamp) & 0xFFFFFFFF, self.fmt.ticks_per_frame)
         frames = (p[0] & 0x1F) + 1 if p else 0
         if (len(p) != HEADER_BYTES + cfg.d_p or p[0] >> 6 != PAYLOAD_VERSION or rest or p[2] >= cfg.rows

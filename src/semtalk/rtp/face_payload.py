@@ -19,7 +19,7 @@ import numpy as np
 
 from semtalk.records import CodedFrame
 from semtalk.rtp.bits import BitReader, BitWriter
-from semtalk.rtp.packet import VIDEO_CLOCK_RATE, RtpPacket
+from semtalk.rtp.packet import VIDEO_CLOCK_RATE, RtpPacket, StreamFilter
 
 PAYLOAD_VERSION = 1
 MAX_FRAMES = 16
@@ -115,26 +115,16 @@ class FacePacketizer:
         return bytes(pkt)
 
 
-class FaceDepacketizer:
+class FaceDepacketizer(StreamFilter):
     """Bytes from the network → coded frames. Never raises: anything malformed is counted and dropped."""
 
     def __init__(self, fmt: FaceStreamFormat):
+        super().__init__(fmt.ssrc, fmt.payload_type, fmt.kb_tag)
         self.fmt = fmt
-        self.garbage = 0
-        self.wrong_kb = 0
-        self.foreign = 0
 
     def __call__(self, data: bytes) -> list[CodedFrame]:
-        try:
-            pkt = RtpPacket.parse(data)
-        except ValueError:
-            self.garbage += 1
-            return []
-        if pkt.ssrc != self.fmt.ssrc or pkt.payload_type != self.fmt.payload_type:
-            self.foreign += 1
-            return []
-        if len(pkt.payload) >= 2 and pkt.payload[1] != self.fmt.kb_tag:
-            self.wrong_kb += 1
+        pkt = self.admit(data)
+        if pkt is None:
             return []
         ticks = (pkt.timestamp - self.fmt.first_timestamp) & 0xFFFFFFFF
         index, rest = divmod(ticks, self.fmt.ticks_per_frame)

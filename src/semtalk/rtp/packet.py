@@ -163,3 +163,32 @@ class RtpPacket:
 def _check_range(name: str, value: int, limit: int) -> None:
     if not isinstance(value, int) or not 0 <= value < limit:
         raise ValueError(f"RTP {name} must be an int in [0, {limit - 1}], got {value!r}")
+
+
+class StreamFilter:
+    """The first step of every depacketiser: parse, and count and drop what is not this stream's.
+
+    Unparsable bytes count as ``garbage``, another SSRC or payload type as ``foreign``, and a packet whose
+    KB tag (payload byte 1, in every semtalk payload) names another knowledge base as ``wrong_kb``.
+    """
+
+    def __init__(self, ssrc: int, payload_type: int, kb_tag: int):
+        self._ssrc, self._payload_type, self._kb_tag = ssrc, payload_type, kb_tag
+        self.garbage = 0
+        self.foreign = 0
+        self.wrong_kb = 0
+
+    def admit(self, data: bytes) -> RtpPacket | None:
+        """The packet if it belongs to this stream and KB, else None (and the reason counted)."""
+        try:
+            pkt = RtpPacket.parse(data)
+        except ValueError:
+            self.garbage += 1
+            return None
+        if pkt.ssrc != self._ssrc or pkt.payload_type != self._payload_type:
+            self.foreign += 1
+            return None
+        if len(pkt.payload) >= 2 and pkt.payload[1] != self._kb_tag:
+            self.wrong_kb += 1
+            return None
+        return pkt

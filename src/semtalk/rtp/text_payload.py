@@ -36,7 +36,7 @@ import numpy as np
 from semtalk.records import Word
 from semtalk.rtp.bits import BitReader, BitWriter
 from semtalk.rtp.huffman import ContextHuffmanCode, WordCoder
-from semtalk.rtp.packet import RtpPacket, SequenceUnwrapper
+from semtalk.rtp.packet import RtpPacket, SequenceUnwrapper, StreamFilter
 from semtalk.semantics.speech.prosody import ProsodyQuantizer
 
 PAYLOAD_VERSION = 2
@@ -212,7 +212,7 @@ def decode_payload(payload: bytes, fmt: TextStreamFormat, window_index: int, pos
     return slot, Word(text, start * fmt.time_unit, end * fmt.time_unit, f0, energy)
 
 
-class TextDepacketizer:
+class TextDepacketizer(StreamFilter):
     """Bytes from the network → (slot, word) pairs. Never raises: anything malformed is counted and dropped.
 
     ``n_slots`` is the number of slots the receiver knows exist (lost ones included); ``ended`` is True
@@ -220,26 +220,16 @@ class TextDepacketizer:
     """
 
     def __init__(self, fmt: TextStreamFormat = TextStreamFormat(), code: WordCoder | None = None):
+        super().__init__(fmt.ssrc, fmt.payload_type, fmt.kb_tag)
         self.fmt = fmt
         self.code = code or ContextHuffmanCode.default()
         self._unwrap = SequenceUnwrapper()
         self.n_slots = 0
         self.ended = False
-        self.garbage = 0
-        self.wrong_kb = 0
-        self.foreign = 0
 
     def __call__(self, data: bytes) -> list[tuple[int, Word]]:
-        try:
-            pkt = RtpPacket.parse(data)
-        except ValueError:
-            self.garbage += 1
-            return []
-        if pkt.ssrc != self.fmt.ssrc or pkt.payload_type != self.fmt.payload_type:
-            self.foreign += 1
-            return []
-        if len(pkt.payload) >= 2 and pkt.payload[1] != self.fmt.kb_tag:
-            self.wrong_kb += 1
+        pkt = self.admit(data)
+        if pkt is None:
             return []
         count = self._unwrap.peek(pkt.sequence_number) - self.fmt.first_seq
         window_index, position = divmod(count, self.fmt.window)
