@@ -31,8 +31,9 @@ Adapt = Callable[[np.ndarray, int], np.ndarray]
 
 # phoneme symbols that are not sounds: word gaps, utterance start/end, espeak punctuation
 _SEPARATORS = frozenset(" ^$_.,;:!?¡¿—…\"«»()-")
-_MIN_WORD = 0.01  # s: a timed word shorter than this after clipping is dropped (no room to say it)
+_MIN_WORD = 0.01  # s: an untimed run with less room than this is dropped (no room to say it)
 _FRAME = stretch.FRAME_MS / 1000.0
+_KNOT_TOL = 1e-4  # s: time-map knots closer than this are one (no sub-0.1 ms silences)
 
 
 @dataclass(frozen=True)
@@ -40,20 +41,29 @@ class SynthConfig:
     """Settings of :class:`SpeechSynthesizer`.
 
     ``max_gap``: words closer than this (s) are one piper utterance, so they coarticulate; a longer gap is
-    silence. ``max_stretch``: the most a word is slowed down; the rest of a longer slot is silence.
+    silence. ``max_stretch`` / ``max_squeeze``: the most a word is slowed down / sped up against piper's
+    pace (:func:`word_time_map`); the rest of a longer slot is silence, a shorter one borrows from its neighbours.
     ``tempo_tolerance``: a group whose piper pace differs more from the transmitted one is re-spoken faster/slower.
     ``onset_db``: level re the utterance peak that marks where piper's speech starts and ends.
     ``f0_range``: F0 targets and results are clipped to it (Hz). ``max_gain_db``: bound of the energy gain.
+    ``f0_spread`` (semitones) / ``energy_spread`` (dB): how far one word's F0 / level correction may stray
+    from the group's median one; ``prosody_smooth``: the corrections' moving-average window (s), so they
+    glide across word joins instead of stepping. Unbounded per-word imposition cost re-ASR words (GRID
+    lbax4n sends "at" at 74 Hz between 111–118 Hz words: 7 semitones down for one short word).
     ``fade``: raised-cosine fade (s) just outside each group's edges against clicks.
     """
 
     rate: int = 16000
     prosody: bool = True
     max_gap: float = 0.15
-    max_stretch: float = 2.0
+    max_stretch: float = 1.4
+    max_squeeze: float = 1.6
     tempo_tolerance: float = 1.15
     onset_db: float = -35.0
     f0_range: tuple[float, float] = (50.0, 500.0)
+    f0_spread: float = 4.0
+    energy_spread: float = 6.0
+    prosody_smooth: float = 0.1
     max_gain_db: float = 30.0
     fade: float = 0.005
 
@@ -114,28 +124,50 @@ def dst_bounds(words: Sequence[Word]) -> np.ndarray:
     return np.array([words[0].start, *inner, words[-1].end])
 
 
-def word_time_map(src: Sequence[float], words: Sequence[Word], max_stretch: float) -> stretch.TimeMap:
+def word_time_map(src: Sequence[float], words: Sequence[Word], max_stretch: float,
+                  max_squeeze: float = math.inf) -> stretch.TimeMap:
     """The duration alignment of SyncSC §III-D as a time map: word i's source span → its transmitted slot.
 
-    ``src`` are the source bounds (``Utterance.bounds``), ``dst_bounds(words)`` the output ones. A word that
-    would slow down by more than ``max_stretch`` is spoken at ``max_stretch`` and the rest of its slot is
-    silence: before the word when it opens a group of several (it leads into the next word), after it
-    otherwise.
+    ``src`` are the source bounds (``Utterance.bounds``), ``dst_bounds(words)`` the output ones. Each word's
+    rate is bounded, ``1/max_squeeze ≤ output / piper duration ≤ max_stretch``: the sender's word edges
+    (Whisper's) are ~0.1 s rough, and following them exactly squeezes a word into a 40 ms slot or drawls
+    a short one over a pause it absorbed, which makes it unintelligible. Within those bounds the onsets
+    ``o_i`` and ends ``e_i`` are the least-squares fit to the transmitted bounds (a bounded linear least
+    squares in the group onset, the word lengths and the silences between words)::
+
+        min Σ_i (o_i − dst_i)² + (e_i − dst_{i+1})²,   e_i = o_i + x_i,  o_{i+1} = e_i + g_i,
+        x_i ∈ [ds_i / max_squeeze, ds_i · max_stretch],  g_i ≥ 0
+
+    so the words land exactly on their slots whenever the bounds allow it, a too-long slot keeps the word
+    at ``max_stretch`` centred in it (silence around it), and a too-short one spills evenly into its
+    neighbours' slots instead of being crushed.
     """
+    from scipy.optimize import lsq_linear
+
     dst = dst_bounds(words)
-    knots = [(dst[0], src[0])]
-    for i in range(len(words)):
-        ds, dt = src[i + 1] - src[i], dst[i + 1] - dst[i]
-        if dt > max_stretch * ds:
-            length = max_stretch * ds
-            if i == 0 and len(words) > 1:
-                knots.append((dst[i + 1] - length, src[i]))
-            else:
-                knots.append((dst[i] + length, src[i + 1]))
-        knots.append((dst[i + 1], src[i + 1]))
+    ds = np.maximum(np.diff(np.asarray(src, np.float64)), 0.0)
+    n = len(words)
+    # rows: o_0, e_0, o_1, e_1, ... ; columns: o_0, x_0..x_{n-1}, g_0..g_{n-2}
+    a = np.zeros((2 * n, 2 * n))
+    a[:, 0] = 1.0
+    for i in range(n):
+        a[2 * i + 1:, 1 + i] = 1.0  # x_i lies before e_i and every later bound
+        if i < n - 1:
+            a[2 * i + 2:, 1 + n + i] = 1.0  # g_i lies before o_{i+1}
+    target = np.repeat(dst, 2)[1:-1]
+    lo = np.concatenate([[-np.inf], ds / max_squeeze, np.zeros(n - 1)])
+    hi = np.concatenate([[np.inf], ds * max_stretch, np.full(n - 1, np.inf)])
+    hi = np.maximum(hi, lo + 1e-9)
+    fit = lsq_linear(a, target, bounds=(lo, hi), method="bvls").x
+    times = a @ fit
+    knots = [(times[0], src[0])]
+    for i in range(n):
+        knots.append((times[2 * i + 1], src[i + 1]))
+        if i < n - 1:
+            knots.append((times[2 * i + 2], src[i + 1]))  # silence between e_i and o_{i+1}
     kept = [knots[0]]
     for k in knots[1:]:
-        if k[0] > kept[-1][0] + 1e-9:
+        if k[0] > kept[-1][0] + _KNOT_TOL:
             kept.append(k)
     return stretch.TimeMap(np.array([k[0] for k in kept]), np.array([k[1] for k in kept]))
 
@@ -253,7 +285,7 @@ class SpeechSynthesizer:
             return None
         syn, spans = spoken
         tempo = (words[-1].end - words[0].start) * syn.rate / max(spans[-1][1] - spans[0][0], 1)
-        if abs(math.log(tempo)) > math.log(self.config.tempo_tolerance):
+        if tempo > 0 and abs(math.log(tempo)) > math.log(self.config.tempo_tolerance):
             syn, spans = _piper(words, min(max(tempo, 0.5), 2.0)) or spoken
         audio = syn.audio
         piper_rate = syn.rate
@@ -289,7 +321,7 @@ class SpeechSynthesizer:
     def _render(self, words: Sequence[Word], utterance: Utterance, out: np.ndarray) -> None:
         """Warp the utterance onto its words' slots, impose their prosody and add it into ``out``."""
         cfg, rate = self.config, self.config.rate
-        tmap = _with_fade_margins(word_time_map(utterance.bounds, words, cfg.max_stretch), cfg.fade)
+        tmap = _with_fade_margins(word_time_map(utterance.bounds, words, cfg.max_stretch, cfg.max_squeeze), cfg.fade)
         first = max(0, round(tmap.dst[0] * rate))
         n = min(round(tmap.dst[-1] * rate), len(out)) - first
         if n <= 0:
@@ -331,7 +363,8 @@ class SpeechSynthesizer:
                 logs = np.log(frames.f0[own])
                 typical = logs[np.abs(logs - np.median(logs)) < math.log(2) / 2]  # no creak or octave slips
                 ratios[i] = math.log(min(max(w.f0, lo), hi)) - float(typical.mean())
-        per_frame = _spread(ratios, which, smooth=7)
+        ratios = _near_median(ratios, self.config.f0_spread * math.log(2) / 12)
+        per_frame = _spread(ratios, which, smooth=round(self.config.prosody_smooth / _FRAME))
         if per_frame is None:
             return frames
         f0 = np.where(voiced, np.clip(frames.f0 * np.exp(per_frame), lo, hi), 0.0)
@@ -352,7 +385,8 @@ class SpeechSynthesizer:
                 gains[i] = np.clip(w.energy - level, -self.config.max_gain_db, self.config.max_gain_db)
         t = (first + np.arange(len(y))) / rate
         which = np.clip(np.searchsorted(bounds, t, side="right") - 1, 0, len(words) - 1)
-        per_sample = _spread(gains, which, smooth=round(0.015 * rate))
+        gains = _near_median(gains, self.config.energy_spread)
+        per_sample = _spread(gains, which, smooth=round(self.config.prosody_smooth * rate))
         return y if per_sample is None else y * 10 ** (per_sample / 20)
 
 
@@ -362,6 +396,16 @@ def _with_fade_margins(tmap: stretch.TimeMap, margin: float) -> stretch.TimeMap:
     dst = np.concatenate([[tmap.dst[0] - margin], tmap.dst, [tmap.dst[-1] + margin]])
     src = np.concatenate([[max(tmap.src[0] - margin, 0.0)], tmap.src, [tmap.src[-1] + margin]])
     return stretch.TimeMap(dst, src)
+
+
+def _near_median(values: np.ndarray, spread: float) -> np.ndarray:
+    """Per-word corrections (NaN = unknown) clipped to ``median ± spread``: a word's own F0 or level is
+    measured on ~0.2 s and an octave slip, creak or a breath moves it far from its neighbours'."""
+    known = values[~np.isnan(values)]
+    if not len(known):
+        return values
+    mid = float(np.median(known))
+    return np.clip(values, mid - spread, mid + spread)
 
 
 def _spread(values: np.ndarray, which: np.ndarray, smooth: int) -> np.ndarray | None:
@@ -379,7 +423,11 @@ def _spread(values: np.ndarray, which: np.ndarray, smooth: int) -> np.ndarray | 
 
 
 def _sanitize(words: Sequence[Word], duration: float) -> list[Word]:
-    """Speakable words in order: clean text, timed ones clipped to ``[0, duration]`` and made not to overlap."""
+    """Speakable words in order: clean text, timed ones clipped to ``[0, duration]`` and made not to overlap.
+
+    A timed word with an empty slot is kept (Whisper gives short words like "i" zero length): the time
+    map lets it borrow time from its neighbours. Only one that starts at the very end is dropped.
+    """
     out: list[Word] = []
     prev_end = 0.0
     for w in words:
@@ -391,7 +439,7 @@ def _sanitize(words: Sequence[Word], duration: float) -> list[Word]:
             continue
         start = min(max(w.start, prev_end, 0.0), duration)
         end = min(max(w.end, start), duration)
-        if end - start >= _MIN_WORD:
+        if start < duration:
             out.append(replace(w, text=text, start=start, end=end))
             prev_end = end
     return out

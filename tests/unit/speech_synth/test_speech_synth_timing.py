@@ -26,20 +26,47 @@ def test_gap_inside_a_group_is_split_at_its_middle():
     assert tmap(np.array([0.8]))[0] == pytest.approx(0.2)
 
 
-def test_overlong_slot_is_spoken_at_max_stretch_then_silent():
+def test_overlong_slot_is_spoken_at_max_stretch_centred_in_silence():
     tmap = word_time_map([0.0, 0.1], [Word("a", 1.0, 1.5)], max_stretch=2.0)
-    np.testing.assert_allclose(tmap.dst, [1.0, 1.2, 1.5])
-    src = tmap(np.array([1.0, 1.1, 1.2, 1.3, 1.5]))
-    np.testing.assert_allclose(src[:3], [0.0, 0.05, 0.1])
-    assert np.isnan(src[3]) and src[4] == pytest.approx(0.1)
+    np.testing.assert_allclose(tmap.dst, [1.15, 1.35])
+    np.testing.assert_allclose(tmap(np.array([1.15, 1.25, 1.35])), [0.0, 0.05, 0.1])
 
 
-def test_first_word_of_a_group_keeps_its_silence_before_it():
+def test_overlong_first_word_leaves_silence_and_the_next_word_keeps_its_slot():
     words = [Word("a", 1.0, 1.5), Word("b", 1.5, 1.7)]
     tmap = word_time_map([0.0, 0.1, 0.3], words, max_stretch=2.0)
-    np.testing.assert_allclose(tmap.dst, [1.0, 1.3, 1.5, 1.7])
-    assert np.isnan(tmap(np.array([1.2]))[0])
-    assert tmap(np.array([1.4]))[0] == pytest.approx(0.05)
+    np.testing.assert_allclose(tmap.dst, [1.15, 1.35, 1.5, 1.7], atol=1e-6)
+    assert np.isnan(tmap(np.array([1.4]))[0])  # silence between the capped word and the next
+    assert tmap(np.array([1.6]))[0] == pytest.approx(0.2, abs=1e-6)
+
+
+def test_crushed_slot_is_spoken_at_max_squeeze_and_borrows_from_its_neighbours():
+    # Whisper gave "b" 20 ms; piper says it in 0.2 s: it may only speed up 2x, so it takes 0.1 s,
+    # half from each neighbour, and the group keeps its outer edges
+    words = [Word("a", 0.0, 0.4), Word("b", 0.4, 0.42), Word("c", 0.42, 0.82)]
+    tmap = word_time_map([0.0, 0.4, 0.6, 1.0], words, max_stretch=2.0, max_squeeze=2.0)
+    edges = tmap.dst
+    assert edges[0] == pytest.approx(0.0, abs=1e-6) and edges[-1] == pytest.approx(0.82, abs=1e-6)
+    b_start, b_end = tmap.dst[1], tmap.dst[2]
+    assert b_end - b_start == pytest.approx(0.1, abs=1e-6)
+    assert (b_start + b_end) / 2 == pytest.approx(0.41, abs=1e-6)
+
+
+def test_zero_length_words_are_kept_and_given_time():
+    from semtalk.generators.speech import _sanitize
+
+    kept = _sanitize([Word("i", 0.0, 0.0), Word("did", 0.0, 0.18), Word("so", 3.0, 3.0)], 3.0)
+    assert [w.text for w in kept] == ["i", "did"]  # "so" starts at the very end: no room
+    tmap = word_time_map([0.0, 0.1, 0.3], kept, max_stretch=2.0, max_squeeze=1.5)
+    assert tmap.dst[1] - tmap.dst[0] >= 0.1 / 1.5 - 1e-6
+
+
+def test_prosody_corrections_stay_near_the_group_median():
+    from semtalk.generators.speech import _near_median
+
+    out = _near_median(np.array([0.0, 0.1, np.nan, -1.0, 0.05]), 0.2)
+    np.testing.assert_allclose(out[[0, 1, 4]], [0.0, 0.1, 0.05])
+    assert out[3] == pytest.approx(0.025 - 0.2) and np.isnan(out[2])
 
 
 def test_time_map_rejects_bad_knots():
