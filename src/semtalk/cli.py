@@ -44,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--voice-seconds", type=float, default=4.0,
                        help="audio used for the voice profile, in seconds (default 4)")
     build.add_argument("--no-voice", action="store_true", help="face only: no voice profile")
+    build.add_argument("--lm-text", metavar="FILE", default=None,
+                       help="text corpus (one sentence a line) for the KB's domain language model used by TextPC")
     info = kb.add_parser("info", help="print what a KB file holds and its size",
                          description="Print a KB's hash, byte size per part and contents as JSON.")
     info.add_argument("kb_file", help="KB file")
@@ -174,7 +176,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         if args.keyframes < 1:
             raise SemtalkError(f"--keyframes must be ≥ 1, got {args.keyframes}")
         cfg = KbConfig(enroll_seconds=args.enroll_seconds, n_expr=args.expr, keyframes=args.keyframes,
-                       voice=not args.no_voice, voice_seconds=args.voice_seconds)
+                       voice=not args.no_voice, voice_seconds=args.voice_seconds, lm_text=args.lm_text)
         print(json.dumps(build_kb_file(args.input, args.out, config=cfg), indent=2))
     elif args.command == "kb" and args.kb_command == "info":
         from semtalk.kb.info import describe

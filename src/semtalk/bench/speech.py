@@ -26,9 +26,6 @@ KEYS = ["words_sent", "text_bps", "timing_bps", "prosody_bps", "asr_wer", "recei
 
 def run_suite(data: Path, out: Path, quick: bool = False, seed: int = 0) -> dict:
     """Whole calls at p = 0, then the text-loss sweep; writes results.json and results.md into ``out``."""
-    from semtalk.bench.text import text_loss_sweep
-    from semtalk.fec.text_concealment import NGramPredictor, TextConcealer
-
     clips = [data / "faces_av" / name for name in (CLIPS[:1] + CLIPS[3:4] if quick else CLIPS)]
     missing = [c for c in clips if not c.is_file()]
     if missing:
@@ -42,13 +39,42 @@ def run_suite(data: Path, out: Path, quick: bool = False, seed: int = 0) -> dict
         sent.append((s["sent_text"], [Word(t, a, b) for t, a, b in s["sent_words"]]))
         print(f"  {clip.stem}: text+timing {s['text_bps'] + s['timing_bps']:.1f} bps, "
               f"re-ASR WER {s['resynth_wer']}, AV offset {s['av_offset_ms']} ms", flush=True)
-    sweep = text_loss_sweep(sent, LOSSES, ["rs", "none"], range(seed, seed + (5 if quick else SEEDS)),
-                            TextConcealer(NGramPredictor()))
+    names = [c.stem for c in clips]
+    sweep = text_sweep(names, sent, range(seed, seed + (5 if quick else SEEDS)))
     result = {"calls": rows, "text_loss": sweep}
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(result, indent=2))
     (out / "results.md").write_text(markdown(result))
     return result
+
+
+def text_sweep(names: list[str], sent: list[tuple[str, list[Word]]], seeds: range) -> list[dict]:
+    """The text-loss sweep per corpus (the clip name's prefix) and TextPC language model, plus the pool.
+
+    ``lm`` "generic" is the pocketsphinx LM alone; "kb" adds the knowledge base's domain LM where the
+    corpus has a domain text: for GRID, ``bench.text.grid_sentences`` (written from the published
+    grammar, not from the transcripts); LRS2 is open-domain, so its "kb" rows are its generic ones.
+    Rows carry ``corpus`` (lrs2, grid, all) and ``lm``; "all" pools the clips, each weighing the same.
+    """
+    from semtalk.bench.text import grid_sentences, text_loss_sweep
+    from semtalk.fec.text_concealment import NGramPredictor, TextConcealer
+    from semtalk.kb.language import DomainLM
+
+    generic = TextConcealer(NGramPredictor())
+    domains = {"grid": TextConcealer(NGramPredictor(domain=DomainLM.train(grid_sentences())))}
+    rows = []
+    for corpus in sorted({n.split("_", 1)[0] for n in names}):
+        clips = [s for n, s in zip(names, sent, strict=True) if n.split("_", 1)[0] == corpus]
+        swept = {lm: text_loss_sweep(clips, LOSSES, ["rs", "none"], seeds, concealer)
+                 for lm, concealer in (("generic", generic), ("kb", domains.get(corpus))) if concealer is not None}
+        rows += [{"corpus": corpus, "lm": lm, **r} for lm in ("generic", "kb") for r in swept.get(lm, swept["generic"])]
+    keys = ("lm", "loss", "fec", "concealment")
+    for key in sorted({tuple(r[k] for k in keys) for r in rows}, key=str):
+        part = [r for r in rows if r["corpus"] != "all" and tuple(r[k] for k in keys) == key]
+        runs = sum(r["runs"] for r in part)
+        rows.append({"corpus": "all", **dict(zip(keys, key, strict=True)), "runs": runs,
+                     **{m: sum(r[m] * r["runs"] for r in part) / runs for m in ("wer", "bleu")}})
+    return rows
 
 
 def markdown(result: dict) -> str:
@@ -64,16 +90,38 @@ def markdown(result: dict) -> str:
     lines += ["", "| real-time factor (mean) | " + " | ".join(stages) + " |", "|---" * (len(stages) + 1) + "|",
               "| all clips | " + " | ".join(_f(_mean([r["rtf"].get(k) for r in result["calls"]])) for k in stages)
               + " |"]
-    lines += ["", "| received text vs sent (WER / BLEU) | " + " | ".join(f"p={p}" for p in LOSSES) + " |",
-              "|---" * (len(LOSSES) + 1) + "|"]
-    for fec in ("rs", "none"):
-        for conceal in (False, True):
-            cells = [next((f"{r['wer']:.3f} / {r['bleu']:.3f}" for r in result["text_loss"]
-                           if r["loss"] == p and r["fec"] == fec and r["concealment"] == conceal), "–")
+    lines += ["", "Received text vs sent (WER / BLEU); TextPC with the generic LM, or with the KB's domain LM "
+              "(GRID: trained on the published GRID grammar; LRS2 has none, so its KB rows equal its generic ones).",
+              "", "| corpus | received text | " + " | ".join(f"p={p}" for p in LOSSES) + " |",
+              "|---" * (len(LOSSES) + 2) + "|"]
+    loss = result["text_loss"]
+    for corpus in sorted({r["corpus"] for r in loss}, key=lambda c: (c == "all", c)):
+        for fec, conceal, lm in [(f, c, m) for f in ("rs", "none") for c, m in ((False, "generic"), (True, "generic"),
+                                                                                 (True, "kb"))]:
+            cells = [_cell(loss, corpus, lm, p, fec, conceal, lambda r: f"{r['wer']:.3f} / {r['bleu']:.3f}")
                      for p in LOSSES]
-            label = ("RS 1/2" if fec == "rs" else "no FEC") + (" + TextPC" if conceal else "")
-            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+            label = ("RS 1/2" if fec == "rs" else "no FEC") + (f" + TextPC ({lm} LM)" if conceal else "")
+            lines.append(f"| {corpus} | {label} | " + " | ".join(cells) + " |")
+        for lm in ("generic", "kb"):
+            gains = [_gain(loss, corpus, lm, p) for p in LOSSES]
+            lines.append(f"| {corpus} | **TextPC BLEU gain over RS 1/2 ({lm} LM)** | " + " | ".join(gains) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _row(rows: list[dict], corpus: str, lm: str, loss: float, fec: str, conceal: bool) -> dict | None:
+    return next((r for r in rows if (r["corpus"], r["lm"], r["loss"], r["fec"], r["concealment"])
+                 == (corpus, lm, loss, fec, conceal)), None)
+
+
+def _cell(rows: list[dict], corpus: str, lm: str, loss: float, fec: str, conceal: bool, fmt) -> str:
+    row = _row(rows, corpus, lm, loss, fec, conceal)
+    return "–" if row is None else fmt(row)
+
+
+def _gain(rows: list[dict], corpus: str, lm: str, loss: float) -> str:
+    """BLEU of RS 1/2 + TextPC minus RS 1/2 alone: the issue's acceptance number at p = 0.6."""
+    with_pc, alone = _row(rows, corpus, lm, loss, "rs", True), _row(rows, corpus, lm, loss, "rs", False)
+    return "–" if with_pc is None or alone is None else f"{with_pc['bleu'] - alone['bleu']:+.3f}"
 
 
 def _mean(values: list) -> float | None:

@@ -7,8 +7,10 @@ rates, FEC choices and seeds and scores WER/BLEU against the reference transcrip
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Iterable
+import string
+from collections.abc import Iterable, Iterator
 
 import brotli
 
@@ -18,6 +20,18 @@ from semtalk.pipelines.session import NetworkConfig, SimulatedLink
 from semtalk.records import Word
 from semtalk.rtp.huffman import ContextHuffmanCode, HuffmanCode
 from semtalk.rtp.text_payload import TextDepacketizer, TextPacketizer, TextStreamFormat, assemble
+
+# GRID's sentence grammar (Cooke et al. 2006, JASA 120(5), Table I): command colour preposition letter digit adverb
+GRID_GRAMMAR = (("bin", "lay", "place", "set"), ("blue", "green", "red", "white"), ("at", "by", "in", "with"),
+                tuple(c for c in string.ascii_lowercase if c != "w"),
+                ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"),
+                ("again", "now", "please", "soon"))
+
+
+def grid_sentences() -> Iterator[str]:
+    """Every sentence GRID's grammar allows (64,000), each once: the domain text of the GRID clips' KB LM,
+    written from the published grammar rather than from any transcript."""
+    return (" ".join(words) for words in itertools.product(*GRID_GRAMMAR))
 
 
 def text_bitrates(text: str, seconds: float) -> dict[str, float]:

@@ -37,6 +37,7 @@ class KbConfig:
     seed: int = 0
     voice: bool = True
     voice_seconds: float = 4.0
+    lm_text: str | None = None  # a text corpus (one sentence a line) for the KB's domain LM (kb.language)
 
 
 def build_kb(frames: Sequence[TrackedFrame], ref_box, fps: float, crop: CropConfig,
@@ -121,6 +122,13 @@ def build_kb_from_clip(input_path: str | Path, crop: CropConfig = CropConfig(),
     kb.info["source"] = {"path": str(input_path), "width": info.width, "height": info.height}
     if config.voice and info.has_audio:
         kb.voice, kb.info["voice"] = voice_profile_of(input_path, config.voice_seconds)
+    if config.lm_text:
+        from semtalk.kb.language import DomainLM
+
+        with open(config.lm_text, encoding="utf-8") as f:
+            lm = DomainLM.train(f)
+        kb.language = bytes(lm)
+        kb.info["language"] = {"source": str(config.lm_text), "words": len(lm.vocab), "ngrams": len(lm.counts)}
     return kb
 
 

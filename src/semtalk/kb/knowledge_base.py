@@ -61,6 +61,7 @@ class KnowledgeBase:
     info: dict = field(default_factory=dict)
     webp_quality: int = 90
     voice: bytes | None = None  # serialised kb.voice.VoiceProfile; None for a silent enrollment
+    language: bytes | None = None  # serialised kb.language.DomainLM (``--lm-text``); None: generic LM only
 
     @property
     def voice_profile(self):
@@ -100,6 +101,8 @@ class KnowledgeBase:
                 add_array(f"{group}{i}.codes", kf.codes, "uint16")
         if self.voice is not None:
             add("voice", self.voice, kind="voice")
+        if self.language is not None:
+            add("language", self.language, kind="language")
         manifest = {
             "format": FORMAT_VERSION,
             "fps": self.fps,
@@ -152,7 +155,8 @@ class KnowledgeBase:
                        ref_box=CropBox(*manifest["ref_box"]), fps=manifest["fps"], keyframes=keys, mouth_atlas=mouths,
                        background=_decode_webp(raw("background")), info=manifest["info"],
                        webp_quality=manifest["webp_quality"],
-                       voice=raw("voice") if "voice" in manifest["blobs"] else None)
+                       voice=raw("voice") if "voice" in manifest["blobs"] else None,
+                       language=raw("language") if "language" in manifest["blobs"] else None)
         except (KeyError, TypeError, IndexError, OSError, struct.error) as exc:
             raise ValueError("knowledge base manifest is malformed") from exc
 

@@ -74,7 +74,7 @@ class FaceCall:
         link = SimulatedLink(network_config(cfg))
         tracker = FaceTracker(kb.crop, kb.ref_box)
         encoder = FaceEncoder(kb.face_model, kb.quantizer)
-        if cfg.fec == "pacsc":  # the learned code replaces the face payload: its rows are the packets
+        if cfg.fec.startswith("pacsc"):  # the learned code replaces the face payload: its rows are the packets
             packetizer, depacketizer = link.fec.coders(fmt)
         else:
             packetizer, depacketizer = FacePacketizer(fmt), FaceDepacketizer(fmt)
@@ -114,7 +114,7 @@ class FaceCall:
                 timer.add("receive", time.perf_counter() - t)
 
             def play(until: int) -> None:
-                if cfg.fec == "pacsc":  # blocks with lost rows are decoded when their first frame is due
+                if cfg.fec.startswith("pacsc"):  # blocks with lost rows are decoded when their first frame is due
                     t = time.perf_counter()
                     for frame in depacketizer.due(until):
                         playout.push(frame)
@@ -205,7 +205,7 @@ class FaceCall:
         alternate = None if adapter is None else (False if cfg.voice_adapt else adapter)
         outcome = speech_call(original, duration, network_config(cfg), window=cfg.text_window, prosody=cfg.prosody,
                               kb_tag=kb_tag(self.kb_bytes), adapt=adapt, lip_curve=lips.received, fps=FPS,
-                              seed=cfg.seed, alternate=alternate)
+                              seed=cfg.seed, alternate=alternate, language=self.receiver_kb.language)
         write_wav(self.out_dir / "received.wav", outcome.audio, RATE)
         if silent_videos is not None:
             for name in VIDEOS:

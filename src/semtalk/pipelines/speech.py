@@ -47,15 +47,16 @@ def text_network(net: NetworkConfig) -> NetworkConfig:
 
 def speech_call(audio: np.ndarray, duration: float, net: NetworkConfig, *, window: int, prosody: bool,
                 kb_tag: int, adapt=None, lip_curve: np.ndarray | None = None, fps: float = 25.0,
-                seed: int = 0, alternate=None) -> SpeechOutcome:
+                seed: int = 0, alternate=None, language: bytes | None = None) -> SpeechOutcome:
     """Send the speech of ``audio`` (mono, RATE) as words over a simulated link and synthesise it again.
 
     ``adapt`` converts the TTS voice toward the speaker (None: the plain voice). ``alternate`` asks for a
     second rendering with the other choice, for the report: an adapter when ``adapt`` is None, or
-    ``False`` for the plain voice.
+    ``False`` for the plain voice. ``language``: the KB's domain LM (``kb.language``) for TextPC.
     """
     from semtalk.fec.text_concealment import NGramPredictor, TextConcealer
     from semtalk.generators.speech import SpeechSynthesizer, SynthConfig
+    from semtalk.kb.language import DomainLM
     from semtalk.rtp.text_payload import TextDepacketizer, TextPacketizer, TextStreamFormat
     from semtalk.semantics.speech.asr import AsrConfig, SpeechRecognizer
     from semtalk.semantics.speech.prosody import measure_prosody
@@ -87,7 +88,8 @@ def speech_call(audio: np.ndarray, duration: float, net: NetworkConfig, *, windo
 
     t = time.perf_counter()
     n = max(len(words), max(slots, default=-1) + 1)  # the last slot index the receiver can know of
-    received = TextConcealer(NGramPredictor()).fill([slots.get(i) for i in range(n)])
+    domain = DomainLM.parse(language) if language is not None else None
+    received = TextConcealer(NGramPredictor(domain=domain)).fill([slots.get(i) for i in range(n)])
     seconds["conceal"] = time.perf_counter() - t
 
     t = time.perf_counter()

@@ -1,4 +1,4 @@
-from semtalk.fec.text_concealment import NGramPredictor, TextConcealer
+from semtalk.fec.text_concealment import Gap, NGramPredictor, TextConcealer
 from semtalk.records import Word
 
 SENTENCE = ["we", "visited", "the", "united", "states", "of", "america", "last", "year"]
@@ -49,8 +49,8 @@ def test_fill_handles_runs_and_edges():
 
 def test_a_custom_predictor_plugs_in():
     class Fixed:
-        def rank(self, left: list[str], right: list[str], k: int) -> list[str]:
-            return [f"{left[-1]}-{right[0]}"][:k]
+        def predict(self, gap: Gap) -> list[str]:
+            return [f"{gap.left[-1]}-{gap.right[0]}"] * gap.n
 
     slots: list[Word | None] = _words(["a", "b", "c"])
     slots[1] = None

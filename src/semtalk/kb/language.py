@@ -1,0 +1,100 @@
+"""The knowledge base's language model: a small domain trigram the receiver's TextPC interpolates.
+
+The issue's knowledge base carries a "language model": what this speaker, or this kind of call, tends
+to say. A generic English LM cannot guess the words of a closed vocabulary such as GRID's commands
+("bin blue at f two now"); a trigram trained on a text of the domain can. ``semtalk kb build --lm-text
+FILE`` trains it and stores it in the KB file; ``fec.text_concealment.NGramPredictor(domain=...)``
+interpolates it with the pocketsphinx LM.
+
+Smoothing is interpolated Witten–Bell (Witten & Bell 1991; Chen & Goodman 1998, eq. 17):
+
+    P(w | h) = (c(h w) + T(h) · P(w | h')) / (c(h) + T(h))
+
+with ``T(h)`` the number of distinct words seen after ``h`` and ``h'`` the history without its oldest
+word, down to a uniform distribution over the vocabulary plus one unknown word. It needs no tuned
+discount, and every word, known or not, keeps a probability above zero.
+
+Bytes: ``b"STLM"`` | u8 version | zlib-compressed UTF-8 JSON {"order", "ngrams": [[words..., count]]}.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import zlib
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+MAGIC = b"STLM"
+VERSION = 1
+BOS, EOS = "<s>", "</s>"  # the sentence marks the pocketsphinx LM uses too
+
+
+@dataclass(frozen=True)
+class DomainLM:
+    """N-gram counts of a domain text; ``logprob`` is the ``text_concealment.LanguageModel`` protocol."""
+
+    order: int
+    counts: dict[tuple[str, ...], int]  # every n-gram of length 1..order, sentence marks included
+    vocab: tuple[str, ...] = field(init=False)
+    _ctx: dict[tuple[str, ...], tuple[int, int]] = field(init=False, repr=False)  # history → (c(h), T(h))
+
+    def __post_init__(self) -> None:
+        ctx: dict[tuple[str, ...], list[int]] = {}
+        for gram, c in self.counts.items():
+            slot = ctx.setdefault(gram[:-1], [0, 0])
+            slot[0] += c
+            slot[1] += 1
+        object.__setattr__(self, "_ctx", {h: (a, b) for h, (a, b) in ctx.items()})
+        words = sorted((g[0] for g in self.counts if len(g) == 1 and g[0] != BOS),
+                       key=lambda w: (-self.counts[(w,)], w))
+        object.__setattr__(self, "vocab", tuple(w for w in words if w != EOS))
+
+    @classmethod
+    def train(cls, sentences: Iterable[str], order: int = 3) -> DomainLM:
+        """Counts of the lowercased words of each sentence (one per line of a corpus), with <s> and </s>."""
+        if order < 1:
+            raise ValueError("order must be at least 1")
+        counts: Counter[tuple[str, ...]] = Counter()
+        for line in sentences:
+            words = re.findall(r"[a-z0-9']+", line.lower())
+            if not words:
+                continue
+            seq = [BOS, *words, EOS]
+            for n in range(1, order + 1):
+                for i in range(len(seq) - n + 1):
+                    gram = tuple(seq[i:i + n])
+                    if gram != (BOS,):
+                        counts[gram] += 1
+        return cls(order, dict(counts))
+
+    def logprob(self, word: str, history: tuple[str, ...]) -> float:
+        """Natural-log P(word | history), history nearest-first; an unseen history backs off by itself."""
+        hist = tuple(reversed(history[:self.order - 1]))  # oldest first, as the counts store it
+        p = 1.0 / (len(self.vocab) + 2)  # uniform over the vocabulary, </s> and one unknown word
+        for n in range(len(hist) + 1):
+            h = hist[len(hist) - n:]
+            seen, followers = self._ctx.get(h, (0, 0))
+            if seen:
+                p = (self.counts.get((*h, word), 0) + followers * p) / (seen + followers)
+        return math.log(p)
+
+    def __bytes__(self) -> bytes:
+        rows = [[*g, c] for g, c in sorted(self.counts.items())]
+        body = json.dumps({"order": self.order, "ngrams": rows}, separators=(",", ":")).encode("utf-8")
+        return MAGIC + bytes([VERSION]) + zlib.compress(body, 9)
+
+    @classmethod
+    def parse(cls, data: bytes) -> DomainLM:
+        if data[:4] != MAGIC:
+            raise ValueError("not a semtalk language model (bad magic)")
+        if len(data) < 5 or data[4] != VERSION:
+            raise ValueError("unsupported language model version")
+        try:
+            doc = json.loads(zlib.decompress(data[5:]).decode("utf-8"))
+            counts = {tuple(str(x) for x in row[:-1]): int(row[-1]) for row in doc["ngrams"]}
+            return cls(int(doc["order"]), counts)
+        except (zlib.error, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, IndexError) as exc:
+            raise ValueError("language model body is malformed") from exc
