@@ -362,7 +362,8 @@ class SpeechSynthesizer:
             if w.f0 is not None and w.f0 > 0 and own.any():
                 logs = np.log(frames.f0[own])
                 typical = logs[np.abs(logs - np.median(logs)) < math.log(2) / 2]  # no creak or octave slips
-                ratios[i] = math.log(min(max(w.f0, lo), hi)) - float(typical.mean())
+                if typical.size:  # else (an even split an octave apart) the word counts as unvoiced
+                    ratios[i] = math.log(min(max(w.f0, lo), hi)) - float(typical.mean())
         ratios = _near_median(ratios, self.config.f0_spread * math.log(2) / 12)
         per_frame = _spread(ratios, which, smooth=round(self.config.prosody_smooth / _FRAME))
         if per_frame is None:
