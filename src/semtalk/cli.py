@@ -61,10 +61,15 @@ def _parser() -> argparse.ArgumentParser:
     pacsc = train.add_parser("pacsc", help="train PacSC, the learned packet FEC of the face stream",
                              description="Extract face codes from the clips in --data (cached in --cache), hold "
                                          "out the evaluation clips, train the rate-1/2 and rate-1/4 codes and save "
-                                         "both in one weights file.")
+                                         "both in one weights file: the systematic code (--fec pacsc, seconds) or "
+                                         "the paper's transformer (--fec pacsc-mae, minutes).")
     pacsc.add_argument("--data", required=True, help="folder of talking-face clips (or one with faces_av/)")
-    pacsc.add_argument("--epochs", type=int, default=80, help="epochs of 50 batches of 64 blocks (default 80)")
-    pacsc.add_argument("--out", default="out/pacsc/pacsc.pt", help="weights file (default out/pacsc/pacsc.pt)")
+    pacsc.add_argument("--variant", choices=["systematic", "mae"], default="systematic",
+                       help="systematic: codes + parity with a fitted prior (default); mae: the paper's transformer")
+    pacsc.add_argument("--epochs", type=int, default=80,
+                       help="mae only: epochs of 50 batches of 64 blocks (default 80)")
+    pacsc.add_argument("--out", default=None,
+                       help="weights file (default out/pacsc/pacsc_linear.npz, or out/pacsc/pacsc.pt for mae)")
     pacsc.add_argument("--cache", default="out/pacsc/codes", help="where extracted codes are cached")
     pacsc.add_argument("--threads", type=int, default=1,
                        help="torch CPU threads (default 1: the model is small; more pay only on an idle machine)")
@@ -202,15 +207,23 @@ def _dispatch(args: argparse.Namespace) -> int:
     elif args.command == "train" and args.train_command == "pacsc":
         import torch
 
-        from semtalk.fec.pacsc_train import TrainConfig, train_and_save
+        from semtalk.fec.pacsc_train import TrainConfig, fit_and_save, train_and_save
 
         if args.epochs < 1:
             raise SemtalkError(f"--epochs must be ≥ 1, got {args.epochs}")
         if not Path(args.data).is_dir():
             raise SemtalkError(f"--data folder not found: {args.data}")
         torch.set_num_threads(max(1, args.threads))
-        train_and_save(Path(args.data), Path(args.out), Path(args.cache),
-                       TrainConfig(epochs=args.epochs, seed=args.seed), log=lambda line: print(line, flush=True))
+
+        def log(line: str) -> None:
+            print(line, flush=True)
+
+        if args.variant == "systematic":
+            fit_and_save(Path(args.data), Path(args.out or "out/pacsc/pacsc_linear.npz"), Path(args.cache),
+                         seed=args.seed, log=log)
+        else:
+            train_and_save(Path(args.data), Path(args.out or "out/pacsc/pacsc.pt"), Path(args.cache),
+                           TrainConfig(epochs=args.epochs, seed=args.seed), log=log)
     elif args.command == "demo":
         from semtalk.pipelines.demo import run_demo
 

@@ -15,6 +15,7 @@ REGISTRY: dict[str, dict[str, str]] = {
         "none": "semtalk.fec.base:NoFec",
         "rs": "semtalk.fec.reed_solomon:ReedSolomonFec",
         "pacsc": "semtalk.fec.pacsc:PacscFec",
+        "pacsc-mae": "semtalk.fec.pacsc:PacscMaeFec",
     },
     "channel": {
         "bernoulli": "semtalk.channel.packet_loss:BernoulliLoss",

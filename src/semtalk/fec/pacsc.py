@@ -1,25 +1,33 @@
 """PacSC as a packet code of the face stream: each row of the learned code E is one RTP packet.
 
-PacSC replaces both the face packetiser and the packet FEC (SyncSC §III-B): the sender encodes a block
-of ``F = 20`` frames into ``M`` rows (8 at code rate 1/2, 16 at 1/4), quantises each value to 8 bits and
-sends each row as an RTP packet; the receiver decodes whatever rows arrived (lost rows zeroed and
-masked) into the block's frames, which then go through the usual play-out and concealment. There is
-no repair stream, so the link's FEC stage is a pass-through. Payload of a row packet::
+PacSC replaces both the face packetiser and the packet FEC (SyncSC §III-B): the sender codes a block
+of ``F = 20`` frames into ``M`` rows (8 at code rate 1/2, 16 at 1/4) and sends each row as an RTP
+packet; the receiver decodes whatever rows arrived (lost rows zeroed and masked) into the block's
+frames, which then go through the usual play-out and concealment. There is no repair stream, so the
+link's FEC stage is a pass-through. Two codes share this stream:
 
-    byte 0   version (2 bits) = 2 | reserved (1) | frames in the block − 1 (5)
+- ``pacsc`` (default): systematic — rows 0 … 3 are the 8-bit codes, the rest real-valued parity,
+  decoded with a learned prior (``pacsc_linear``); exact whenever the codes arrive.
+- ``pacsc-mae``: the paper's masked-autoencoder transformer (``pacsc_model``); every row is learned.
+
+Payload of a row packet::
+
+    byte 0   version (2 bits) = 2 | systematic (1) | frames in the block − 1 (5)
     byte 1   KB tag: first byte of the knowledge-base hash
     byte 2   row index within the block
-    bytes    D_p row values, 8 bits each (uniform over [-1, 1])
+    bytes    D_p values, 8 bits each: codes, or levels uniform over the code's range
 
-All rows of a block carry the RTP timestamp of its first frame. A block is decoded as soon as all its
-rows are in, or when its first frame is due for play-out (``due``), whichever comes first. The
-per-frame face flag is not sent: decoded frames count as faces.
+All rows of a block carry the RTP timestamp of its first frame. A block is decoded as soon as every
+frame is in (all rows; for the systematic code, all code rows), or when its first frame is due for
+play-out (``due``), whichever comes first. The per-frame face flag is not sent: decoded frames count as
+faces.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
+from typing import ClassVar, Protocol
 
 import numpy as np
 
@@ -32,6 +40,19 @@ PAYLOAD_VERSION = 2
 HEADER_BYTES = 3
 WEIGHTS = "pacsc.pt"
 FACE_FRAMES_PER_PACKET = 5  # the face payload's default, so a 20-frame block spans k = 4 of its packets
+LEVELS = 255  # 8 bits per transmitted value
+
+
+class Codec(Protocol):
+    """What the packetiser and depacketiser need of a block code (``PacscCodec``, ``LinearCodec``)."""
+
+    cfg: PacscConfig
+    systematic: bool
+
+    def encode(self, frames: np.ndarray) -> np.ndarray: ...
+
+    def decode(self, rows: np.ndarray, received: np.ndarray, previous: np.ndarray | None = None
+               ) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -51,13 +72,30 @@ class PacscConfig:
     ff: int = 128
 
     def __post_init__(self) -> None:
-        if (self.frames * self.n_coeffs) % self.d_v or self.n_pv % self.n_p:
+        if self.n_coeffs % self.d_v or self.n_pv % self.n_p:
             raise ValueError(f"block of {self.frames}×{self.n_coeffs} values does not split into vectors of "
                              f"D_v={self.d_v} and patches of n_p={self.n_p}")
+        if self.d_p % self.n_coeffs or self.frames % self.frames_per_row or self.rows <= self.systematic_rows:
+            raise ValueError(f"{self.rows} rows of D_p={self.d_p} cannot carry {self.frames} frames of "
+                             f"{self.n_coeffs} codes plus parity")
 
     @property
     def n_pv(self) -> int:
         return self.frames * self.n_coeffs // self.d_v
+
+    @property
+    def frames_per_row(self) -> int:
+        return self.d_p // self.n_coeffs
+
+    @property
+    def systematic_rows(self) -> int:
+        """K: rows that carry the codes themselves."""
+        return self.frames // self.frames_per_row
+
+    @property
+    def parity_rows(self) -> int:
+        """P: learned rows."""
+        return self.rows - self.systematic_rows
 
     @property
     def tokens(self) -> int:
@@ -113,6 +151,8 @@ def load_model(code_rate: float):
 class PacscCodec:
     """Block coding with exact bytes: ``encode`` frames → rows, ``decode`` received rows → frames."""
 
+    systematic = False
+
     def __init__(self, code_rate: float, model=None):
         self.cfg = rate_config(code_rate)
         self._model = model
@@ -130,14 +170,17 @@ class PacscCodec:
         x = torch.as_tensor(np.asarray(frames, dtype=np.float32)).reshape(1, self.cfg.frames, self.cfg.n_coeffs)
         with torch.no_grad():
             e = self.model.encode(x)[0].numpy()
-        return np.clip(np.rint((e + 1) / 2 * 255), 0, 255).astype(np.uint8)
+        return np.clip(np.rint((e + 1) / 2 * LEVELS), 0, LEVELS).astype(np.uint8)
 
-    def decode(self, rows: np.ndarray, received: np.ndarray) -> np.ndarray:
-        """(M, D_p) uint8 rows (lost ones ignored) and their (M,) mask → (F, C) values in [0, 1]."""
+    def decode(self, rows: np.ndarray, received: np.ndarray, previous: np.ndarray | None = None) -> np.ndarray:
+        """(M, D_p) uint8 rows (lost ones ignored) and their (M,) mask → (F, C) values in [0, 1].
+
+        Blocks are decoded on their own, as in the paper: ``previous`` is not used.
+        """
         import torch
 
         mask = torch.as_tensor(np.asarray(received, dtype=np.float32))[None]
-        e = torch.as_tensor(np.asarray(rows, dtype=np.float32) / 255 * 2 - 1)[None] * mask[..., None]
+        e = torch.as_tensor(np.asarray(rows, dtype=np.float32) / LEVELS * 2 - 1)[None] * mask[..., None]
         with torch.no_grad():
             x = self.model.decode(e, mask)[0].numpy()
         return np.clip(x, 0.0, 1.0)
@@ -146,10 +189,10 @@ class PacscCodec:
 class PacscPacketizer:
     """Coded frames in; every ``F`` frames, the block's ``M`` row packets out (a list, maybe empty)."""
 
-    def __init__(self, fmt: FaceStreamFormat, codec: PacscCodec):
-        if fmt.n_coeffs != codec.cfg.n_coeffs:
-            raise ValueError(f"PacSC codes {codec.cfg.n_coeffs} coefficients per frame, the stream has "
-                             f"{fmt.n_coeffs}")
+    def __init__(self, fmt: FaceStreamFormat, codec: Codec):
+        if fmt.n_coeffs != codec.cfg.n_coeffs or fmt.bits != 8:
+            raise ValueError(f"PacSC codes {codec.cfg.n_coeffs} coefficients of 8 bits per frame, the stream has "
+                             f"{fmt.n_coeffs} of {fmt.bits} bits")
         self.fmt, self.codec = fmt, codec
         self._frames: list[CodedFrame] = []
         self._seq = fmt.first_seq
@@ -171,7 +214,8 @@ class PacscPacketizer:
         ts = (fmt.first_timestamp + frames[0].index * fmt.ticks_per_frame) & 0xFFFFFFFF
         out = []
         for r, row in enumerate(rows):
-            payload = bytes([(PAYLOAD_VERSION << 6) | (len(frames) - 1), fmt.kb_tag, r]) + row.tobytes()
+            head = (PAYLOAD_VERSION << 6) | (self.codec.systematic << 5) | (len(frames) - 1)
+            payload = bytes([head, fmt.kb_tag, r]) + row.tobytes()
             pkt = RtpPacket(payload_type=fmt.payload_type, sequence_number=self._seq & 0xFFFF, timestamp=ts,
                             ssrc=fmt.ssrc, marker=frames[0].index == 0 and r == 0, payload=payload)
             out.append(bytes(pkt))
@@ -190,9 +234,11 @@ class _Pending:
 class PacscDepacketizer(StreamFilter):
     """Row packets in any order → coded frames. Never raises: malformed packets are counted and dropped."""
 
-    def __init__(self, fmt: FaceStreamFormat, codec: PacscCodec):
+    def __init__(self, fmt: FaceStreamFormat, codec: Codec):
         super().__init__(fmt.ssrc, fmt.payload_type, fmt.kb_tag)
         self.fmt, self.codec = fmt, codec
+        self._needed = range(codec.cfg.systematic_rows if codec.systematic else codec.cfg.rows)
+        self._last: tuple[int, np.ndarray] | None = None  # index and values of the last decoded frame
         self._pending: dict[int, _Pending] = {}  # first frame index -> rows so far
         self._done: set[int] = set()  # blocks decoded before they were due (all rows in)
         self._due = 0  # blocks starting below this frame index are decoded or given up
@@ -208,7 +254,7 @@ class PacscDepacketizer(StreamFilter):
         index, rest = divmod((pkt.timestamp - self.fmt.first_timestamp) & 0xFFFFFFFF, self.fmt.ticks_per_frame)
         frames = (p[0] & 0x1F) + 1 if p else 0
         if (len(p) != HEADER_BYTES + cfg.d_p or p[0] >> 6 != PAYLOAD_VERSION or rest or p[2] >= cfg.rows
-                or frames > cfg.frames):
+                or frames > cfg.frames or bool(p[0] >> 5 & 1) != self.codec.systematic):
             self.garbage += 1
             return []
         if index < self._due or index in self._done:
@@ -219,7 +265,7 @@ class PacscDepacketizer(StreamFilter):
             self.garbage += 1
             return []
         block.rows.setdefault(p[2], p[HEADER_BYTES:])
-        return self._decode(index) if len(block.rows) == cfg.rows else []
+        return self._decode(index) if all(r in block.rows for r in self._needed) else []
 
     def due(self, until: float) -> list[CodedFrame]:
         """Decode, from the rows they have, every pending block whose first frame index is below ``until``."""
@@ -238,8 +284,10 @@ class PacscDepacketizer(StreamFilter):
         for r, data in block.rows.items():
             rows[r] = np.frombuffer(data, dtype=np.uint8)
             received[r] = True
-        levels = (1 << self.fmt.bits) - 1
-        codes = np.rint(self.codec.decode(rows, received) * levels).astype(np.uint16)
+        previous = self._last[1] if self._last is not None and self._last[0] == index - 1 else None
+        values = self.codec.decode(rows, received, previous)
+        self._last = (index + block.frames - 1, values[block.frames - 1])
+        codes = np.rint(values * LEVELS).astype(np.uint16)
         self.blocks += 1
         return [CodedFrame(index + i, codes[i]) for i in range(block.frames)]
 
@@ -255,6 +303,7 @@ class PacscFec:
     k: int = 4
     code_rate: float = 0.5
     n: int = field(init=False)
+    systematic: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         cfg = rate_config(self.code_rate)
@@ -271,6 +320,14 @@ class PacscFec:
         return PassThroughDecoder()
 
     def coders(self, fmt: FaceStreamFormat) -> tuple[PacscPacketizer, PacscDepacketizer]:
-        """The sender and receiver halves of the face stream, sharing one loaded model."""
-        codec = PacscCodec(self.code_rate)
+        """The sender and receiver halves of the face stream, sharing one loaded code."""
+        from semtalk.fec.pacsc_linear import LinearCodec
+
+        codec = LinearCodec(self.code_rate) if self.systematic else PacscCodec(self.code_rate)
         return PacscPacketizer(fmt, codec), PacscDepacketizer(fmt, codec)
+
+
+class PacscMaeFec(PacscFec):
+    """The ``pacsc-mae`` registry entry: the paper's code, every row learned (``pacsc_model``)."""
+
+    systematic: ClassVar[bool] = False

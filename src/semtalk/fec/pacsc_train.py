@@ -147,3 +147,21 @@ def train_and_save(data: Path, out: Path, cache: Path, cfg: TrainConfig = TrainC
     torch.save(bundle, out)
     log(f"saved {out} ({out.stat().st_size / 1024:.0f} KiB) after {bundle['train']['seconds']} s")
     return bundle
+
+
+def fit_and_save(data: Path, out: Path, cache: Path, seed: int = 0, rates: tuple[float, ...] = (0.5, 0.25),
+                 log=print) -> None:
+    """Fit the systematic code (``pacsc_linear``) of each rate on the training clips and save them in ``out``."""
+    from semtalk.fec.pacsc_linear import fit, save_codes
+
+    seqs = load_sequences(data, cache)
+    frames = sum(len(s) for s in seqs.values())
+    log(f"fitting on {len(seqs)} clips, {frames} frames ({frames / 25:.1f} s): {', '.join(sorted(seqs))}")
+    t0 = time.perf_counter()
+    codes = []
+    for rate in rates:
+        codes.append(fit(RATE_CONFIGS[rate], list(seqs.values()), np.random.default_rng(seed)))
+        log(f"rate {rate}: parity span ±{codes[-1].span:.2f} (standardised units)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_codes(codes, out)
+    log(f"saved {out} ({out.stat().st_size / 1024:.0f} KiB) after {time.perf_counter() - t0:.1f} s")

@@ -106,9 +106,9 @@ def check_config(config: RunConfig) -> None:
         raise SemtalkError(f"--fec must be one of {', '.join(registry.names('fec'))}, got '{config.fec}'")
     if not 0.0 < config.code_rate <= 1.0:
         raise SemtalkError(f"--code-rate must be in (0, 1], got {config.code_rate}")
-    if config.fec == "pacsc" and (min(abs(config.code_rate - r) for r in (0.5, 0.25)) > 0.005
+    if config.fec.startswith("pacsc") and (min(abs(config.code_rate - r) for r in (0.5, 0.25)) > 0.005
                                   or config.fec_k != 4 or config.frames_per_packet != 5):
-        raise SemtalkError("--fec pacsc is trained for 20-frame blocks: it takes --code-rate 0.5 or 0.25 with "
+        raise SemtalkError(f"--fec {config.fec} is trained for 20-frame blocks: it takes --code-rate 0.5 or 0.25 with "
                            f"--fec-k 4 and --frames-per-packet 5, got {config.code_rate}, {config.fec_k}, "
                            f"{config.frames_per_packet}")
     if not 1 <= config.frames_per_packet <= 16:
