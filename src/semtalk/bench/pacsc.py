@@ -111,11 +111,10 @@ def block_ms(fec: str, code_rate: float, repeats: int = 200) -> dict:
     """Median ms per 20-frame block to encode and to decode (half the rows lost), 1 thread."""
     import torch
 
-    from semtalk.fec.pacsc import PacscCodec
-    from semtalk.fec.pacsc_linear import LinearCodec
+    from semtalk import registry
 
     torch.set_num_threads(1)
-    codec = LinearCodec(code_rate) if fec == "pacsc" else PacscCodec(code_rate)
+    codec = registry.get("fec", fec)(code_rate=code_rate).codec()
     rng = np.random.default_rng(0)
     x = rng.random((codec.cfg.frames, codec.cfg.n_coeffs)).astype(np.float32)
     rows, mask = codec.encode(x), rng.random(codec.cfg.rows) < 0.5

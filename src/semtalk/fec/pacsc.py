@@ -43,18 +43,6 @@ FACE_FRAMES_PER_PACKET = 5  # the face payload's default, so a 20-frame block sp
 LEVELS = 255  # 8 bits per transmitted value
 
 
-class Codec(Protocol):
-    """What the packetiser and depacketiser need of a block code (``PacscCodec``, ``LinearCodec``)."""
-
-    cfg: PacscConfig
-    systematic: bool
-
-    def encode(self, frames: np.ndarray) -> np.ndarray: ...
-
-    def decode(self, rows: np.ndarray, received: np.ndarray, previous: np.ndarray | None = None
-               ) -> np.ndarray: ...
-
-
 @dataclass(frozen=True)
 class PacscConfig:
     """Shapes of one PacSC code; ``code_rate`` follows from them."""
@@ -72,7 +60,7 @@ class PacscConfig:
     ff: int = 128
 
     def __post_init__(self) -> None:
-        if self.n_coeffs % self.d_v or self.n_pv % self.n_p:
+        if (self.frames * self.n_coeffs) % self.d_v or self.n_pv % self.n_p:
             raise ValueError(f"block of {self.frames}×{self.n_coeffs} values does not split into vectors of "
                              f"D_v={self.d_v} and patches of n_p={self.n_p}")
         if self.d_p % self.n_coeffs or self.frames % self.frames_per_row or self.rows <= self.systematic_rows:
@@ -107,6 +95,18 @@ class PacscConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+class Codec(Protocol):
+    """What the packetiser and depacketiser need of a block code (``PacscCodec``, ``LinearCodec``)."""
+
+    cfg: PacscConfig
+    systematic: bool
+
+    def encode(self, frames: np.ndarray) -> np.ndarray: ...
+
+    def decode(self, rows: np.ndarray, received: np.ndarray, previous: np.ndarray | None = None
+               ) -> np.ndarray: ...
 
 
 RATE_CONFIGS = {
@@ -319,11 +319,15 @@ class PacscFec:
     def decoder(self) -> PassThroughDecoder:
         return PassThroughDecoder()
 
-    def coders(self, fmt: FaceStreamFormat) -> tuple[PacscPacketizer, PacscDepacketizer]:
-        """The sender and receiver halves of the face stream, sharing one loaded code."""
+    def codec(self) -> Codec:
+        """This entry's block code (weights load on first use)."""
         from semtalk.fec.pacsc_linear import LinearCodec
 
-        codec = LinearCodec(self.code_rate) if self.systematic else PacscCodec(self.code_rate)
+        return LinearCodec(self.code_rate) if self.systematic else PacscCodec(self.code_rate)
+
+    def coders(self, fmt: FaceStreamFormat) -> tuple[PacscPacketizer, PacscDepacketizer]:
+        """The sender and receiver halves of the face stream, sharing one loaded code."""
+        codec = self.codec()
         return PacscPacketizer(fmt, codec), PacscDepacketizer(fmt, codec)
 
 

@@ -223,7 +223,7 @@ class TextConcealer:
             while b + 1 < len(slots) and slots[b + 1] is None:
                 b += 1
             for j, text in enumerate(self.predictor.predict(_gap(slots, i, b))):
-                start, end = _gap_timing(out, slots, i + j)
+                start, end = _gap_timing(out, slots, i + j, i, b)
                 out[i + j] = Word(text, start, end, concealed=True, timed=False)
             i = b + 1
         return [w for w in out if w is not None]
@@ -250,14 +250,10 @@ def _gap(slots: list[Word | None], a: int, b: int) -> Gap:
     return Gap(tuple(left), tuple(right), b - a + 1, seconds)
 
 
-def _gap_timing(filled: list[Word | None], slots: list[Word | None], i: int) -> tuple[float, float]:
-    """Start and end of lost slot ``i``: an equal share of the time between the received neighbours."""
-    a = i
-    while a > 0 and slots[a - 1] is None:
-        a -= 1
-    b = i
-    while b + 1 < len(slots) and slots[b + 1] is None:
-        b += 1
+def _gap_timing(filled: list[Word | None], slots: list[Word | None], i: int, a: int, b: int
+                ) -> tuple[float, float]:
+    """Start and end of lost slot ``i`` of the run ``a`` … ``b``: an equal share of the time between the
+    received neighbours."""
     run = b - a + 1
     prev = filled[i - 1] if i else None
     t0 = prev.end if prev is not None else None
