@@ -45,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="audio used for the voice profile, in seconds (default 4)")
     build.add_argument("--no-voice", action="store_true", help="face only: no voice profile")
     build.add_argument("--lm-text", metavar="FILE", default=None,
-                       help="text corpus (one sentence a line) for the KB's domain language model used by TextPC")
+                       help="text corpus (one sentence a line) for the KB's domain language model (ASR prompt, TextPC)")
     info = kb.add_parser("info", help="print what a KB file holds and its size",
                          description="Print a KB's hash, byte size per part and contents as JSON.")
     info.add_argument("kb_file", help="KB file")
@@ -118,6 +118,9 @@ def _run_options(p: argparse.ArgumentParser) -> None:
                    help="convert the TTS voice toward the KB voice profile (off by default: it costs intelligibility)")
     g.add_argument("--voice-seconds", type=float, default=4.0,
                    help="enrollment audio for the KB voice profile, in seconds (default 4)")
+    g.add_argument("--lm-text", metavar="FILE",
+                   help="domain text (one sentence a line) for the KB's language model: prompts the sender's ASR "
+                        "and helps TextPC guess lost words")
     g = p.add_argument_group("run")
     g.add_argument("--seed", type=_positive_int, default=0, help="seed of the channel and the KB clustering")
     g.add_argument("--max-seconds", type=float, help="only process the first seconds of the input")
@@ -134,7 +137,7 @@ def _run_config(args: argparse.Namespace):
                      kb=args.kb, receiver_kb=args.receiver_kb, max_seconds=args.max_seconds, vmaf=not args.no_vmaf,
                      speech=not args.no_speech, transcript=args.transcript, text_window=args.text_window,
                      prosody=not args.no_prosody, voice_adapt=args.voice_adapt,
-                     voice_seconds=args.voice_seconds, progress=not args.quiet)
+                     voice_seconds=args.voice_seconds, lm_text=args.lm_text, progress=not args.quiet)
 
 
 def summary(report: dict, out: Path) -> str:

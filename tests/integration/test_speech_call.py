@@ -48,7 +48,12 @@ def test_no_speech_passes_the_original_audio_through(tmp_path, sample_clip):
 @pytest.mark.parametrize("argv, message", [(["--text-window", "0"], "--text-window must be in 1..16 words, got 0"),
                                            (["--voice-seconds", "0"], "--voice-seconds must be positive, got 0.0"),
                                            (["--transcript", "/nonexistent.txt"],
-                                            "transcript not found: /nonexistent.txt")])
+                                            "transcript not found: /nonexistent.txt"),
+                                           (["--lm-text", "/nonexistent.txt"],
+                                            "--lm-text file not found: /nonexistent.txt"),
+                                           (["--kb", "any.stkb", "--lm-text", "/nonexistent.txt"],
+                                            "--lm-text goes into a KB built for this run; with --kb, build the KB "
+                                            "with `semtalk kb build --lm-text FILE` instead")])
 def test_bad_speech_options_are_one_clear_line(tmp_path, sample_clip, capsys, argv, message):
     assert main(["run", str(sample_clip), "--out", str(tmp_path), "--quiet", *argv]) == 2
     assert capsys.readouterr().err.strip() == f"semtalk: error: {message}"

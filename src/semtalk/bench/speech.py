@@ -1,9 +1,11 @@
 """Speech benchmark: the issue-3 acceptance numbers on the LRS2 and GRID clips, by one command.
 
 ``semtalk bench --suite speech --data ../shared/data --out out/bench_speech`` runs every clip through the
-whole call at p = 0 (with its reference transcript), then replays each clip's sent words through the text
-stream alone at p ∈ {0, 0.3, 0.6} over ``SEEDS`` channel seeds, with and without RS and TextPC. The text
-sweep needs no ASR or synthesis per seed, so 20 seeds per clip take seconds.
+whole call at p = 0 (with its reference transcript; GRID clips with a KB domain LM written from the
+published GRID grammar, which prompts the sender's ASR), scores the sent word onsets against the hand
+timings where the corpus has them (GRID swwp2s, LRS2 00016 and 00019), then replays each clip's sent
+words through the text stream alone at p ∈ {0, 0.3, 0.6} over ``SEEDS`` channel seeds, with and without
+RS and TextPC. The text sweep needs no ASR or synthesis per seed, so 20 seeds per clip take seconds.
 """
 
 from __future__ import annotations
@@ -30,22 +32,62 @@ def run_suite(data: Path, out: Path, quick: bool = False, seed: int = 0) -> dict
     missing = [c for c in clips if not c.is_file()]
     if missing:
         raise SemtalkError(f"benchmark clips not found: {', '.join(map(str, missing))} (pass --data ../shared/data)")
+    from semtalk.bench.text import grid_sentences
+
+    out.mkdir(parents=True, exist_ok=True)
+    grid_text = out / "grid_domain.txt"  # the GRID KBs' domain LM text, from the published grammar
+    grid_text.write_text("\n".join(grid_sentences()) + "\n")
     rows, sent = [], []
     for clip in clips:
-        cfg = RunConfig(seed=seed, vmaf=False, progress=False, transcript=str(clip.with_suffix(".txt")))
+        cfg = RunConfig(seed=seed, vmaf=False, progress=False, transcript=str(clip.with_suffix(".txt")),
+                        lm_text=str(grid_text) if clip.stem.startswith("grid") else None)
         report = run(clip, out / clip.stem, cfg)
         s = report["speech"]
-        rows.append({"clip": clip.stem, **{k: s.get(k) for k in KEYS}, "rtf": s["rtf"]})
-        sent.append((s["sent_text"], [Word(t, a, b) for t, a, b in s["sent_words"]]))
+        words = [Word(t, a, b) for t, a, b in s["sent_words"]]
+        ref = reference_timings(clip)
+        rows.append({"clip": clip.stem, **{k: s.get(k) for k in KEYS}, "rtf": s["rtf"],
+                     **(onset_error_ms(words, ref) if ref else {})})
+        sent.append((s["sent_text"], words))
         print(f"  {clip.stem}: text+timing {s['text_bps'] + s['timing_bps']:.1f} bps, "
               f"re-ASR WER {s['resynth_wer']}, AV offset {s['av_offset_ms']} ms", flush=True)
     names = [c.stem for c in clips]
     sweep = text_sweep(names, sent, range(seed, seed + (5 if quick else SEEDS)))
     result = {"calls": rows, "text_loss": sweep}
-    out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(result, indent=2))
     (out / "results.md").write_text(markdown(result))
     return result
+
+
+def reference_timings(clip: Path) -> list[tuple[str, float]] | None:
+    """(word, onset s) from the corpus's hand timings: GRID ``.align`` (in 1/25000 s, ``sil`` dropped) or
+    LRS2 ``.orig.txt`` (its WORD START END table); None when the clip has neither."""
+    align, orig = clip.with_suffix(".align"), clip.with_suffix(".orig.txt")
+    if align.is_file():
+        rows = [line.split() for line in align.read_text().splitlines()]
+        return [(r[2].lower(), int(r[0]) / 25000) for r in rows if len(r) == 3 and r[2] != "sil"]
+    if orig.is_file():
+        lines = orig.read_text().splitlines()
+        head = next((i for i, line in enumerate(lines) if line.startswith("WORD START")), None)
+        if head is not None:
+            return [(r[0].lower(), float(r[1])) for r in (line.split() for line in lines[head + 1:]) if len(r) >= 3]
+    return None
+
+
+def onset_error_ms(words: list[Word], ref: list[tuple[str, float]]) -> dict:
+    """Sent word onsets minus the hand-marked ones, over the words both sequences share in order (difflib
+    matching on normalised text): the timing error that becomes AV offset at the receiver."""
+    import difflib
+
+    from semtalk.metrics.text import normalize
+
+    sent, marked = [normalize(w.text) for w in words], [normalize(t) for t, _ in ref]
+    errs = [1000.0 * (words[m.a + k].start - ref[m.b + k][1])
+            for m in difflib.SequenceMatcher(None, sent, marked, autojunk=False).get_matching_blocks()
+            for k in range(m.size)]
+    if not errs:
+        return {"onset_error_ms": None, "onset_abs_error_ms": None, "onsets_matched": 0}
+    return {"onset_error_ms": sum(errs) / len(errs), "onset_abs_error_ms": sum(map(abs, errs)) / len(errs),
+            "onsets_matched": len(errs)}
 
 
 def text_sweep(names: list[str], sent: list[tuple[str, list[Word]]], seeds: range) -> list[dict]:
@@ -80,11 +122,12 @@ def text_sweep(names: list[str], sent: list[tuple[str, list[Word]]], seeds: rang
 def markdown(result: dict) -> str:
     """Per-clip call numbers, their means, and received-text WER/BLEU versus loss."""
     cols = ["text_bps", "timing_bps", "prosody_bps", "asr_wer", "resynth_wer", "resynth_wer_adapted", "mcd_db",
-            "speaker_similarity_unadapted", "speaker_similarity_adapted", "av_offset_ms", "av_offset_ms_original"]
+            "speaker_similarity_unadapted", "speaker_similarity_adapted", "av_offset_ms", "av_offset_ms_original",
+            "onset_error_ms", "onset_abs_error_ms"]
     lines = ["| clip | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
     for r in result["calls"]:
-        lines.append(f"| {r['clip']} | " + " | ".join(_f(r[c]) for c in cols) + " |")
-    means = [_mean([r[c] for r in result["calls"]]) for c in cols]
+        lines.append(f"| {r['clip']} | " + " | ".join(_f(r.get(c)) for c in cols) + " |")
+    means = [_mean([r.get(c) for r in result["calls"]]) for c in cols]
     lines.append("| **mean** | " + " | ".join(_f(m) for m in means) + " |")
     stages = sorted({k for r in result["calls"] for k in r["rtf"]})
     lines += ["", "| real-time factor (mean) | " + " | ".join(stages) + " |", "|---" * (len(stages) + 1) + "|",

@@ -52,7 +52,7 @@ class FaceCall:
         else:
             kb_cfg = KbConfig(enroll_seconds=config.enroll_seconds, n_expr=config.n_expr, bits=config.bits,
                               keyframes=config.keyframes, seed=config.seed, voice=config.speech,
-                              voice_seconds=config.voice_seconds)
+                              voice_seconds=config.voice_seconds, lm_text=config.lm_text)
             kb_bytes = build_kb_from_clip(input_path, crop_config(config), kb_cfg).save(out_dir / "kb.stkb")
             kb = KnowledgeBase.from_bytes(kb_bytes)  # exactly what the file (and a later --kb run) holds
         receiver, receiver_bytes = read_kb(config.receiver_kb) if config.receiver_kb else (kb, kb_bytes)

@@ -52,7 +52,8 @@ def speech_call(audio: np.ndarray, duration: float, net: NetworkConfig, *, windo
 
     ``adapt`` converts the TTS voice toward the speaker (None: the plain voice). ``alternate`` asks for a
     second rendering with the other choice, for the report: an adapter when ``adapt`` is None, or
-    ``False`` for the plain voice. ``language``: the KB's domain LM (``kb.language``) for TextPC.
+    ``False`` for the plain voice. ``language``: the KB's domain LM (``kb.language``), which prompts the
+sender's ASR with domain sentences and is interpolated into TextPC.
     """
     from semtalk.fec.text_concealment import NGramPredictor, TextConcealer
     from semtalk.generators.speech import SpeechSynthesizer, SynthConfig
@@ -62,8 +63,10 @@ def speech_call(audio: np.ndarray, duration: float, net: NetworkConfig, *, windo
     from semtalk.semantics.speech.prosody import measure_prosody
 
     seconds: dict[str, float] = {}
+    domain = DomainLM.parse(language) if language is not None else None
     t = time.perf_counter()
-    words = list(SpeechRecognizer(AsrConfig())(_chunks(audio), RATE))
+    asr_config = AsrConfig(prompt=domain.prompt() if domain is not None else None)
+    words = list(SpeechRecognizer(asr_config)(_chunks(audio), RATE))
     seconds["asr"] = time.perf_counter() - t
     if prosody:
         t = time.perf_counter()
@@ -88,7 +91,6 @@ def speech_call(audio: np.ndarray, duration: float, net: NetworkConfig, *, windo
 
     t = time.perf_counter()
     n = max(len(words), max(slots, default=-1) + 1)  # the last slot index the receiver can know of
-    domain = DomainLM.parse(language) if language is not None else None
     received = TextConcealer(NGramPredictor(domain=domain)).fill([slots.get(i) for i in range(n)])
     seconds["conceal"] = time.perf_counter() - t
 

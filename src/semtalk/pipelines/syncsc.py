@@ -44,6 +44,7 @@ class RunConfig(NetworkConfig):
     prosody: bool = True
     voice_adapt: bool = False
     voice_seconds: float = 4.0
+    lm_text: str | None = None
     vmaf: bool = True
     write_video: bool = True
     progress: bool = True
@@ -121,6 +122,11 @@ def check_config(config: RunConfig) -> None:
         raise SemtalkError(f"--voice-seconds must be positive, got {config.voice_seconds}")
     if config.transcript is not None and not Path(config.transcript).is_file():
         raise SemtalkError(f"transcript not found: {config.transcript}")
+    if config.lm_text is not None and config.kb:
+        raise SemtalkError("--lm-text goes into a KB built for this run; with --kb, build the KB with "
+                           "`semtalk kb build --lm-text FILE` instead")
+    if config.lm_text is not None and not Path(config.lm_text).is_file():
+        raise SemtalkError(f"--lm-text file not found: {config.lm_text}")
     if config.crop_size < 64 or config.crop_size % 2:
         raise SemtalkError(f"--crop-size must be an even number ≥ 64, got {config.crop_size}")
 

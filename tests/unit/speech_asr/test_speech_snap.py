@@ -45,3 +45,28 @@ def test_no_contrast_or_no_sound_leaves_words_alone():
     assert snap_to_speech(flat, words) == words
     assert snap_to_speech(tone_between(1.0, 1.6), [Word("q", 0.1, 0.5)]) == [Word("q", 0.1, 0.5)]
     assert snap_to_speech(np.zeros(10, np.float32), words) == words
+
+
+def test_repetition_loops_are_dropped_and_the_prompt_reaches_whisper(monkeypatch):
+    """A segment whose text compresses like a loop (Whisper's failed-decode test) gives no words."""
+    from types import SimpleNamespace
+
+    from semtalk.semantics.speech import asr
+
+    def seg(text: str, start: float, ratio: float):
+        words = [SimpleNamespace(word=f" {w}", start=start + 0.2 * i, end=start + 0.2 * i + 0.15)
+                 for i, w in enumerate(text.split())]
+        return SimpleNamespace(words=words, compression_ratio=ratio)
+
+    seen = {}
+
+    class FakeWhisper:
+        def transcribe(self, audio, **kwargs):
+            seen.update(kwargs)
+            return iter([seg("set white", 0.5, 0.8), seg("see you in the next video " * 5, 1.5, 10.9)]), None
+
+    monkeypatch.setattr(asr, "_whisper", lambda threads: FakeWhisper())
+    config = asr.AsrConfig(prompt="Bin blue at f two now.", align=False)
+    words = asr.SpeechRecognizer(config).transcribe(tone_between(0.5, 1.0), RATE)
+    assert [w.text for w in words] == ["set", "white"]
+    assert seen["initial_prompt"] == "Bin blue at f two now."

@@ -35,6 +35,12 @@ class AsrConfig:
     beam_size: int = 5
     cpu_threads: int = 2
     vad: bool = True
+    prompt: str | None = None  # domain text for Whisper's initial_prompt (``DomainLM.prompt`` of the KB)
+    align: bool = True  # refine word times by forced alignment (``align.align_words``)
+    align_max_shift: float = 0.4  # seconds an aligned word may move from Whisper's times
+    # Whisper's own failed-decode test: a segment whose text gzips better than this is a repetition loop
+    # ("see you in the next video" × 40 after the last word); without sampled fallback it is dropped.
+    max_compression_ratio: float = 2.4
 
     def __post_init__(self) -> None:
         if not 0 <= self.overlap_seconds < self.chunk_seconds <= 30:
@@ -113,15 +119,22 @@ class SpeechRecognizer:
             return []
         segments, _ = _whisper(self.config.cpu_threads).transcribe(
             audio, language="en", beam_size=self.config.beam_size, word_timestamps=True,
-            vad_filter=self.config.vad, condition_on_previous_text=False,
+            vad_filter=self.config.vad, condition_on_previous_text=False, initial_prompt=self.config.prompt,
             temperature=0.0)  # no sampled fallback: the same audio always gives the same words
         out = []
         for seg in segments:
+            if seg.compression_ratio > self.config.max_compression_ratio:
+                continue
             for w in seg.words or []:
                 text = clean_word(w.word)
                 if text:
                     out.append(Word(text, offset + float(w.start), offset + float(max(w.end, w.start))))
-        return snap_to_speech(audio, out, offset)
+        out = snap_to_speech(audio, out, offset)
+        if self.config.align:
+            from semtalk.semantics.speech.align import align_words
+
+            out = align_words(audio, out, offset, self.config.align_max_shift)
+        return out
 
 
 SNAP_HOP = 0.01  # seconds per energy frame
