@@ -26,6 +26,7 @@ from semtalk.errors import MissingDependencyError
 from semtalk.records import Word
 
 FRAME = 0.01  # seconds per pocketsphinx frame
+RATE = 16_000  # the acoustic model's sample rate
 
 # espeak-ng IPA (as piper emits it) → CMU ARPAbet; two-symbol entries are matched first
 _IPA = {"aɪ": "AY", "aʊ": "AW", "eɪ": "EY", "oʊ": "OW", "ɔɪ": "OY", "dʒ": "JH", "tʃ": "CH", "ɑ": "AA",
@@ -57,7 +58,7 @@ def _decoder() -> Any:
         from pocketsphinx import Decoder
     except ImportError as exc:
         raise MissingDependencyError("pocketsphinx", "word alignment") from exc
-    return Decoder(samprate=16000, loglevel="FATAL")
+    return Decoder(samprate=RATE, loglevel="FATAL")
 
 
 def _spoken(word: str) -> list[str]:
@@ -79,16 +80,46 @@ def _ensure_in_dictionary(decoder: Any, token: str) -> bool:
     return True
 
 
-def align_words(audio: np.ndarray, words: list[Word], offset: float = 0.0, max_shift: float = 0.4) -> list[Word]:
+EDGE = 0.1  # seconds: a word ending (starting) this close to a cut end (start) may be cut in half
+RETRIES = 2
+
+
+def align_words(audio: np.ndarray, words: list[Word], offset: float = 0.0, max_shift: float = 0.4,
+                cut: tuple[bool, bool] = (False, False)) -> list[Word]:
     """``words`` (times in seconds from the start of the input) with onsets and ends from a forced
     alignment of ``audio`` (16 kHz mono float, starting at ``offset``); a word whose aligned start or
-    end moves more than ``max_shift`` seconds, or all of them when the alignment fails, stay as given."""
-    pieces = [(i, tok) for i, w in enumerate(words) for tok in _spoken(w.text)]
-    if not pieces or len(audio) < 16000 // 10:
+    end moves more than ``max_shift`` seconds, or all of them when the alignment fails, stay as given.
+
+    ``cut`` says whether the audio was cut out of a longer input at its start and at its end (an ASR
+    window). A word cut in half there makes the whole alignment fail, so words within ``EDGE`` of such
+    an edge keep their times (the neighbouring window places them) and the audio is cut at their
+    Whisper times; if it still fails, up to ``RETRIES`` more words are left out at the cut end.
+    """
+    seconds = len(audio) / RATE
+    inside = [i for i, w in enumerate(words) if (not cut[0] or w.start - offset >= EDGE)
+              and (not cut[1] or offset + seconds - w.end >= EDGE)]
+    if not inside:
         return words
+    i0, last = inside[0], inside[-1] + 1
+    for i1 in range(last, max(i0, last - (RETRIES + 1 if cut[1] else 1)), -1):
+        lo = words[i0 - 1].end - offset if i0 > 0 else 0.0
+        hi = words[i1].start - offset if i1 < len(words) else seconds
+        if hi - lo < 0.1:
+            break
+        got = _align(audio[max(0, int(lo * RATE)):int(hi * RATE)], words[i0:i1], offset + max(lo, 0.0), max_shift)
+        if got is not None:
+            return [*words[:i0], *got, *words[i1:]]
+    return words
+
+
+def _align(audio: np.ndarray, words: list[Word], offset: float, max_shift: float) -> list[Word] | None:
+    """The aligned words, or None when pocketsphinx finds no path through the audio."""
+    pieces = [(i, tok) for i, w in enumerate(words) for tok in _spoken(w.text)]
+    if not pieces or len(audio) < RATE // 10:
+        return None
     decoder = _decoder()
     if not all(_ensure_in_dictionary(decoder, tok) for _, tok in pieces):
-        return words
+        return None
     pcm = (np.clip(np.asarray(audio, np.float32), -1.0, 1.0) * 32767.0).astype(np.int16).tobytes()
     try:
         decoder.set_align_text(" ".join(tok for _, tok in pieces))
@@ -96,10 +127,10 @@ def align_words(audio: np.ndarray, words: list[Word], offset: float = 0.0, max_s
         decoder.process_raw(pcm, full_utt=True)
         decoder.end_utt()
         segs = [s for s in decoder.seg() or () if s.word.split("(")[0] in {tok for _, tok in pieces}]
-    except RuntimeError:  # no path through the audio: keep Whisper's times
-        return words
+    except RuntimeError:  # no path through the audio
+        return None
     if len(segs) != len(pieces):
-        return words
+        return None
     spans: dict[int, tuple[float, float]] = {}
     for (i, _), seg in zip(pieces, segs, strict=True):
         start, end = offset + seg.start_frame * FRAME, offset + (seg.end_frame + 1) * FRAME

@@ -97,14 +97,14 @@ class SpeechRecognizer:
             buf = np.concatenate([buf, _resample(chunk, rate)])
             while len(buf) >= window:
                 cut = buf_start + (window - cfg.overlap_seconds * ASR_RATE / 2) / ASR_RATE
-                for w in self._decode(buf[:window], buf_start):
+                for w in self._decode(buf[:window], buf_start, cut=(buf_start > 0, True)):
                     if done_until <= (w.start + w.end) / 2 < cut and not _same(last, w):
                         last = w
                         yield w
                 done_until = cut
                 buf, buf_start = buf[stride:], buf_start + stride / ASR_RATE
         if buf_start + len(buf) / ASR_RATE > done_until:
-            for w in self._decode(buf, buf_start):
+            for w in self._decode(buf, buf_start, cut=(buf_start > 0, False)):
                 if (w.start + w.end) / 2 >= done_until and not _same(last, w):
                     last = w
                     yield w
@@ -114,7 +114,7 @@ class SpeechRecognizer:
         step = max(int(rate), 1)
         return list(self(((audio[i:i + step]) for i in range(0, len(audio), step)), rate))
 
-    def _decode(self, audio: np.ndarray, offset: float) -> list[Word]:
+    def _decode(self, audio: np.ndarray, offset: float, cut: tuple[bool, bool] = (False, False)) -> list[Word]:
         if len(audio) < ASR_RATE // 10 or not np.any(audio):
             return []
         segments, _ = _whisper(self.config.cpu_threads).transcribe(
@@ -133,7 +133,7 @@ class SpeechRecognizer:
         if self.config.align:
             from semtalk.semantics.speech.align import align_words
 
-            out = align_words(audio, out, offset, self.config.align_max_shift)
+            out = align_words(audio, out, offset, self.config.align_max_shift, cut)
         return out
 
 
