@@ -105,8 +105,8 @@ class Codec(Protocol):
 
     def encode(self, frames: np.ndarray) -> np.ndarray: ...
 
-    def decode(self, rows: np.ndarray, received: np.ndarray, previous: np.ndarray | None = None
-               ) -> np.ndarray: ...
+    def decode(self, rows: np.ndarray, received: np.ndarray, previous: np.ndarray | None = None,
+               lag: int = 1, seen: tuple[np.ndarray, int] | None = None) -> np.ndarray: ...
 
 
 RATE_CONFIGS = {
@@ -172,10 +172,11 @@ class PacscCodec:
             e = self.model.encode(x)[0].numpy()
         return np.clip(np.rint((e + 1) / 2 * LEVELS), 0, LEVELS).astype(np.uint8)
 
-    def decode(self, rows: np.ndarray, received: np.ndarray, previous: np.ndarray | None = None) -> np.ndarray:
+    def decode(self, rows: np.ndarray, received: np.ndarray, previous: np.ndarray | None = None,
+               lag: int = 1, seen: tuple[np.ndarray, int] | None = None) -> np.ndarray:
         """(M, D_p) uint8 rows (lost ones ignored) and their (M,) mask → (F, C) values in [0, 1].
 
-        Blocks are decoded on their own, as in the paper: ``previous`` is not used.
+        Blocks are decoded on their own, as in the paper: the receiver's history is not used.
         """
         import torch
 
@@ -239,6 +240,8 @@ class PacscDepacketizer(StreamFilter):
         self.fmt, self.codec = fmt, codec
         self._needed = range(codec.cfg.systematic_rows if codec.systematic else codec.cfg.rows)
         self._last: tuple[int, np.ndarray] | None = None  # index and values of the last decoded frame
+        self._seen_sum: np.ndarray | None = None  # sum of the frames of every systematic row received
+        self._seen_rows = 0
         self._pending: dict[int, _Pending] = {}  # first frame index -> rows so far
         self._done: set[int] = set()  # blocks decoded before they were due (all rows in)
         self._due = 0  # blocks starting below this frame index are decoded or given up
@@ -284,8 +287,19 @@ class PacscDepacketizer(StreamFilter):
         for r, data in block.rows.items():
             rows[r] = np.frombuffer(data, dtype=np.uint8)
             received[r] = True
-        previous = self._last[1] if self._last is not None and self._last[0] == index - 1 else None
-        values = self.codec.decode(rows, received, previous)
+        # The last frame decoded before this block, however old (the code weighs it by its lag), and the
+        # mean of every exact frame so far: this speaker's own mean face, which a weak block shrinks to.
+        last = self._last if self._last is not None and self._last[0] < index else None
+        seen = None if self._seen_sum is None else (self._seen_sum / (self._seen_rows * cfg.frames_per_row),
+                                                    self._seen_rows)
+        values = self.codec.decode(rows, received, None if last is None else last[1],
+                                   1 if last is None else index - last[0], seen)
+        if self.codec.systematic:
+            for r in range(cfg.systematic_rows):
+                if received[r]:
+                    part = values[r * cfg.frames_per_row:(r + 1) * cfg.frames_per_row].sum(0)
+                    self._seen_sum = part if self._seen_sum is None else self._seen_sum + part
+                    self._seen_rows += 1
         self._last = (index + block.frames - 1, values[block.frames - 1])
         codes = np.rint(values * LEVELS).astype(np.uint16)
         self.blocks += 1

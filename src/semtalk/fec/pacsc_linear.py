@@ -21,7 +21,10 @@ packets arrive — and adds what makes RS exact:
 The decoder is the masked autoencoder in closed form: visible frames in, masked frames predicted from
 context and parity. With at least K rows in, the parity equations pin the lost frames (up to
 quantisation noise, then rounded to codes); with fewer, the prior fills what the equations leave open,
-and the previous block's last frame anchors it, which is why lost blocks do not snap to the mean.
+and the last frame decoded before the block anchors it, which is why lost blocks do not snap to the
+mean. When the blocks between were lost the anchor is older, and it is weighed by a stationary
+autocovariance fitted at lags up to ``MAX_LAG``. The prior is centred on the mean of the exact frames
+received so far as they accumulate (``SEEN_ROWS``): a per-speaker adaptation that costs no bits.
 Per coefficient the problem is at most 20 unknowns, so a block decodes in well under a millisecond.
 """
 
@@ -35,12 +38,18 @@ import numpy as np
 
 from semtalk.fec.pacsc import LEVELS, PacscConfig, rate_config
 
+_FIELDS = ("mix", "span", "coeff_mean", "coeff_scale", "mean", "cov", "acov")
+
 WEIGHTS = "pacsc_linear.npz"
 SCALE_FLOOR = 2.0 / LEVELS  # a coefficient that hardly moves is standardised by 2 code steps, not by ~0
 # Parity levels cover the 90th percentile of |parity|; the 10 % beyond saturate and are dropped by the
 # decoder. Fine levels on 90 % beat coarse ones on all: at the 99.9th percentile a level is ~3 code
 # steps and rate 1/4 loses to RS at p = 0.6 (held-out error 0.66 vs 0.19; at the 90th, 0.18).
 SPAN_QUANTILE = 0.9
+# The speaker's mean replaces the training mean as the prior's centre with weight n / (n + SEEN_ROWS)
+# after n received code rows (5 frames each): held-out speakers sit ~1 training std off the mean.
+SEEN_ROWS = 4
+MAX_LAG = 100  # frames (4 s): an older anchor is weighed as one this old
 
 
 @dataclass(frozen=True)
@@ -54,15 +63,14 @@ class LinearCode:
     coeff_scale: np.ndarray  # (C,)
     mean: np.ndarray  # (C, F + 1) prior mean of [previous frame, block frames], standardised
     cov: np.ndarray  # (C, F + 1, F + 1) prior covariance per coefficient
+    acov: np.ndarray  # (C, MAX_LAG + F) covariance of a frame with the one k frames later, about the mean
 
     def arrays(self, prefix: str) -> dict[str, np.ndarray]:
-        return {f"{prefix}{k}": np.asarray(getattr(self, k)) for k in
-                ("mix", "span", "coeff_mean", "coeff_scale", "mean", "cov")}
+        return {f"{prefix}{k}": np.asarray(getattr(self, k)) for k in _FIELDS}
 
     @classmethod
     def from_arrays(cls, cfg: PacscConfig, z, prefix: str) -> LinearCode:
-        code = cls(cfg, *(np.asarray(z[f"{prefix}{k}"], dtype=np.float64) for k in
-                          ("mix", "span", "coeff_mean", "coeff_scale", "mean", "cov")))
+        code = cls(cfg, *(np.asarray(z[f"{prefix}{k}"], dtype=np.float64) for k in _FIELDS))
         object.__setattr__(code, "span", float(code.span))
         if code.mix.shape != (cfg.parity_rows, cfg.systematic_rows) or code.cov.shape != (
                 cfg.n_coeffs, cfg.frames + 1, cfg.frames + 1):
@@ -73,6 +81,23 @@ class LinearCode:
     def noise(self) -> float:
         """Variance of the 8-bit parity quantisation error, in standardised units."""
         return (2 * self.span / LEVELS) ** 2 / 12
+
+    def prior(self, lag: int) -> tuple[np.ndarray, np.ndarray]:
+        """Prior mean and covariance of [anchor, block frames] for an anchor ``lag`` frames before the block.
+
+        At lag 1 it is the fitted window prior. An older anchor (the blocks between were lost) keeps the
+        window prior of the block frames, and its row and column come from the stationary ``acov``: its
+        pull fades with the lag but never to zero, since a speaker's mean face is not the training mean.
+        """
+        if lag <= 1:
+            return self.mean, self.cov
+        lags = np.minimum(lag + np.arange(self.cfg.frames), self.acov.shape[1] - 1)
+        cov = self.cov.copy()
+        cov[:, 0, 0] = self.acov[:, 0]
+        cov[:, 0, 1:] = cov[:, 1:, 0] = self.acov[:, lags]
+        mean = self.mean.copy()
+        mean[:, 0] = 0.0  # a frame about which nothing is known: the coefficient's mean
+        return mean, cov
 
 
 def choose_mix(parity_rows: int, systematic_rows: int, rng: np.random.Generator, tries: int = 200,
@@ -121,7 +146,23 @@ def fit(cfg: PacscConfig, seqs: list[np.ndarray], rng: np.random.Generator, wind
     mix = choose_mix(cfg.parity_rows, cfg.systematic_rows, rng)
     z = w[:, 1:].reshape(len(w), cfg.systematic_rows, cfg.d_p)
     span = float(np.quantile(np.abs(np.einsum("pr,nrd->npd", mix, z)), SPAN_QUANTILE))
-    return LinearCode(cfg, mix, span, coeff_mean, coeff_scale, mean, cov)
+    return LinearCode(cfg, mix, span, coeff_mean, coeff_scale, mean, cov,
+                      autocovariance([(s - coeff_mean) / coeff_scale for s in seqs], MAX_LAG + cfg.frames))
+
+
+def autocovariance(seqs: list[np.ndarray], lags: int) -> np.ndarray:
+    """(C, lags) mean of x[t] · x[t + k] over every pair in every sequence (standardised, so about 0).
+
+    About the global mean, not each clip's: at long lags what is left is how far a speaker's own mean
+    sits from the training mean, which is what an old anchor still tells about the frames to come.
+    A lag no sequence is long enough for takes the longest one that was seen.
+    """
+    c = seqs[0].shape[1]
+    out = np.zeros((c, lags))
+    for k in range(lags):
+        pairs = [s[:len(s) - k] * s[k:] for s in seqs if len(s) > k]
+        out[:, k] = np.concatenate(pairs).mean(0) if pairs else out[:, k - 1]
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -173,10 +214,14 @@ class LinearCodec:
         codes = np.clip(np.rint(x * LEVELS), 0, LEVELS).reshape(cfg.systematic_rows, cfg.d_p)
         return np.concatenate([codes, levels]).astype(np.uint8)
 
-    def decode(self, rows: np.ndarray, received: np.ndarray, previous: np.ndarray | None = None) -> np.ndarray:
-        """Received rows (lost ones ignored), their (M,) mask and the previous frame (codes / 255) → (F, C).
+    def decode(self, rows: np.ndarray, received: np.ndarray, previous: np.ndarray | None = None,
+               lag: int = 1, seen: tuple[np.ndarray, int] | None = None) -> np.ndarray:
+        """Received rows (lost ones ignored), their (M,) mask, the last frame decoded before the block
+        (codes / 255) with its distance in frames from the block's first frame, and the mean of the
+        exact frames received so far with how many rows it rests on → (F, C).
 
-        Frames of received systematic rows come back exactly; the others are the posterior mean.
+        Frames of received systematic rows come back exactly; the others are the posterior mean, under a
+        prior centred on this speaker's mean as far as ``seen`` supports it (``SEEN_ROWS``).
         """
         cfg, code = self.cfg, self.code
         K, F, C, per_row = cfg.systematic_rows, cfg.frames, cfg.n_coeffs, cfg.frames_per_row
@@ -195,7 +240,9 @@ class LinearCodec:
             known = known[known > 0]
         else:
             x[:, 0] = self._standardise(previous)
-        mu, cov = code.mean, code.cov
+        mu, cov = code.prior(lag if previous is not None else 1)
+        if seen is not None and seen[1] > 0:
+            mu = mu + (seen[1] / (seen[1] + SEEN_ROWS) * self._standardise(seen[0]))[:, None]
         dev_k = x[:, known] - mu[:, known]
         gain = np.linalg.solve(cov[:, known][:, :, known], cov[:, known][:, :, unknown]).transpose(0, 2, 1)
         prior_mean = mu[:, unknown] + np.einsum("cuk,ck->cu", gain, dev_k)

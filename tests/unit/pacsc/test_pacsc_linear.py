@@ -148,3 +148,47 @@ def test_stream_decodes_as_soon_as_the_codes_are_in_and_uses_the_previous_block(
     assert [f.index for f in second] == list(range(20, 40))
     got = np.stack([f.codes for f in second]) / 255
     assert _steps(got, x[20:]) < 1.5
+
+
+def test_an_older_anchor_gets_a_weaker_pull_from_a_valid_prior():
+    code = LinearCodec(0.5).code
+    mean, cov = code.prior(1)
+    assert mean is code.mean and cov is code.cov
+    pulls = []
+    for lag in (2, 20, 60, 10_000):
+        mean, cov = code.prior(lag)
+        assert np.all(np.linalg.eigvalsh(cov) > 0)  # still a covariance, whatever the lag
+        assert np.allclose(mean[:, 0], 0.0) and np.allclose(cov[:, 1:, 1:], code.cov[:, 1:, 1:])
+        pulls.append(np.abs(cov[:, 0, 1]).mean())
+    assert pulls[0] > pulls[1] > pulls[2]
+
+
+def test_a_speaker_far_from_the_training_mean_is_decoded_around_its_own_mean():
+    codec = LinearCodec(0.5)
+    offset = 1.0 * codec.code.coeff_scale  # a held-out speaker sits about one training std away
+    x = np.clip(_trajectory(20, seed=4) + offset, 0, 1)
+    rows, nothing = codec.encode(x), np.zeros(codec.cfg.rows, bool)
+    seen = (np.clip(codec.code.coeff_mean + offset, 0, 1), 8)
+    blind = _steps(codec.decode(rows, nothing), x)
+    assert _steps(codec.decode(rows, nothing, seen=seen), x) < 0.7 * blind
+    assert _steps(codec.decode(rows, nothing, seen=(seen[0], 0)), x) == blind  # no rows seen: no shift
+
+
+def test_stream_hands_the_codec_an_old_anchor_with_its_lag_and_the_mean_of_exact_frames():
+    sender, receiver = PacscFec(code_rate=0.5).coders(FMT)
+    calls = []
+    decode = receiver.codec.decode
+
+    def spy(rows, received, previous=None, lag=1, seen=None):
+        calls.append((previous is not None, lag, None if seen is None else seen[1]))
+        return decode(rows, received, previous, lag, seen)
+
+    receiver.codec = type("Spy", (), {"cfg": receiver.codec.cfg, "systematic": True, "decode": staticmethod(spy)})()
+    x = _trajectory(60, seed=6)
+    packets = [p for i, c in enumerate(x) for p in sender.push(CodedFrame(i, np.rint(c * 255).astype(np.uint16)))]
+    for p in packets[:4]:  # block 0 whole; block 1 lost; block 2: one code row and one parity row
+        receiver(p)
+    for p in (packets[16], packets[21]):
+        receiver(p)
+    receiver.due(41)
+    assert calls == [(False, 1, None), (True, 21, 4)]

@@ -9,9 +9,9 @@ espeak-ng phonemiser (the same one the receiver speaks with), mapped IPA → ARP
 
 Alignment is a refinement, never a replacement: a word whose aligned span strays more than
 ``max_shift`` from Whisper's is kept as Whisper placed it (a failed alignment on noise or music is
-the one case where Whisper's coarse time is the better guess). Measured against the hand marks
-(``out/exp``-style check on GRID swwp2s, LRS2 00016 and 00019), the mean onset error goes from
-+72/+87/+120 ms (Whisper, edges snapped to the sound) to +10/0/+9 ms.
+the one case where Whisper's coarse time is the better guess). Against the corpus hand marks
+(``semtalk bench --suite speech``, columns ``onset_error_ms``), the mean onset error on GRID swwp2s,
+LRS2 00016 and 00019 goes from +72/+87/+118 ms (Whisper, edges snapped to the sound) to about +10/+1/+7.
 """
 
 from __future__ import annotations
