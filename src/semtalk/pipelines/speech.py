@@ -53,7 +53,7 @@ def speech_call(audio: np.ndarray, duration: float, net: NetworkConfig, *, windo
     ``adapt`` converts the TTS voice toward the speaker (None: the plain voice). ``alternate`` asks for a
     second rendering with the other choice, for the report: an adapter when ``adapt`` is None, or
     ``False`` for the plain voice. ``language``: the KB's domain LM (``kb.language``), which prompts the
-sender's ASR with domain sentences and is interpolated into TextPC.
+    sender's ASR with domain sentences and is interpolated into TextPC.
     """
     from semtalk.fec.text_concealment import NGramPredictor, TextConcealer
     from semtalk.generators.speech import SpeechSynthesizer, SynthConfig
