@@ -72,8 +72,9 @@ class LinearCode:
     def from_arrays(cls, cfg: PacscConfig, z, prefix: str) -> LinearCode:
         code = cls(cfg, *(np.asarray(z[f"{prefix}{k}"], dtype=np.float64) for k in _FIELDS))
         object.__setattr__(code, "span", float(code.span))
-        if code.mix.shape != (cfg.parity_rows, cfg.systematic_rows) or code.cov.shape != (
-                cfg.n_coeffs, cfg.frames + 1, cfg.frames + 1):
+        shapes = {"mix": (cfg.parity_rows, cfg.systematic_rows), "cov": (cfg.n_coeffs, cfg.frames + 1, cfg.frames + 1),
+                  "acov": (cfg.n_coeffs, MAX_LAG + cfg.frames)}
+        if any(getattr(code, k).shape != shape for k, shape in shapes.items()):
             raise ValueError(f"PacSC linear weights do not match the configuration of rate {cfg.code_rate}")
         return code
 

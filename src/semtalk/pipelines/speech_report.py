@@ -31,7 +31,7 @@ def speech_report(outcome: SpeechOutcome, original: np.ndarray, duration: float,
     from semtalk.semantics.speech.asr import AsrConfig, SpeechRecognizer
 
     sent, received = text_of(outcome.sent), text_of(outcome.received)
-    recognizer = SpeechRecognizer(AsrConfig())
+    recognizer = SpeechRecognizer(AsrConfig(align=False))  # only the words are scored: no timing refinement
     t = time.perf_counter()
     heard = recognizer.transcribe(outcome.audio, RATE)
     resynth_seconds = time.perf_counter() - t
