@@ -41,12 +41,12 @@ def score_frames(frames: np.ndarray, shown: Mapping[int, np.ndarray]) -> dict:
 
 @functools.lru_cache(maxsize=2)
 def _receiver(path: str):
-    """The KB's quantiser and renderer, loaded once per worker process and clip."""
+    """The KB's quantiser, reference codes and renderer, loaded once per worker process and clip."""
     from semtalk.generators.face_renderer import FaceRenderer
     from semtalk.kb.knowledge_base import read_kb
 
     kb, _ = read_kb(path)
-    return kb.quantizer, FaceRenderer(kb)
+    return kb.quantizer, kb.reference.codes, FaceRenderer(kb)
 
 
 def semtalk_loss_method(task: Task, env: BenchEnv) -> dict:
@@ -58,11 +58,11 @@ def semtalk_loss_method(task: Task, env: BenchEnv) -> dict:
     crops = FaceCrops.load(crops_path(env, task.clip))
     if not len(crops.codes):
         raise ValueError(f"{crops_path(env, task.clip)} holds no face codes: delete it so prepare remakes it")
-    quantizer, renderer = _receiver(str(kb_path(env, task.clip)))
+    quantizer, reference, renderer = _receiver(str(kb_path(env, task.clip)))
     cond = Condition(p["fec"], p["code_rate"], p["loss"], p["burst"] > 1.0, task.seed)
     if cond.burst != channel_burst(p["loss"], p["burst"]):
         raise ValueError(f"grid burst {p['burst']} differs from the PacSC sweep's {cond.burst}")
-    played, info = receive(crops.codes, quantizer, cond)
+    played, info = receive(crops.codes, quantizer, cond, reference)
     scored = range(crops.heldout_start, len(crops.frames), p["stride"])
     clean = clean_scores(env, task.clip, crops, p["stride"])
     exact = quantizer.dequantize(crops.codes)
@@ -107,7 +107,7 @@ def clean_scores(env: BenchEnv, clip: str, crops, stride: int) -> dict[str, np.n
 
     path = env.clip_dir(clip) / f"clean_scores_s{stride}.npz"
     if not path.is_file():
-        quantizer, renderer = _receiver(str(kb_path(env, clip)))
+        quantizer, _, renderer = _receiver(str(kb_path(env, clip)))
         exact = quantizer.dequantize(crops.codes)
         out = {m: np.full(len(crops.frames), np.nan) for m in ("psnr", "ssim")}
         for i in range(crops.heldout_start, len(crops.frames), stride):

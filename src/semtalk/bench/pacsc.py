@@ -6,8 +6,9 @@
 What is run: the real sender stream of each held-out clip (face codes from the face encoder, run once
 per clip and cached), then for every condition the real packetiser (face payload + RS/none, or PacSC
 rows), the seeded channel of ``SimulatedLink``, the receiver's decoder and ``FacePlayout``, timed as in
-``FaceCall``. Only the renderer is left out of the coefficient sweep. SSIM is end to end on one clip:
-the played-out coefficients are rendered and compared with the sender's crops on every
+``FaceCall``, the receiver starting from its KB reference frame. Only the renderer is left out of the
+coefficient sweep. SSIM is end to end on every held-out clip, pooled over their frames: the played-out
+coefficients are rendered with the clip's KB and compared with the sender's crops on every
 ``ssim_stride``-th held-out frame (frames after the 2 s enrollment); renders are cached by exact
 coefficients, since the renderer is a pure function of them.
 
@@ -24,7 +25,7 @@ import argparse
 import json
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -60,14 +61,19 @@ class Condition:
         return max(BURST, self.loss / (1 - self.loss) + 1e-6) if self.bursty else 1.0
 
 
-def receive(codes: np.ndarray, quantizer: Quantizer, cond: Condition) -> tuple[np.ndarray, dict]:
-    """Send ``codes`` (T, C) through packetiser → link → decoder → play-out; coefficients played (T, C)."""
+def receive(codes: np.ndarray, quantizer: Quantizer, cond: Condition,
+            reference: np.ndarray) -> tuple[np.ndarray, dict]:
+    """Send ``codes`` (T, C) through packetiser → link → decoder → play-out; coefficients played (T, C).
+
+    ``reference``: the KB reference frame's codes, which the receiver falls back on as in ``FaceCall``.
+    """
     fmt = FaceStreamFormat(n_coeffs=codes.shape[1], bits=quantizer.bits, kb_tag=0)
     net = NetworkConfig(loss=cond.loss, burst=cond.burst, fec=cond.fec, code_rate=cond.code_rate, seed=cond.seed)
     link = SimulatedLink(net)
     pacsc = cond.fec.startswith("pacsc")
-    packetizer, depacketizer = link.fec.coders(fmt) if pacsc else (FacePacketizer(fmt), FaceDepacketizer(fmt))
-    playout = FacePlayout(quantizer, quantizer.dequantize(codes[0]))
+    packetizer, depacketizer = (link.fec.coders(fmt, reference) if pacsc
+                                else (FacePacketizer(fmt), FaceDepacketizer(fmt)))
+    playout = FacePlayout(quantizer, quantizer.dequantize(reference))
     latency = link.latency(fmt.frames_per_packet, FPS)
     played: list[np.ndarray] = []
 
@@ -129,59 +135,83 @@ def block_ms(fec: str, code_rate: float, repeats: int = 200) -> dict:
     return {"encode_ms": 1000 * float(np.median(enc)), "decode_ms": 1000 * float(np.median(dec))}
 
 
-def run_bench(data: Path, out: Path, cache: Path, seeds: int = 5, ssim_stride: int = 2,
-              ssim_clip: str = HELDOUT[0], ssim_seeds: int = 3) -> list[dict]:
-    """The whole sweep; rows of (system, channel, p) with mean coefficient error and SSIM."""
+@dataclass
+class Heldout:
+    """One held-out clip as the receiver knows it: codes, KB quantiser, reference and renderer."""
+
+    clip: ClipCodes
+    quantizer: Quantizer
+    reference: np.ndarray
+    renderer: object
+    scored: list[int]
+    renders: dict[bytes, np.ndarray] = field(default_factory=dict)
+
+    def ssim(self, played: np.ndarray) -> list[float]:
+        """SSIM of each scored frame's render against the sender's crop (renders cached by exact coefficients)."""
+        from semtalk.metrics.video import ssim
+
+        out = []
+        for i in self.scored:
+            key = np.asarray(played[i], dtype=np.float32).tobytes()
+            if key not in self.renders:
+                self.renders[key] = self.renderer(played[i])
+            out.append(ssim(self.clip.crops[i], self.renders[key]))
+        return out
+
+
+def load_heldout(data: Path, cache: Path, ssim_stride: int) -> dict[str, Heldout]:
     from semtalk.generators.face_renderer import FaceRenderer
     from semtalk.kb.knowledge_base import read_kb
-    from semtalk.metrics.video import ssim
 
     paths = {p.stem: p for p in clip_paths(data)}
     missing = [h for h in HELDOUT if h not in paths]
     if missing:
         raise FileNotFoundError(f"held-out clips not found under {data}: {', '.join(missing)}")
-    clips: dict[str, tuple[ClipCodes, Quantizer]] = {}
+    clips = {}
     for name in HELDOUT:
         kb_file = cache / "kb" / f"{name}.stkb"
-        keep = name == ssim_clip
-        clip = encode_clip(paths[name], cache if kb_file.is_file() else None, keep_crops=keep, kb_path=kb_file)
-        clips[name] = (clip, read_kb(kb_file)[0].quantizer)
-    kb = read_kb(cache / "kb" / f"{ssim_clip}.stkb")[0]
-    renderer = FaceRenderer(kb)
-    sclip = clips[ssim_clip][0]
-    scored = list(range(sclip.enroll_frames, len(sclip.codes), ssim_stride))
-    renders: dict[bytes, np.ndarray] = {}
+        clip = encode_clip(paths[name], cache if kb_file.is_file() else None, keep_crops=True, kb_path=kb_file)
+        kb = read_kb(kb_file)[0]
+        clips[name] = Heldout(clip, kb.quantizer, kb.reference.codes, FaceRenderer(kb),
+                              list(range(clip.enroll_frames, len(clip.codes), ssim_stride)))
+    return clips
 
-    def frame_ssim(i: int, coeffs: np.ndarray) -> float:
-        key = np.asarray(coeffs, dtype=np.float32).tobytes()
-        if key not in renders:
-            renders[key] = renderer(coeffs)
-        return ssim(sclip.crops[i], renders[key])
 
+def run_bench(data: Path, out: Path, cache: Path, seeds: int = 5, ssim_stride: int = 2,
+              ssim_seeds: int = 3) -> list[dict]:
+    """The whole sweep; rows of (system, channel, p) with mean coefficient error and SSIM.
+
+    SSIM pools every scored frame of every held-out clip (one short clip alone decided cells by a few
+    frames); ``ssim_by_clip`` keeps each clip's mean.
+    """
+    clips = load_heldout(data, cache, ssim_stride)
     rows = []
     for fec, rate in SYSTEMS:
         for bursty in (False, True):
             for loss in LOSSES:
-                errs, infos, ssims = [], [], []
+                errs, infos = [], []
+                ssims: dict[str, list[float]] = {name: [] for name in clips}
                 for seed in range(seeds):
                     cond = Condition(fec, rate, loss, bursty, seed)
-                    for name, (clip, q) in clips.items():
-                        played, info = receive(clip.codes, q, cond)
-                        errs.append(code_error(played, clip.codes, q))
+                    for name, held in clips.items():
+                        played, info = receive(held.clip.codes, held.quantizer, cond, held.reference)
+                        errs.append(code_error(played, held.clip.codes, held.quantizer))
                         infos.append(info)
-                        if name == ssim_clip and seed < ssim_seeds:
-                            ssims.append(float(np.mean([frame_ssim(i, played[i]) for i in scored])))
+                        if seed < ssim_seeds:
+                            ssims[name] += held.ssim(played)
                 row = {"fec": fec, "code_rate": rate, "loss": loss, "channel": "gilbert_elliott" if bursty
                        else "bernoulli", "burst": Condition(fec, rate, loss, bursty, 0).burst,
-                       "code_error": float(np.mean(errs)), "ssim": float(np.mean(ssims)),
+                       "code_error": float(np.mean(errs)), "ssim": float(np.mean(np.concatenate(list(ssims.values())))),
+                       "ssim_by_clip": {name: float(np.mean(v)) for name, v in ssims.items()},
                        "packet_loss": float(np.mean([i["lost"] / i["packets"] for i in infos])),
                        "channel_kbps": float(np.mean([i["channel_kbps"] for i in infos])),
                        "raw_rs_kbps": raw_rs_kbps(rate) if fec == "rs" else None}
                 rows.append(row)
                 print(f"{fec} {rate} {row['channel']} p={loss}: error {row['code_error']:.2f} steps, "
-                      f"SSIM {row['ssim']:.4f}", flush=True)
+                      f"SSIM {row['ssim']:.4f} (" + ", ".join(f"{k} {v:.4f}" for k, v in row["ssim_by_clip"].items())
+                      + ")", flush=True)
     out.mkdir(parents=True, exist_ok=True)
-    meta = {"heldout": list(HELDOUT), "ssim_clip": ssim_clip, "ssim_frames": len(scored), "seeds": seeds,
+    meta = {"heldout": list(HELDOUT), "ssim_frames": {k: len(v.scored) for k, v in clips.items()}, "seeds": seeds,
             "ssim_seeds": min(ssim_seeds, seeds),
             "timing": {f"{f} {r}": block_ms(f, r) for f, r in SYSTEMS if f.startswith("pacsc")}}
     (out / "results.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
@@ -196,20 +226,21 @@ def _label(fec: str, rate: float) -> str:
 
 
 def markdown(rows: list[dict], meta: dict) -> str:
-    lines = [f"Held-out clips {', '.join(meta['heldout'])}; SSIM on {meta['ssim_clip']} "
-             f"({meta['ssim_frames']} frames, mean over {meta['ssim_seeds']} channel seeds); coefficient error: mean "
-             f"over {meta['seeds']} channel seeds.", ""]
-    for channel in ("bernoulli", "gilbert_elliott"):
-        for metric, fmt in (("code_error", "{:.2f}"), ("ssim", "{:.4f}")):
-            lines += [f"| {metric} ({channel}) | kbps | " + " | ".join(f"p={p}" for p in LOSSES) + " |",
-                      "|---" * (len(LOSSES) + 2) + "|"]
-            for fec, rate in SYSTEMS:
-                sel = [r for r in rows if r["fec"] == fec and r["code_rate"] == rate and r["channel"] == channel]
-                kbps = f"{sel[0]['channel_kbps']:.2f}" + (f" (raw {sel[0]['raw_rs_kbps']:.2f})" if fec == "rs"
-                                                            else "")
-                lines.append(f"| {_label(fec, rate)} | {kbps} | " + " | ".join(fmt.format(r[metric]) for r in sel)
-                             + " |")
-            lines.append("")
+    frames = ", ".join(f"{k} {v}" for k, v in meta["ssim_frames"].items())
+    lines = [f"Held-out clips {', '.join(meta['heldout'])}; SSIM pooled over their scored frames ({frames}), "
+             f"{meta['ssim_seeds']} channel seeds; coefficient error: mean over {meta['seeds']} channel seeds.", ""]
+    tables = [(channel, metric, fmt, lambda r, m=metric: r[m]) for channel in ("bernoulli", "gilbert_elliott")
+              for metric, fmt in (("code_error", "{:.2f}"), ("ssim", "{:.4f}"))]
+    tables += [(channel, f"ssim {clip}", "{:.4f}", lambda r, c=clip: r["ssim_by_clip"][c])
+               for channel in ("bernoulli", "gilbert_elliott") for clip in meta["heldout"]]
+    for channel, metric, fmt, value in tables:
+        lines += [f"| {metric} ({channel}) | kbps | " + " | ".join(f"p={p}" for p in LOSSES) + " |",
+                  "|---" * (len(LOSSES) + 2) + "|"]
+        for fec, rate in SYSTEMS:
+            sel = [r for r in rows if r["fec"] == fec and r["code_rate"] == rate and r["channel"] == channel]
+            kbps = f"{sel[0]['channel_kbps']:.2f}" + (f" (raw {sel[0]['raw_rs_kbps']:.2f})" if fec == "rs" else "")
+            lines.append(f"| {_label(fec, rate)} | {kbps} | " + " | ".join(fmt.format(value(r)) for r in sel) + " |")
+        lines.append("")
     t = meta["timing"]
     lines.append("ms per 20-frame block (1 thread, median): " + ", ".join(
         f"{k}: encode {v['encode_ms']:.2f}, decode {v['decode_ms']:.2f}" for k, v in t.items()))
@@ -250,8 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ssim-stride", type=int, default=2, help="score every n-th held-out frame (default 2)")
     p.add_argument("--ssim-seeds", type=int, default=3, help="channel seeds the SSIM is averaged over (default 3)")
     args = p.parse_args(argv)
-    run_bench(Path(args.data), Path(args.out), Path(args.cache), args.seeds, args.ssim_stride,
-              ssim_seeds=args.ssim_seeds)
+    run_bench(Path(args.data), Path(args.out), Path(args.cache), args.seeds, args.ssim_stride, args.ssim_seeds)
     print((Path(args.out) / "results.md").read_text())
     return 0
 

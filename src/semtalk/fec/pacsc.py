@@ -25,6 +25,7 @@ faces.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import ClassVar, Protocol
@@ -41,6 +42,7 @@ HEADER_BYTES = 3
 WEIGHTS = "pacsc.pt"
 FACE_FRAMES_PER_PACKET = 5  # the face payload's default, so a 20-frame block spans k = 4 of its packets
 LEVELS = 255  # 8 bits per transmitted value
+REFERENCE_ROWS = 4  # the KB reference frame counts as this many received code rows toward the speaker's mean
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,8 @@ class Codec(Protocol):
     def encode(self, frames: np.ndarray) -> np.ndarray: ...
 
     def decode(self, rows: np.ndarray, received: np.ndarray, previous: np.ndarray | None = None,
-               lag: int = 1, seen: tuple[np.ndarray, int] | None = None) -> np.ndarray: ...
+               lag: int = 1, seen: tuple[np.ndarray, int] | None = None,
+               ahead: tuple[np.ndarray, int] | None = None) -> np.ndarray: ...
 
 
 RATE_CONFIGS = {
@@ -173,7 +176,8 @@ class PacscCodec:
         return np.clip(np.rint((e + 1) / 2 * LEVELS), 0, LEVELS).astype(np.uint8)
 
     def decode(self, rows: np.ndarray, received: np.ndarray, previous: np.ndarray | None = None,
-               lag: int = 1, seen: tuple[np.ndarray, int] | None = None) -> np.ndarray:
+               lag: int = 1, seen: tuple[np.ndarray, int] | None = None,
+               ahead: tuple[np.ndarray, int] | None = None) -> np.ndarray:
         """(M, D_p) uint8 rows (lost ones ignored) and their (M,) mask → (F, C) values in [0, 1].
 
         Blocks are decoded on their own, as in the paper: the receiver's history is not used.
@@ -230,26 +234,39 @@ class PacscPacketizer:
 class _Pending:
     frames: int
     rows: dict[int, bytes] = field(default_factory=dict)
+    played: int = 0  # frames already handed out (their values are final)
+    cache: tuple | None = None  # (what the last decode rested on, its frames)
 
 
 class PacscDepacketizer(StreamFilter):
-    """Row packets in any order → coded frames. Never raises: malformed packets are counted and dropped."""
+    """Row packets in any order → coded frames. Never raises: malformed packets are counted and dropped.
 
-    def __init__(self, fmt: FaceStreamFormat, codec: Codec):
+    A block whose code rows are all in comes out at once, exactly. One with lost rows comes out frame by
+    frame as play-out reaches it (``due``), each frame decoded from everything in by then: rows of this
+    block that came late, and the first code row of a later block, which arrives while this one plays.
+    """
+
+    def __init__(self, fmt: FaceStreamFormat, codec: Codec, reference: np.ndarray | None = None):
         super().__init__(fmt.ssrc, fmt.payload_type, fmt.kb_tag)
         self.fmt, self.codec = fmt, codec
         self._needed = range(codec.cfg.systematic_rows if codec.systematic else codec.cfg.rows)
         self._last: tuple[int, np.ndarray] | None = None  # index and values of the last decoded frame
         self._seen_sum: np.ndarray | None = None  # sum of the frames of every systematic row received
         self._seen_rows = 0
+        if reference is not None:
+            # The KB's reference codes (the enrollment frame nearest the speaker's mean face): what the
+            # receiver knows before any row arrives, so it anchors the first blocks and seeds the mean.
+            ref = np.asarray(reference, dtype=np.float64) / ((1 << fmt.bits) - 1)
+            self._last = (-1, ref)
+            self._seen_sum, self._seen_rows = ref * codec.cfg.frames_per_row * REFERENCE_ROWS, REFERENCE_ROWS
         self._pending: dict[int, _Pending] = {}  # first frame index -> rows so far
         self._done: set[int] = set()  # blocks decoded before they were due (all rows in)
-        self._due = 0  # blocks starting below this frame index are decoded or given up
+        self._due = 0  # frames below this index are played: blocks before it are decoded or given up
         self.late = 0
         self.blocks = 0
 
     def __call__(self, data: bytes) -> list[CodedFrame]:
-        """Take one packet; return the block's frames if it completed the block."""
+        """Take one packet; return the block's frames not yet handed out if it completed the block."""
         pkt = self.admit(data)
         if pkt is None:
             return []
@@ -260,7 +277,7 @@ class PacscDepacketizer(StreamFilter):
                 or frames > cfg.frames or bool(p[0] >> 5 & 1) != self.codec.systematic):
             self.garbage += 1
             return []
-        if index < self._due or index in self._done:
+        if index in self._done or (index < self._due and index not in self._pending):
             self.late += 1
             return []
         block = self._pending.setdefault(index, _Pending(frames))
@@ -268,20 +285,51 @@ class PacscDepacketizer(StreamFilter):
             self.garbage += 1
             return []
         block.rows.setdefault(p[2], p[HEADER_BYTES:])
-        return self._decode(index) if all(r in block.rows for r in self._needed) else []
+        return self._emit(index, frames) if all(r in block.rows for r in self._needed) else []
 
     def due(self, until: float) -> list[CodedFrame]:
-        """Decode, from the rows they have, every pending block whose first frame index is below ``until``."""
+        """Decode, from the rows in so far, every pending frame whose index is below ``until``."""
         out = []
         for index in sorted(i for i in self._pending if i < until):
-            out += self._decode(index)
+            out += self._emit(index, until - index)
         self._due = max(self._due, until)
         self._done = {i for i in self._done if i >= self._due}  # bounded: only blocks not yet due
         return out
 
-    def _decode(self, index: int) -> list[CodedFrame]:
-        cfg, block = self.codec.cfg, self._pending.pop(index)
-        self._done.add(index)
+    def _ahead(self, index: int) -> tuple[np.ndarray, int] | None:
+        """The first exact frame received after block ``index`` and its distance from the block's last frame."""
+        if not self.codec.systematic:
+            return None
+        cfg = self.codec.cfg
+        starts = [(i + r * cfg.frames_per_row, b.rows[r]) for i, b in self._pending.items() if i > index
+                  for r in range(cfg.systematic_rows) if r in b.rows and r * cfg.frames_per_row < b.frames]
+        if not starts:
+            return None
+        first, row = min(starts, key=lambda s: s[0])
+        end = index + self._pending[index].frames - 1
+        return np.frombuffer(row, dtype=np.uint8)[:cfg.n_coeffs] / LEVELS, first - end
+
+    def _emit(self, index: int, count: float) -> list[CodedFrame]:
+        """Frames ``played … count − 1`` of block ``index`` (all of them once the block is complete)."""
+        block = self._pending[index]
+        complete = all(r in block.rows for r in self._needed)
+        stop = block.frames if complete or count >= block.frames else math.ceil(count)
+        if stop <= block.played:
+            return []
+        ahead = None if complete else self._ahead(index)
+        key = (tuple(sorted(block.rows)), None if ahead is None else ahead[1])
+        if block.cache is None or block.cache[0] != key:
+            block.cache = (key, self._decode(index, block, ahead))
+        values = block.cache[1]
+        codes = np.rint(values * LEVELS).astype(np.uint16)
+        out = [CodedFrame(index + i, codes[i]) for i in range(block.played, stop)]
+        block.played = stop
+        if stop == block.frames:
+            self._finish(index, block, values)
+        return out
+
+    def _decode(self, index: int, block: _Pending, ahead: tuple[np.ndarray, int] | None) -> np.ndarray:
+        cfg = self.codec.cfg
         rows = np.zeros((cfg.rows, cfg.d_p), dtype=np.uint8)
         received = np.zeros(cfg.rows, dtype=bool)
         for r, data in block.rows.items():
@@ -292,18 +340,21 @@ class PacscDepacketizer(StreamFilter):
         last = self._last if self._last is not None and self._last[0] < index else None
         seen = None if self._seen_sum is None else (self._seen_sum / (self._seen_rows * cfg.frames_per_row),
                                                     self._seen_rows)
-        values = self.codec.decode(rows, received, None if last is None else last[1],
-                                   1 if last is None else index - last[0], seen)
+        return self.codec.decode(rows, received, None if last is None else last[1],
+                                 1 if last is None else index - last[0], seen, ahead)
+
+    def _finish(self, index: int, block: _Pending, values: np.ndarray) -> None:
+        cfg = self.codec.cfg
+        del self._pending[index]
+        self._done.add(index)
         if self.codec.systematic:
             for r in range(cfg.systematic_rows):
-                if received[r]:
+                if r in block.rows:
                     part = values[r * cfg.frames_per_row:(r + 1) * cfg.frames_per_row].sum(0)
                     self._seen_sum = part if self._seen_sum is None else self._seen_sum + part
                     self._seen_rows += 1
         self._last = (index + block.frames - 1, values[block.frames - 1])
-        codes = np.rint(values * LEVELS).astype(np.uint16)
         self.blocks += 1
-        return [CodedFrame(index + i, codes[i]) for i in range(block.frames)]
 
 
 @dataclass(frozen=True)
@@ -339,10 +390,12 @@ class PacscFec:
 
         return LinearCodec(self.code_rate) if self.systematic else PacscCodec(self.code_rate)
 
-    def coders(self, fmt: FaceStreamFormat) -> tuple[PacscPacketizer, PacscDepacketizer]:
-        """The sender and receiver halves of the face stream, sharing one loaded code."""
+    def coders(self, fmt: FaceStreamFormat, reference: np.ndarray | None = None
+               ) -> tuple[PacscPacketizer, PacscDepacketizer]:
+        """The sender and receiver halves of the face stream, sharing one loaded code; ``reference``: the
+        KB reference frame's codes, which the receiver starts from."""
         codec = self.codec()
-        return PacscPacketizer(fmt, codec), PacscDepacketizer(fmt, codec)
+        return PacscPacketizer(fmt, codec), PacscDepacketizer(fmt, codec, reference)
 
 
 class PacscMaeFec(PacscFec):

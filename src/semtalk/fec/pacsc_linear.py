@@ -50,6 +50,7 @@ SPAN_QUANTILE = 0.9
 # after n received code rows (5 frames each): held-out speakers sit ~1 training std off the mean.
 SEEN_ROWS = 4
 MAX_LAG = 100  # frames (4 s): an older anchor is weighed as one this old
+AHEAD_RESIDUAL = 0.1
 
 
 @dataclass(frozen=True)
@@ -83,22 +84,40 @@ class LinearCode:
         """Variance of the 8-bit parity quantisation error, in standardised units."""
         return (2 * self.span / LEVELS) ** 2 / 12
 
-    def prior(self, lag: int) -> tuple[np.ndarray, np.ndarray]:
-        """Prior mean and covariance of [anchor, block frames] for an anchor ``lag`` frames before the block.
+    def prior(self, lag: int, ahead: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Prior mean and covariance of [anchor, block frames(, next)] for an anchor ``lag`` frames before the
+        block and, when ``ahead`` is given, an exact frame that many frames after the block's last one.
 
         At lag 1 it is the fitted window prior. An older anchor (the blocks between were lost) keeps the
         window prior of the block frames, and its row and column come from the stationary ``acov``: its
         pull fades with the lag but never to zero, since a speaker's mean face is not the training mean.
+        The frame ahead (a code row of the next block that arrived while this one plays) is placed the same
+        way, so the frames near the block's end bend toward where the face is going, not only where it was.
         """
-        if lag <= 1:
-            return self.mean, self.cov
-        lags = np.minimum(lag + np.arange(self.cfg.frames), self.acov.shape[1] - 1)
-        cov = self.cov.copy()
-        cov[:, 0, 0] = self.acov[:, 0]
-        cov[:, 0, 1:] = cov[:, 1:, 0] = self.acov[:, lags]
-        mean = self.mean.copy()
-        mean[:, 0] = 0.0  # a frame about which nothing is known: the coefficient's mean
-        return mean, cov
+        top = self.acov.shape[1] - 1
+        mean, cov = self.mean, self.cov
+        if lag > 1:
+            lags = np.minimum(lag + np.arange(self.cfg.frames), top)
+            cov = cov.copy()
+            cov[:, 0, 0] = self.acov[:, 0]
+            cov[:, 0, 1:] = cov[:, 1:, 0] = self.acov[:, lags]
+            mean = mean.copy()
+            mean[:, 0] = 0.0  # a frame about which nothing is known: the coefficient's mean
+        if ahead is None:
+            return mean, cov
+        frames = self.cfg.frames
+        dist = np.minimum(frames - 1 + ahead - np.concatenate([[-lag], np.arange(frames)]), top)
+        cross, var = self.acov[:, dist], self.acov[:, 0]
+        # The window prior is fitted on augmented windows and ``acov`` on the clips as they are, so joined
+        # they need not be a covariance: the cross terms are scaled down just enough to keep at least
+        # AHEAD_RESIDUAL of the frame's variance unexplained by the rest (a positive Schur complement).
+        explained = np.einsum("ci,ci->c", cross, np.linalg.solve(cov, cross[..., None])[..., 0])
+        cross = cross * np.minimum(1.0, np.sqrt((1 - AHEAD_RESIDUAL) * var / np.maximum(explained, 1e-12)))[:, None]
+        ext = np.zeros((cov.shape[0], frames + 2, frames + 2))
+        ext[:, :-1, :-1] = cov
+        ext[:, -1, :-1] = ext[:, :-1, -1] = cross
+        ext[:, -1, -1] = var
+        return np.concatenate([mean, np.zeros((mean.shape[0], 1))], axis=1), ext
 
 
 def choose_mix(parity_rows: int, systematic_rows: int, rng: np.random.Generator, tries: int = 200,
@@ -216,10 +235,12 @@ class LinearCodec:
         return np.concatenate([codes, levels]).astype(np.uint8)
 
     def decode(self, rows: np.ndarray, received: np.ndarray, previous: np.ndarray | None = None,
-               lag: int = 1, seen: tuple[np.ndarray, int] | None = None) -> np.ndarray:
+               lag: int = 1, seen: tuple[np.ndarray, int] | None = None,
+               ahead: tuple[np.ndarray, int] | None = None) -> np.ndarray:
         """Received rows (lost ones ignored), their (M,) mask, the last frame decoded before the block
-        (codes / 255) with its distance in frames from the block's first frame, and the mean of the
-        exact frames received so far with how many rows it rests on → (F, C).
+        (codes / 255) with its distance in frames from the block's first frame, the mean of the exact
+        frames received so far with how many rows it rests on, and the first exact frame received after
+        the block with its distance from the block's last frame → (F, C).
 
         Frames of received systematic rows come back exactly; the others are the posterior mean, under a
         prior centred on this speaker's mean as far as ``seen`` supports it (``SEEN_ROWS``).
@@ -232,16 +253,19 @@ class LinearCodec:
         lost_rows = [r for r in range(K) if not received[r]]
         if not lost_rows:
             return frames
-        # Trajectory index t: 0 = previous frame, 1 + f = block frame f. Per coefficient c, x[c, t].
-        x = np.zeros((C, F + 1))
-        x[:, 1:] = self._standardise(frames).T
+        # Trajectory index t: 0 = previous frame, 1 + f = block frame f, F + 1 = the frame ahead. Per
+        # coefficient c, x[c, t].
+        x = np.zeros((C, F + 1 + (ahead is not None)))
+        x[:, 1:F + 1] = self._standardise(frames).T
         unknown = np.concatenate([1 + np.arange(r * per_row, (r + 1) * per_row) for r in lost_rows])
-        known = np.setdiff1d(np.arange(F + 1), unknown)
+        known = np.setdiff1d(np.arange(x.shape[1]), unknown)
         if previous is None:
             known = known[known > 0]
         else:
             x[:, 0] = self._standardise(previous)
-        mu, cov = code.prior(lag if previous is not None else 1)
+        if ahead is not None:
+            x[:, F + 1] = self._standardise(ahead[0])
+        mu, cov = code.prior(lag if previous is not None else 1, None if ahead is None else ahead[1])
         if seen is not None and seen[1] > 0:
             mu = mu + (seen[1] / (seen[1] + SEEN_ROWS) * self._standardise(seen[0]))[:, None]
         dev_k = x[:, known] - mu[:, known]
@@ -255,7 +279,7 @@ class LinearCodec:
             # Observation y[p, o, c] = Σ_r G[p, r] x[c, 1 + 5r + o] + noise; the known frames move to the left.
             levels = rows[[K + p for p in got]]  # (P', d_p)
             y = ((levels / LEVELS * 2 - 1) * code.span).reshape(len(got), per_row, C)
-            z = x[:, 1:].reshape(C, K, per_row)  # known frames' standardised values (lost ones are junk)
+            z = x[:, 1:F + 1].reshape(C, K, per_row)  # known frames' standardised values (lost ones are junk)
             keep = [r for r in range(K) if received[r]]
             y = y - np.einsum("pr,cro->poc", code.mix[np.ix_(got, keep)], z[:, keep])
             # H maps the unknown frames of one coefficient to its len(got)·5 observations.
@@ -267,5 +291,5 @@ class LinearCodec:
             rhs = np.linalg.solve(prior_cov, prior_mean[..., None])[..., 0] + (obs * weight) @ h
             est = np.linalg.solve(precision, rhs[..., None])[..., 0]
         x[:, unknown] = est
-        out = x[:, 1:].T * code.coeff_scale + code.coeff_mean
+        out = x[:, 1:F + 1].T * code.coeff_scale + code.coeff_mean
         return np.clip(np.where(np.repeat(received[:K], per_row)[:, None], frames, out), 0.0, 1.0)

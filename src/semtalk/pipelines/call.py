@@ -75,7 +75,7 @@ class FaceCall:
         tracker = FaceTracker(kb.crop, kb.ref_box)
         encoder = FaceEncoder(kb.face_model, kb.quantizer)
         if cfg.fec.startswith("pacsc"):  # the learned code replaces the face payload: its rows are the packets
-            packetizer, depacketizer = link.fec.coders(fmt)
+            packetizer, depacketizer = link.fec.coders(fmt, self.receiver_kb.reference.codes)
         else:
             packetizer, depacketizer = FacePacketizer(fmt), FaceDepacketizer(fmt)
         rx = self.receiver_kb

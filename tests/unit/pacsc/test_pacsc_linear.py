@@ -144,7 +144,7 @@ def test_stream_decodes_as_soon_as_the_codes_are_in_and_uses_the_previous_block(
     first = [f for p in packets[:4] for f in receiver(p)]  # block 0: its four code rows, no parity
     assert [f.index for f in first] == list(range(20))
     second = [f for p in packets[8:][1::2] for f in receiver(p)]  # block 1: rows 1, 3, 5, 7
-    second += receiver.due(21)
+    second += receiver.due(40)
     assert [f.index for f in second] == list(range(20, 40))
     got = np.stack([f.codes for f in second]) / 255
     assert _steps(got, x[20:]) < 1.5
@@ -179,9 +179,9 @@ def test_stream_hands_the_codec_an_old_anchor_with_its_lag_and_the_mean_of_exact
     calls = []
     decode = receiver.codec.decode
 
-    def spy(rows, received, previous=None, lag=1, seen=None):
+    def spy(rows, received, previous=None, lag=1, seen=None, ahead=None):
         calls.append((previous is not None, lag, None if seen is None else seen[1]))
-        return decode(rows, received, previous, lag, seen)
+        return decode(rows, received, previous, lag, seen, ahead)
 
     receiver.codec = type("Spy", (), {"cfg": receiver.codec.cfg, "systematic": True, "decode": staticmethod(spy)})()
     x = _trajectory(60, seed=6)
@@ -192,3 +192,59 @@ def test_stream_hands_the_codec_an_old_anchor_with_its_lag_and_the_mean_of_exact
         receiver(p)
     receiver.due(41)
     assert calls == [(False, 1, None), (True, 21, 4)]
+
+
+def test_a_frame_ahead_pulls_the_end_of_a_lost_block_toward_it_from_a_valid_prior():
+    code = LinearCodec(0.5).code
+    for lag, ahead in itertools.product((1, 2, 20, 500), (1, 6, 16, 1000)):
+        mean, cov = code.prior(lag, ahead)
+        assert cov.shape == (16, 22, 22) and np.all(np.linalg.eigvalsh(cov) > 0)
+    codec = LinearCodec(0.5)
+    x = _trajectory(21, seed=7)
+    rows, nothing = codec.encode(x[:20]), np.zeros(codec.cfg.rows, bool)
+    blind = codec.decode(rows, nothing, x[0], lag=40)
+    seeing = codec.decode(rows, nothing, x[0], lag=40, ahead=(x[20], 1))  # the next block's first frame
+    assert _steps(seeing[-3:], x[17:20]) < 0.6 * _steps(blind[-3:], x[17:20])
+
+
+def test_a_lost_block_plays_frame_by_frame_using_rows_that_arrive_while_it_plays():
+    sender, receiver = PacscFec(code_rate=0.5).coders(FMT)
+    calls = []
+    decode = receiver.codec.decode
+
+    def spy(rows, received, previous=None, lag=1, seen=None, ahead=None):
+        calls.append((int(received.sum()), None if ahead is None else ahead[1]))
+        return decode(rows, received, previous, lag, seen, ahead)
+
+    receiver.codec = type("Spy", (), {"cfg": receiver.codec.cfg, "systematic": True, "decode": staticmethod(spy)})()
+    x = _trajectory(60, seed=8)
+    packets = [p for i, c in enumerate(x) for p in sender.push(CodedFrame(i, np.rint(c * 255).astype(np.uint16)))]
+    for p in packets[:4]:  # block 0 whole
+        receiver(p)
+    receiver(packets[9])  # block 1: code row 1 only
+    assert [f.index for f in receiver.due(25)] == list(range(20, 25))
+    receiver(packets[11])  # block 1 code row 3 arrives late, block 2's code row 0 while block 1 plays
+    receiver(packets[16])
+    later = receiver.due(40)
+    assert [f.index for f in later] == list(range(25, 40))
+    assert calls[1:] == [(1, None), (2, 1)]  # re-decoded once with what arrived, the frame ahead 1 after
+    exact = np.rint(x[35:40] * 255)
+    assert np.array_equal(np.stack([f.codes for f in later[-5:]]), exact)  # the late row's frames are exact
+
+
+def test_the_receiver_starts_from_the_kb_reference_frame():
+    sender, receiver = PacscFec(code_rate=0.5).coders(FMT, reference=np.full(16, 200, np.uint16))
+    calls = []
+    decode = receiver.codec.decode
+
+    def spy(rows, received, previous=None, lag=1, seen=None, ahead=None):
+        calls.append((None if previous is None else np.rint(previous * 255), lag, seen[1]))
+        return decode(rows, received, previous, lag, seen, ahead)
+
+    receiver.codec = type("Spy", (), {"cfg": receiver.codec.cfg, "systematic": True, "decode": staticmethod(spy)})()
+    packets = [p for i, c in enumerate(_trajectory(20, seed=9))
+               for p in sender.push(CodedFrame(i, np.rint(c * 255).astype(np.uint16)))]
+    receiver(packets[5])  # one parity row: the block leans on the reference, weighed as a frame 1 before it
+    receiver.due(20)
+    (previous, lag, rows), = calls
+    assert np.all(previous == 200) and lag == 1 and rows == 4
