@@ -198,7 +198,7 @@ def test_a_frame_ahead_pulls_the_end_of_a_lost_block_toward_it_from_a_valid_prio
     code = LinearCodec(0.5).code
     for lag, ahead in itertools.product((1, 2, 20, 500), (1, 6, 16, 1000)):
         mean, cov = code.prior(lag, ahead)
-        assert cov.shape == (16, 22, 22) and np.all(np.linalg.eigvalsh(cov) > 0)
+        assert mean.shape == (16, 22) and cov.shape == (16, 22, 22) and np.all(np.linalg.eigvalsh(cov) > 0)
     codec = LinearCodec(0.5)
     x = _trajectory(21, seed=7)
     rows, nothing = codec.encode(x[:20]), np.zeros(codec.cfg.rows, bool)
