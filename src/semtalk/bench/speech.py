@@ -22,7 +22,7 @@ CLIPS = ["lrs2_00004.mp4", "lrs2_00016.mp4", "lrs2_00019.mp4", "grid_bbaf2n.mpg"
 LOSSES = [0.0, 0.3, 0.6]
 SEEDS = 20
 KEYS = ["words_sent", "text_bps", "timing_bps", "prosody_bps", "asr_wer", "received_wer", "resynth_wer",
-        "resynth_wer_adapted", "mcd_db", "pesq_wb", "stoi", "speaker_similarity_unadapted",
+        "resynth_wer_plain", "resynth_wer_adapted", "mcd_db", "pesq_wb", "stoi", "speaker_similarity_unadapted",
         "speaker_similarity_adapted", "speaker_heldout", "av_offset_ms", "av_offset_ms_original"]
 
 
@@ -121,7 +121,8 @@ def text_sweep(names: list[str], sent: list[tuple[str, list[Word]]], seeds: rang
 
 def markdown(result: dict) -> str:
     """Per-clip call numbers, their means, and received-text WER/BLEU versus loss."""
-    cols = ["text_bps", "timing_bps", "prosody_bps", "asr_wer", "resynth_wer", "resynth_wer_adapted", "mcd_db",
+    cols = ["text_bps", "timing_bps", "prosody_bps", "asr_wer", "resynth_wer", "resynth_wer_plain",
+            "resynth_wer_adapted", "mcd_db",
             "speaker_similarity_unadapted", "speaker_similarity_adapted", "av_offset_ms", "av_offset_ms_original",
             "onset_error_ms", "onset_abs_error_ms"]
     lines = ["| clip | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]

@@ -34,6 +34,7 @@ class SpeechOutcome:
     packets: dict[str, int]
     seconds: dict[str, float] = field(default_factory=dict)  # compute time per stage
     alternate: np.ndarray | None = None  # the same words with the other voice choice (adapted ↔ plain)
+    asr_prompt: str | None = None  # the domain sentences the sender's ASR was prompted with (KB domain LM)
 
 
 def text_network(net: NetworkConfig) -> NetworkConfig:
@@ -106,7 +107,7 @@ def speech_call(audio: np.ndarray, duration: float, net: NetworkConfig, *, windo
         bits={"text": packetizer.text_bits, "timing": packetizer.timing_bits, "prosody": packetizer.prosody_bits},
         packets={"sent": link.sent_packets, "source": link.source_packets, "lost": link.lost,
                  "recovered": link.recovered},
-        seconds=seconds, alternate=other)
+        seconds=seconds, alternate=other, asr_prompt=asr_config.prompt)
 
 
 def _chunks(audio: np.ndarray, seconds: float = 5.0):

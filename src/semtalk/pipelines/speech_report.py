@@ -31,7 +31,11 @@ def speech_report(outcome: SpeechOutcome, original: np.ndarray, duration: float,
     from semtalk.semantics.speech.asr import AsrConfig, SpeechRecognizer
 
     sent, received = text_of(outcome.sent), text_of(outcome.received)
-    recognizer = SpeechRecognizer(AsrConfig(align=False))  # only the words are scored: no timing refinement
+    # The output is heard by the sender's own recognizer: prompted with the KB's domain sentences when the
+    # KB has a domain LM, as a GRID listening test hands listeners the grammar. Only words are scored, so
+    # no timing refinement. ``resynth_wer_plain`` is the same without the prompt.
+    recognizer = SpeechRecognizer(AsrConfig(align=False, prompt=outcome.asr_prompt))
+    plain = recognizer if outcome.asr_prompt is None else SpeechRecognizer(AsrConfig(align=False))
     t = time.perf_counter()
     heard = recognizer.transcribe(outcome.audio, RATE)
     resynth_seconds = time.perf_counter() - t
@@ -53,6 +57,8 @@ def speech_report(outcome: SpeechOutcome, original: np.ndarray, duration: float,
 
     # The same words spoken with and without voice conversion: what adaptation buys and costs.
     main_wer = round(tm.wer(sent, text_of(heard)), 4) if has_speech else None
+    plain_wer = main_wer if plain is recognizer or not has_speech else round(
+        tm.wer(sent, text_of(plain.transcribe(outcome.audio, RATE))), 4)
     other_wer = resynth_wer(outcome.alternate)
     main_sim, other_sim = _r(similarity(outcome.audio)), _r(similarity(outcome.alternate))
 
@@ -75,6 +81,7 @@ def speech_report(outcome: SpeechOutcome, original: np.ndarray, duration: float,
         "semantic_similarity": round(tm.semantic_similarity(sent, received), 4),
         "resynth_wer": main_wer,
         "resynth_text": text_of(heard),
+        "resynth_wer_plain": plain_wer,
         "mcd_db": _r(_safe(am.mcd_db, original, outcome.audio, RATE)) if has_speech else None,
         "pesq_wb": _r(_safe(am.pesq_wb, original, outcome.audio, RATE)) if has_speech else None,
         "stoi": _r(_safe(am.stoi, original, outcome.audio, RATE)) if has_speech else None,

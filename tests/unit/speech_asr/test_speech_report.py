@@ -1,0 +1,50 @@
+"""The speech report hears the output with the sender's own recognizer, domain prompt included."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from semtalk.records import Word
+
+RATE = 16000
+
+
+def _outcome(prompt: str | None):
+    from semtalk.pipelines.speech import SpeechOutcome
+
+    sent = [Word("set", 0.5, 0.8), Word("white", 0.8, 1.1)]
+    audio = (0.3 * np.sin(np.arange(2 * RATE) / 9)).astype(np.float32)
+    return SpeechOutcome(sent=sent, received=sent, audio=audio, bits={"text": 10, "timing": 4, "prosody": 2},
+                         packets={}, asr_prompt=prompt)
+
+
+def test_re_asr_uses_the_senders_prompt_and_reports_the_plain_recognizer_beside_it(monkeypatch):
+    from semtalk.metrics import audio as am
+    from semtalk.metrics import text as tm
+    from semtalk.pipelines.speech_report import speech_report
+    from semtalk.semantics.speech import asr
+
+    prompts = []
+
+    class FakeWhisper:
+        def transcribe(self, audio, **kwargs):
+            prompts.append(kwargs.get("initial_prompt"))
+            text = "set white" if kwargs.get("initial_prompt") else "is that white"
+            words = [SimpleNamespace(word=f" {w}", start=0.5 + 0.2 * i, end=0.65 + 0.2 * i)
+                     for i, w in enumerate(text.split())]
+            return iter([SimpleNamespace(words=words, compression_ratio=1.0)]), None
+
+    monkeypatch.setattr(asr, "_whisper", lambda threads: FakeWhisper())
+    monkeypatch.setattr(tm, "semantic_similarity", lambda a, b: 1.0)
+    for name in ("speaker_similarity", "mcd_db", "pesq_wb", "stoi", "av_offset_ms"):
+        monkeypatch.setattr(am, name, lambda *args: 0.0)
+    kwargs = dict(transcript=None, voice_seconds=0.0, mouth_out=np.zeros(50), mouth_original=np.zeros(50), fps=25.0,
+                  adapted=False)
+    s = speech_report(_outcome("Bin blue at f two now."), np.zeros(2 * RATE, np.float32), 2.0, **kwargs)
+    assert prompts == ["Bin blue at f two now.", None]
+    assert s["resynth_wer"] == 0.0 and s["resynth_wer_plain"] == 1.0  # "is that white": 1 sub + 1 ins over 2
+    prompts.clear()
+    s = speech_report(_outcome(None), np.zeros(2 * RATE, np.float32), 2.0, **kwargs)
+    assert prompts == [None] and s["resynth_wer"] == s["resynth_wer_plain"] == 1.0
