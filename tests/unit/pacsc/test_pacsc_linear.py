@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -29,6 +30,18 @@ def _trajectory(n: int, seed: int = 0, rate: float = 0.5) -> np.ndarray:
 
 def _steps(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.abs(np.rint(a * 255) - np.rint(b * 255)).mean())
+
+
+def _spy(receiver, note) -> list:
+    """Make ``receiver`` record ``note(decode's arguments as attributes)`` for every decode; the records."""
+    calls, decode = [], receiver.codec.decode
+
+    def spy(rows, received, previous=None, lag=1, seen=None, ahead=None):
+        calls.append(note(SimpleNamespace(received=received, previous=previous, lag=lag, seen=seen, ahead=ahead)))
+        return decode(rows, received, previous, lag, seen, ahead)
+
+    receiver.codec = type("Spy", (), {"cfg": receiver.codec.cfg, "systematic": True, "decode": staticmethod(spy)})()
+    return calls
 
 
 @pytest.mark.parametrize("rate", [0.5, 0.25])
@@ -176,14 +189,7 @@ def test_a_speaker_far_from_the_training_mean_is_decoded_around_its_own_mean():
 
 def test_stream_hands_the_codec_an_old_anchor_with_its_lag_and_the_mean_of_exact_frames():
     sender, receiver = PacscFec(code_rate=0.5).coders(FMT)
-    calls = []
-    decode = receiver.codec.decode
-
-    def spy(rows, received, previous=None, lag=1, seen=None, ahead=None):
-        calls.append((previous is not None, lag, None if seen is None else seen[1]))
-        return decode(rows, received, previous, lag, seen, ahead)
-
-    receiver.codec = type("Spy", (), {"cfg": receiver.codec.cfg, "systematic": True, "decode": staticmethod(spy)})()
+    calls = _spy(receiver, lambda a: (a.previous is not None, a.lag, None if a.seen is None else a.seen[1]))
     x = _trajectory(60, seed=6)
     packets = [p for i, c in enumerate(x) for p in sender.push(CodedFrame(i, np.rint(c * 255).astype(np.uint16)))]
     for p in packets[:4]:  # block 0 whole; block 1 lost; block 2: one code row and one parity row
@@ -209,14 +215,7 @@ def test_a_frame_ahead_pulls_the_end_of_a_lost_block_toward_it_from_a_valid_prio
 
 def test_a_lost_block_plays_frame_by_frame_using_rows_that_arrive_while_it_plays():
     sender, receiver = PacscFec(code_rate=0.5).coders(FMT)
-    calls = []
-    decode = receiver.codec.decode
-
-    def spy(rows, received, previous=None, lag=1, seen=None, ahead=None):
-        calls.append((int(received.sum()), None if ahead is None else ahead[1]))
-        return decode(rows, received, previous, lag, seen, ahead)
-
-    receiver.codec = type("Spy", (), {"cfg": receiver.codec.cfg, "systematic": True, "decode": staticmethod(spy)})()
+    calls = _spy(receiver, lambda a: (int(a.received.sum()), None if a.ahead is None else a.ahead[1]))
     x = _trajectory(60, seed=8)
     packets = [p for i, c in enumerate(x) for p in sender.push(CodedFrame(i, np.rint(c * 255).astype(np.uint16)))]
     for p in packets[:4]:  # block 0 whole
@@ -234,14 +233,7 @@ def test_a_lost_block_plays_frame_by_frame_using_rows_that_arrive_while_it_plays
 
 def test_the_receiver_starts_from_the_kb_reference_frame():
     sender, receiver = PacscFec(code_rate=0.5).coders(FMT, reference=np.full(16, 200, np.uint16))
-    calls = []
-    decode = receiver.codec.decode
-
-    def spy(rows, received, previous=None, lag=1, seen=None, ahead=None):
-        calls.append((None if previous is None else np.rint(previous * 255), lag, seen[1]))
-        return decode(rows, received, previous, lag, seen, ahead)
-
-    receiver.codec = type("Spy", (), {"cfg": receiver.codec.cfg, "systematic": True, "decode": staticmethod(spy)})()
+    calls = _spy(receiver, lambda a: (None if a.previous is None else np.rint(a.previous * 255), a.lag, a.seen[1]))
     packets = [p for i, c in enumerate(_trajectory(20, seed=9))
                for p in sender.push(CodedFrame(i, np.rint(c * 255).astype(np.uint16)))]
     receiver(packets[5])  # one parity row: the block leans on the reference, weighed as a frame 1 before it
