@@ -50,7 +50,7 @@ SPAN_QUANTILE = 0.9
 # after n received code rows (5 frames each): held-out speakers sit ~1 training std off the mean.
 SEEN_ROWS = 4
 MAX_LAG = 100  # frames (4 s): an older anchor is weighed as one this old
-AHEAD_RESIDUAL = 0.1
+AHEAD_RESIDUAL = 0.1  # least share of a frame-ahead's variance its joint prior must leave unexplained (stays PD)
 
 
 @dataclass(frozen=True)
