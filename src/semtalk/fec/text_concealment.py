@@ -153,7 +153,7 @@ class NGramPredictor:
         if None in right:
             right = right[:right.index(None)]
         _, _, phones = _sphinx_lm()
-        logp, dur = self._logp, {}
+        logp, dur = self.logprob, {}
         timed = self.duration is not None and gap.seconds is not None
         hyps: list[tuple[tuple[str, ...], float, int]] = [((), 0.0, 0)]
         for j in range(gap.n):
@@ -179,7 +179,7 @@ class NGramPredictor:
             hyps = grown[:k if last else self.beam]
         return [(words, score) for words, score, _ in hyps]
 
-    def _logp(self, word: str, hist: tuple[str, ...]) -> float:
+    def logprob(self, word: str, hist: tuple[str, ...]) -> float:
         """Natural-log P(word | hist) of the generic LM, interpolated with the domain LM when there is one."""
         g = _sphinx_lm()[0].prob([word, *hist])
         if self.domain is None:

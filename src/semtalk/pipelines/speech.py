@@ -54,20 +54,24 @@ def speech_call(audio: np.ndarray, duration: float, net: NetworkConfig, *, windo
     ``adapt`` converts the TTS voice toward the speaker (None: the plain voice). ``alternate`` asks for a
     second rendering with the other choice, for the report: an adapter when ``adapt`` is None, or
     ``False`` for the plain voice. ``language``: the KB's domain LM (``kb.language``), which prompts the
-    sender's ASR with domain sentences and is interpolated into TextPC.
+    sender's ASR with domain sentences, corrects what it heard (``semantics.speech.correct``) and is
+    interpolated into TextPC.
     """
     from semtalk.fec.text_concealment import NGramPredictor, TextConcealer
     from semtalk.generators.speech import SpeechSynthesizer, SynthConfig
     from semtalk.kb.language import DomainLM
     from semtalk.rtp.text_payload import TextDepacketizer, TextPacketizer, TextStreamFormat
     from semtalk.semantics.speech.asr import AsrConfig, SpeechRecognizer
+    from semtalk.semantics.speech.correct import DomainCorrector
     from semtalk.semantics.speech.prosody import measure_prosody
 
     seconds: dict[str, float] = {}
     domain = DomainLM.parse(language) if language is not None else None
     t = time.perf_counter()
     asr_config = AsrConfig(prompt=domain.prompt() if domain is not None else None)
-    words = list(SpeechRecognizer(asr_config)(_chunks(audio), RATE))
+    predictor = NGramPredictor(domain=domain)
+    correct = DomainCorrector(predictor, domain.vocab) if domain is not None else None
+    words = list(SpeechRecognizer(asr_config, correct)(_chunks(audio), RATE))
     seconds["asr"] = time.perf_counter() - t
     if prosody:
         t = time.perf_counter()
@@ -92,7 +96,7 @@ def speech_call(audio: np.ndarray, duration: float, net: NetworkConfig, *, windo
 
     t = time.perf_counter()
     n = max(len(words), max(slots, default=-1) + 1)  # the last slot index the receiver can know of
-    received = TextConcealer(NGramPredictor(domain=domain)).fill([slots.get(i) for i in range(n)])
+    received = TextConcealer(predictor).fill([slots.get(i) for i in range(n)])
     seconds["conceal"] = time.perf_counter() - t
 
     t = time.perf_counter()

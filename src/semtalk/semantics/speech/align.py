@@ -68,6 +68,19 @@ def _spoken(word: str) -> list[str]:
     return normalize(word).split()
 
 
+@lru_cache(maxsize=8192)
+def pronounce(word: str) -> tuple[str, ...]:
+    """ARPAbet phones of a sent word as spoken: the CMU dictionary's first pronunciation of each spoken
+    token, else espeak-ng's (``ipa_to_arpabet``), so that known words and coinages compare alike."""
+    from semtalk.generators.tts import phonemize
+
+    decoder, phones = _decoder(), []
+    for tok in _spoken(word):
+        known = decoder.lookup_word(tok)
+        phones += known.split() if known else ipa_to_arpabet(phonemize(tok))
+    return tuple(phones)
+
+
 def _ensure_in_dictionary(decoder: Any, token: str) -> bool:
     if decoder.lookup_word(token) is not None:
         return True

@@ -15,7 +15,7 @@ fewer Huffman bits.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -82,10 +82,14 @@ def _resample(audio: np.ndarray, rate: int) -> np.ndarray:
 
 
 class SpeechRecognizer:
-    """``recognizer(chunks, rate)`` yields words as soon as the window holding them has been decoded."""
+    """``recognizer(chunks, rate)`` yields words as soon as the window holding them has been decoded.
 
-    def __init__(self, config: AsrConfig = AsrConfig()):
-        self.config = config
+    ``correct`` rewrites each window's words before they are aligned (``correct.DomainCorrector``: the
+    knowledge base's domain LM fixing what Whisper misheard), so added words get aligned times too.
+    """
+
+    def __init__(self, config: AsrConfig = AsrConfig(), correct: Callable[[list[Word]], list[Word]] | None = None):
+        self.config, self.correct = config, correct
 
     def __call__(self, chunks: Iterable[np.ndarray], rate: int = ASR_RATE) -> Iterator[Word]:
         cfg = self.config
@@ -130,6 +134,8 @@ class SpeechRecognizer:
                 if text:
                     out.append(Word(text, offset + float(w.start), offset + float(max(w.end, w.start))))
         out = snap_to_speech(audio, out, offset)
+        if self.correct is not None:
+            out = self.correct(out)
         if self.config.align:
             from semtalk.semantics.speech.align import align_words
 
