@@ -45,7 +45,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="audio used for the voice profile, in seconds (default 4)")
     build.add_argument("--no-voice", action="store_true", help="face only: no voice profile")
     build.add_argument("--lm-text", metavar="FILE", default=None,
-                       help="text corpus (one sentence a line) for the KB's domain language model (ASR prompt, TextPC)")
+                       help="text corpus (one sentence a line) for the KB's domain language model "
+                            "(ASR prompt and correction, TextPC)")
     info = kb.add_parser("info", help="print what a KB file holds and its size",
                          description="Print a KB's hash, byte size per part and contents as JSON.")
     info.add_argument("kb_file", help="KB file")
@@ -119,8 +120,8 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--voice-seconds", type=float, default=4.0,
                    help="enrollment audio for the KB voice profile, in seconds (default 4)")
     g.add_argument("--lm-text", metavar="FILE",
-                   help="domain text (one sentence a line) for the KB's language model: prompts the sender's ASR "
-                        "and helps TextPC guess lost words")
+                   help="domain text (one sentence a line) for the KB's language model: prompts the sender's ASR, "
+                        "corrects the words it misheard and helps TextPC guess lost words")
     g = p.add_argument_group("run")
     g.add_argument("--seed", type=_positive_int, default=0, help="seed of the channel and the KB clustering")
     g.add_argument("--max-seconds", type=float, help="only process the first seconds of the input")
