@@ -9,7 +9,18 @@ espeak-ng phonemiser (the same one the receiver speaks with), mapped IPA → ARP
 
 Alignment is a refinement, never a replacement: a word whose aligned span strays more than
 ``max_shift`` from Whisper's is kept as Whisper placed it (a failed alignment on noise or music is
-the one case where Whisper's coarse time is the better guess). Against the corpus hand marks
+the one case where Whisper's coarse time is the better guess). Two exceptions, both from LRS2 00016:
+
+* Whisper now and then puts a word where it cannot be: in silence (the second "it's", 0.65 s late in a
+  pause) or in less than ``MIN_PHONE`` per phone ("supermarket" in 40 ms after a 440 ms "the"). A run
+  of strays holding such a word, with accepted words on both sides, takes the aligned times: the
+  accepted neighbours pin it, and Whisper's times are known wrong.
+* Strays at the edge of the aligned run mean the alignment went astray there, typically on speech
+  nobody transcribed (Whisper drops "you know, I"; the aligner gives it to the next words, pulling
+  "have" 0.27 s early while still inside ``max_shift``). The words between them are aligned once more
+  in the audio between the strays' times, as words next to a window cut are.
+
+Against the corpus hand marks
 (``semtalk bench --suite speech``, columns ``onset_error_ms``), the mean onset error on GRID swwp2s,
 LRS2 00016 and 00019 goes from +72/+87/+118 ms (Whisper, edges snapped to the sound) to about +10/+1/+7.
 """
@@ -101,32 +112,93 @@ def align_words(audio: np.ndarray, words: list[Word], offset: float = 0.0, max_s
                 cut: tuple[bool, bool] = (False, False)) -> list[Word]:
     """``words`` (times in seconds from the start of the input) with onsets and ends from a forced
     alignment of ``audio`` (16 kHz mono float, starting at ``offset``); a word whose aligned start or
-    end moves more than ``max_shift`` seconds, or all of them when the alignment fails, stay as given.
+    end moves more than ``max_shift`` seconds (unless pinned, see the module docstring), or all of them
+    when the alignment fails, stay as given.
 
     ``cut`` says whether the audio was cut out of a longer input at its start and at its end (an ASR
     window). A word cut in half there makes the whole alignment fail, so words within ``EDGE`` of such
     an edge keep their times (the neighbouring window places them) and the audio is cut at their
     Whisper times; if it still fails, up to ``RETRIES`` more words are left out at the cut end.
     """
+    from semtalk.semantics.speech.asr import loud_frames
+
     seconds = len(audio) / RATE
     inside = [i for i, w in enumerate(words) if (not cut[0] or w.start - offset >= EDGE)
               and (not cut[1] or offset + seconds - w.end >= EDGE)]
     if not inside:
         return words
+    loud = loud_frames(audio)
     i0, last = inside[0], inside[-1] + 1
     for i1 in range(last, max(i0, last - (RETRIES + 1 if cut[1] else 1)), -1):
-        lo = words[i0 - 1].end - offset if i0 > 0 else 0.0
-        hi = words[i1].start - offset if i1 < len(words) else seconds
-        if hi - lo < 0.1:
-            break
-        got = _align(audio[max(0, int(lo * RATE)):int(hi * RATE)], words[i0:i1], offset + max(lo, 0.0), max_shift)
+        got = _align_run(audio, words, offset, (i0, i1), max_shift, loud)
         if got is not None:
             return [*words[:i0], *got, *words[i1:]]
     return words
 
 
-def _align(audio: np.ndarray, words: list[Word], offset: float, max_shift: float) -> list[Word] | None:
-    """The aligned words, or None when pocketsphinx finds no path through the audio."""
+def _bounds(words: list[Word], offset: float, seconds: float, i0: int, i1: int) -> tuple[float, float]:
+    """The audio (s from ``offset``) that words[i0:i1] are aligned in: from the end of the word before
+    to the start of the word after (the whole audio at the ends)."""
+    lo = words[i0 - 1].end - offset if i0 > 0 else 0.0
+    hi = words[i1].start - offset if i1 < len(words) else seconds
+    return max(lo, 0.0), min(hi, seconds)
+
+
+def _align_run(audio: np.ndarray, words: list[Word], offset: float, run: tuple[int, int], max_shift: float,
+               loud: np.ndarray | None, again: bool = True) -> list[Word] | None:
+    """words[run[0]:run[1]] aligned between their neighbours, strays kept or pinned, the part between
+    edge strays aligned ``again`` once (module docstring); None when the alignment fails."""
+    i0, i1 = run
+    lo, hi = _bounds(words, offset, len(audio) / RATE, i0, i1)
+    if hi - lo < 0.1:
+        return None
+    given = words[i0:i1]
+    spans = _align(audio[int(lo * RATE):int(hi * RATE)], given, offset + lo)
+    if spans is None:
+        return None
+    ok = [abs(a - w.start) <= max_shift and abs(b - w.end) <= max_shift and b > a
+          for w, (a, b) in zip(given, spans, strict=True)]
+    accepted = np.flatnonzero(ok)
+    if not accepted.size:
+        return given
+    first, last = int(accepted[0]), int(accepted[-1])
+    k = first
+    while k < last:  # runs of strays between accepted words
+        if ok[k]:
+            k += 1
+            continue
+        j = k
+        while not ok[j]:
+            j += 1
+        if any(_misplaced(w, offset, loud) for w in given[k:j]) and all(b > a for a, b in spans[k:j]):
+            ok[k:j] = [True] * (j - k)
+        k = j
+    out = [replace(w, start=a, end=b) if good else w for w, (a, b), good in zip(given, spans, ok, strict=True)]
+    if again and (first > 0 or last < len(given) - 1):
+        inner = _align_run(audio, [*words[:i0], *out, *words[i1:]], offset, (i0 + first, i0 + last + 1),
+                           max_shift, loud, again=False)
+        if inner is not None:
+            out[first:last + 1] = inner
+    return out
+
+
+MIN_PHONE = 0.02  # s: Whisper's span for a word must allow at least this per phone
+
+
+def _misplaced(w: Word, offset: float, loud: np.ndarray | None) -> bool:
+    """Whisper's span for ``w`` cannot hold it: shorter than ``MIN_PHONE`` per phone, or mostly silent."""
+    if w.end - w.start < MIN_PHONE * len(pronounce(w.text)):
+        return True
+    if loud is None:
+        return False
+    from semtalk.semantics.speech.asr import SNAP_HOP
+
+    frames = loud[max(0, int((w.start - offset) / SNAP_HOP)):max(0, int(np.ceil((w.end - offset) / SNAP_HOP)))]
+    return len(frames) > 0 and frames.mean() < 0.5
+
+
+def _align(audio: np.ndarray, words: list[Word], offset: float) -> list[tuple[float, float]] | None:
+    """Each word's aligned (start, end) in seconds, or None when pocketsphinx finds no path through the audio."""
     pieces = [(i, tok) for i, w in enumerate(words) for tok in _spoken(w.text)]
     if not pieces or len(audio) < RATE // 10:
         return None
@@ -136,6 +208,9 @@ def _align(audio: np.ndarray, words: list[Word], offset: float, max_shift: float
     pcm = (np.clip(np.asarray(audio, np.float32), -1.0, 1.0) * 32767.0).astype(np.int16).tobytes()
     try:
         decoder.set_align_text(" ".join(tok for _, tok in pieces))
+        # the noise estimate (remove_noise) carries over from the last utterance, which made a word's
+        # times depend on whatever was aligned before (10 ms on a piper "hello"); each alignment starts afresh
+        decoder.start_stream()
         decoder.start_utt()
         decoder.process_raw(pcm, full_utt=True)
         decoder.end_utt()
@@ -149,9 +224,4 @@ def _align(audio: np.ndarray, words: list[Word], offset: float, max_shift: float
         start, end = offset + seg.start_frame * FRAME, offset + (seg.end_frame + 1) * FRAME
         lo, _ = spans.get(i, (start, end))
         spans[i] = (lo, end)
-    out = []
-    for i, w in enumerate(words):
-        start, end = spans[i]
-        ok = abs(start - w.start) <= max_shift and abs(end - w.end) <= max_shift
-        out.append(replace(w, start=start, end=end) if ok and end > start else w)
-    return out
+    return [spans[i] for i in range(len(words))]

@@ -139,33 +139,32 @@ class SpeechRecognizer:
         if self.config.align:
             from semtalk.semantics.speech.align import align_words
 
+            # the aligner lets a word's first phone absorb a pause before it (LRS2 00016 "beer": 160 ms
+            # early, in silence), so aligned edges are trimmed too, keeping ALIGN_PAD: the aligner's own
+            # edges are within ~30 ms of the sound, and a stop's silent closure belongs to its word
             out = align_words(audio, out, offset, self.config.align_max_shift, cut)
+            out = snap_to_speech(audio, out, offset, ALIGN_PAD)
         return out
 
 
 SNAP_HOP = 0.01  # seconds per energy frame
 SNAP_PAD = 0.02  # seconds of sound kept before the first and after the last loud frame of a word
+ALIGN_PAD = 0.05  # the same after forced alignment: only a pause it let a word absorb is trimmed
 
 
-def snap_to_speech(audio: np.ndarray, words: list[Word], offset: float = 0.0) -> list[Word]:
+def snap_to_speech(audio: np.ndarray, words: list[Word], offset: float = 0.0, pad: float = SNAP_PAD) -> list[Word]:
     """Trim the silent edges off each word, so its times follow the sound and not Whisper's guess.
 
     Whisper's word timestamps absorb the pause before a phrase: on GRID the first word started 0.28 s
     before its sound (checked against the corpus's hand alignment), which a receiver aligning speech to
     the lips turns straight into AV offset. Edges only move inward, and only over frames quieter than
     40 % of the way from the window's noise floor to its peak (in dB), so words in running speech keep
-    their times.
+    their times; ``pad`` seconds of sound are kept before the first and after the last loud frame.
     """
-    hop = round(SNAP_HOP * ASR_RATE)
-    n = len(audio) // hop
-    if n < 3 or not words:
+    loud = loud_frames(audio) if words else None
+    if loud is None:  # no clear speech/silence contrast: leave Whisper's times
         return words
-    frames = np.asarray(audio[: n * hop], np.float64).reshape(n, hop)
-    db = 10.0 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
-    floor, peak = np.percentile(db, 10), np.percentile(db, 99)
-    if peak - floor < 10.0:  # no clear speech/silence contrast: leave Whisper's times
-        return words
-    loud = db > floor + 0.4 * (peak - floor)
+    n = len(loud)
     out = []
     for w in words:
         i0 = max(0, int((w.start - offset) / SNAP_HOP))
@@ -174,10 +173,23 @@ def snap_to_speech(audio: np.ndarray, words: list[Word], offset: float = 0.0) ->
         if hits.size == 0:
             out.append(w)
             continue
-        start = float(max(w.start, offset + (i0 + hits[0]) * SNAP_HOP - SNAP_PAD))
-        end = float(min(w.end, offset + (i0 + hits[-1] + 1) * SNAP_HOP + SNAP_PAD))
+        start = float(max(w.start, offset + (i0 + hits[0]) * SNAP_HOP - pad))
+        end = float(min(w.end, offset + (i0 + hits[-1] + 1) * SNAP_HOP + pad))
         out.append(Word(w.text, start, max(end, start + SNAP_HOP)) if end > start else w)
     return out
+
+
+def loud_frames(audio: np.ndarray) -> np.ndarray | None:
+    """Per ``SNAP_HOP`` frame of 16 kHz ``audio``: louder than 40 % of the way (in dB) from its noise floor
+    (10th percentile) to its peak (99th)? None when there is no clear speech/silence contrast (< 10 dB)."""
+    hop = round(SNAP_HOP * ASR_RATE)
+    n = len(audio) // hop
+    if n < 3:
+        return None
+    frames = np.asarray(audio[: n * hop], np.float64).reshape(n, hop)
+    db = 10.0 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
+    floor, peak = np.percentile(db, 10), np.percentile(db, 99)
+    return db > floor + 0.4 * (peak - floor) if peak - floor >= 10.0 else None
 
 
 def _same(prev: Word | None, w: Word) -> bool:
