@@ -5,12 +5,19 @@ words start and end where the sender's did, so they stay in sync with the regene
 of words spoken without a pause (gap < ``max_gap``)::
 
     words ─▶ piper, one utterance (coarticulation across words) ─▶ adapt(audio, piper rate) ─▶ 16 kHz
-          ─▶ word spans from piper's phoneme alignment ─▶ TimeMap: word i's span → [start_i, end_i]
+          ─▶ word spans: the sender's forced aligner run on piper's audio ─▶ TimeMap: word i's span → [start_i, end_i]
           ─▶ WORLD: analyse once, warp the frames, F0 ← transmitted f0 ─▶ synthesise ─▶ gain ← energy
           ─▶ added at its place in an all-zero track of exactly round(duration · rate) samples
 
 Words whose timing was lost (``timed=False``) are first placed in the gap between their timed
 neighbours where the received lip motion is most open (:func:`place_untimed`).
+
+The transmitted times are where the sender's aligner (``semantics.speech.align``, pocketsphinx) marks
+each word, so piper's words are measured with the same aligner: on the LRS2/GRID bench words it marks
+onsets ~35 ms before the -35 dB level crossing of a group's first word and 20-80 ms (mean 35 ms) before
+the midpoints of piper's inter-word gaps. Mapping piper's own bounds onto the transmitted starts
+played every word that much early: the aligner found the received words 12-35 ms before their
+transmitted starts, and the output audio's envelope led the original's by 10-40 ms (0-5 ms after).
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ _SEPARATORS = frozenset(" ^$_.,;:!?¡¿—…\"«»()-")
 _MIN_WORD = 0.01  # s: an untimed run with less room than this is dropped (no room to say it)
 _FRAME = stretch.FRAME_MS / 1000.0
 _KNOT_TOL = 1e-4  # s: time-map knots closer than this are one (no sub-0.1 ms silences)
+_ALIGN_PAD = 0.3  # s of near silence put before piper's speech when aligning it
 
 
 @dataclass(frozen=True)
@@ -44,7 +52,9 @@ class SynthConfig:
     silence. ``max_stretch`` / ``max_squeeze``: the most a word is slowed down / sped up against piper's
     pace (:func:`word_time_map`); the rest of a longer slot is silence, a shorter one borrows from its neighbours.
     ``tempo_tolerance``: a group whose piper pace differs more from the transmitted one is re-spoken faster/slower.
-    ``onset_db``: level re the utterance peak that marks where piper's speech starts and ends.
+    ``align_max_shift``: how far (s) the aligner may move a word from piper's own span; a word it moves
+    further, or all of them when it fails, keep piper's span, its outer edges at ``onset_db``, the level
+    re the utterance peak where piper's speech starts and ends.
     ``f0_range``: F0 targets and results are clipped to it (Hz). ``max_gain_db``: bound of the energy gain.
     ``f0_spread`` (semitones) / ``energy_spread`` (dB): how far one word's F0 / level correction may stray
     from the group's median one; ``prosody_smooth``: the corrections' moving-average window (s), so they
@@ -59,6 +69,7 @@ class SynthConfig:
     max_stretch: float = 1.4
     max_squeeze: float = 1.6
     tempo_tolerance: float = 1.15
+    align_max_shift: float = 0.15
     onset_db: float = -35.0
     f0_range: tuple[float, float] = (50.0, 500.0)
     f0_spread: float = 4.0
@@ -73,7 +84,8 @@ class Utterance:
     """Piper's speech of some words at the output rate, and where each word lies in it.
 
     ``bounds`` (s, one more than the words): word i spans ``bounds[i]..bounds[i+1]``; inner bounds sit
-    midway between two words' phones, the outer ones where the speech rises above / falls below ``onset_db``.
+    midway between two words' aligned spans, the outer ones at the first word's aligned onset and the
+    last one's aligned end, cut ``asr.ALIGN_PAD`` after the ``onset_db`` crossing (:meth:`SpeechSynthesizer._bounds`).
     """
 
     audio: np.ndarray
@@ -297,9 +309,41 @@ class SpeechSynthesizer:
         g = math.gcd(self.config.rate, piper_rate)
         audio = resample_poly(audio.astype(np.float64), self.config.rate // g, piper_rate // g)
         sec = [(a / piper_rate, b / piper_rate) for a, b in spans]
+        return Utterance(audio, self._bounds(audio, words, sec))
+
+    def _bounds(self, audio: np.ndarray, words: Sequence[Word], sec: Sequence[tuple[float, float]]
+                ) -> tuple[float, ...]:
+        """Word bounds in piper's speech (``audio`` at the output rate) as the sender's aligner marks them.
+
+        Piper's phoneme spans (``sec``, s), outer edges at the ``onset_db`` crossings, are the aligner's
+        starting guess and the fallback for a word it cannot place. Piper leaves only 30-60 ms of near
+        silence around an utterance, and pocketsphinx then starts the first word at the first frame, so
+        the audio is padded in front with ``_ALIGN_PAD`` s of that near silence (its first 20 ms
+        repeated) and, as the sender does (``asr.snap_to_speech``), an onset that ran into it is trimmed
+        back to the sound. The group ends at the aligned end but at most ``ALIGN_PAD`` after the
+        ``onset_db`` crossing, the sender's own limit (``asr.ALIGN_PAD``): the aligner lets the last phone
+        run on into the silence after it (90 ms on "hello"), and that faint, creaky tail spread over the
+        end of the slot pulled an isolated "morning" 3 semitones off its F0 target.
+        """
+        from scipy.signal import resample_poly
+
+        from semtalk.semantics.speech.align import RATE, align_words
+        from semtalk.semantics.speech.asr import ALIGN_PAD, snap_to_speech
+
         inner = [(sec[i][1] + sec[i + 1][0]) / 2 for i in range(len(sec) - 1)]
         onset, offset = self._speech_edges(audio, sec[0], sec[-1])
-        return Utterance(audio, (onset, *inner, offset))
+        piper = (onset, *inner, offset)
+        rate = self.config.rate
+        g = math.gcd(rate, RATE)
+        speech = audio if rate == RATE else resample_poly(audio, RATE // g, rate // g)
+        guess = [Word(w.text, piper[i], piper[i + 1]) for i, w in enumerate(words)]
+        edge, pad = round(0.02 * RATE), round(_ALIGN_PAD * RATE)
+        padded = np.concatenate([np.resize(speech[:edge], pad), speech]).astype(np.float32)
+        got = align_words(padded, guess, -_ALIGN_PAD, self.config.align_max_shift)
+        got = snap_to_speech(padded, got, -_ALIGN_PAD, ALIGN_PAD)
+        end = min(got[-1].end, offset + ALIGN_PAD, len(audio) / rate)
+        bounds = [got[0].start, *((a.end + b.start) / 2 for a, b in pairwise(got)), end]
+        return tuple(np.clip(np.maximum.accumulate(bounds), 0.0, end).tolist())
 
     def _speech_edges(self, audio: np.ndarray, first: tuple[float, float], last: tuple[float, float]
                       ) -> tuple[float, float]:

