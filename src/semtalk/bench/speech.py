@@ -2,8 +2,8 @@
 
 ``semtalk bench --suite speech --data ../shared/data --out out/bench_speech`` runs every clip through the
 whole call at p = 0 (with its reference transcript; GRID clips with a KB domain LM written from the
-published GRID grammar, which prompts the sender's ASR), scores the sent word onsets against the hand
-timings where the corpus has them (GRID swwp2s, LRS2 00016 and 00019), then replays each clip's sent
+published GRID grammar, which prompts and corrects the sender's ASR), scores the sent word onsets against
+the hand timings where the corpus has them (GRID swwp2s, LRS2 00016 and 00019), then replays each clip's sent
 words through the text stream alone at p ∈ {0, 0.3, 0.6} over ``SEEDS`` channel seeds, with and without
 RS and TextPC. The text sweep needs no ASR or synthesis per seed, so 20 seeds per clip take seconds.
 """
