@@ -191,10 +191,10 @@ def _misplaced(w: Word, offset: float, loud: np.ndarray | None) -> bool:
         return True
     if loud is None:
         return False
-    from semtalk.semantics.speech.asr import SNAP_HOP
+    from semtalk.semantics.speech.asr import word_frames
 
-    frames = loud[max(0, int((w.start - offset) / SNAP_HOP)):max(0, int(np.ceil((w.end - offset) / SNAP_HOP)))]
-    return len(frames) > 0 and frames.mean() < 0.5
+    i0, i1 = word_frames(w, offset, len(loud))
+    return i1 > i0 and loud[i0:i1].mean() < 0.5
 
 
 def _align(audio: np.ndarray, words: list[Word], offset: float) -> list[tuple[float, float]] | None:

@@ -164,11 +164,9 @@ def snap_to_speech(audio: np.ndarray, words: list[Word], offset: float = 0.0, pa
     loud = loud_frames(audio) if words else None
     if loud is None:  # no clear speech/silence contrast: leave Whisper's times
         return words
-    n = len(loud)
     out = []
     for w in words:
-        i0 = max(0, int((w.start - offset) / SNAP_HOP))
-        i1 = min(n, int(np.ceil((w.end - offset) / SNAP_HOP)))
+        i0, i1 = word_frames(w, offset, len(loud))
         hits = np.flatnonzero(loud[i0:i1])
         if hits.size == 0:
             out.append(w)
@@ -190,6 +188,11 @@ def loud_frames(audio: np.ndarray) -> np.ndarray | None:
     db = 10.0 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
     floor, peak = np.percentile(db, 10), np.percentile(db, 99)
     return db > floor + 0.4 * (peak - floor) if peak - floor >= 10.0 else None
+
+
+def word_frames(w: Word, offset: float, n: int) -> tuple[int, int]:
+    """The ``SNAP_HOP`` frames [i0, i1) of ``loud_frames`` that word ``w`` covers (audio starting at ``offset``)."""
+    return max(0, int((w.start - offset) / SNAP_HOP)), max(0, min(n, int(np.ceil((w.end - offset) / SNAP_HOP))))
 
 
 def _same(prev: Word | None, w: Word) -> bool:

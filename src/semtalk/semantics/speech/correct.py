@@ -14,7 +14,7 @@ generic LM knows stays likely and an open-domain KB rarely moves anything. The c
 is an edit model over pronunciations (ARPAbet, CMU dictionary or espeak-ng, ``align.pronounce``):
 keeping a heard word costs nothing, replacing it by a domain word costs ``substitute`` nats per
 phone-level edit distance (a vowel for a vowel, or a consonant of the same manner, counts half), and
-adding a domain word Whisper swallowed costs ``indel`` nats. Homophones ("been" → "bin") are free to
+adding a domain word Whisper swallowed costs ``insert`` nats. Homophones ("been" → "bin") are free to
 change, a word that sounds different has to be much likelier to win. Heard words are never dropped: an
 LM always prefers fewer words, and in a probe it cut "the cat sat on the mat" to "the the".
 
@@ -68,16 +68,16 @@ class DomainCorrector:
 
     ``lm`` scores word sequences (``NGramPredictor(domain=...)``: generic + domain LM); ``vocab`` are the
     domain words a heard word may become (``DomainLM.vocab``; the ``max_vocab`` most frequent are kept).
-    ``substitute`` is the channel cost in nats of a full phone-distance unit, ``indel`` the cost of an
+    ``substitute`` is the channel cost in nats of a full phone-distance unit, ``insert`` the cost of an
     added word.
     """
 
-    def __init__(self, lm: LanguageModel, vocab: Sequence[str], *, substitute: float = 20.0, indel: float = 5.0,
+    def __init__(self, lm: LanguageModel, vocab: Sequence[str], *, substitute: float = 20.0, insert: float = 5.0,
                  beam: int = 16, max_vocab: int = 100, max_distance: float = 0.5):
-        if substitute <= 0 or indel <= 0 or beam < 1 or not 0 < max_distance <= 1:
-            raise ValueError("need substitute > 0, indel > 0, beam >= 1 and 0 < max_distance <= 1")
+        if substitute <= 0 or insert <= 0 or beam < 1 or not 0 < max_distance <= 1:
+            raise ValueError("need substitute > 0, insert > 0, beam >= 1 and 0 < max_distance <= 1")
         self.lm, self.vocab = lm, tuple(vocab[:max_vocab])
-        self.substitute, self.indel, self.beam, self.max_distance = substitute, indel, beam, max_distance
+        self.substitute, self.insert, self.beam, self.max_distance = substitute, insert, beam, max_distance
         self._candidates = lru_cache(maxsize=4096)(self._near)
 
     def __call__(self, words: list[Word]) -> list[Word]:
@@ -101,7 +101,7 @@ class DomainCorrector:
         return max(hyps, key=lambda h: h.score + self._logp(EOS, h.words))
 
     def _add(self, h: _Hyp, word: str) -> _Hyp:
-        return _Hyp((*h.words, word), (*h.source, None), h.score + self._logp(word, h.words) - self.indel)
+        return _Hyp((*h.words, word), (*h.source, None), h.score + self._logp(word, h.words) - self.insert)
 
     def _prune(self, hyps: list[_Hyp]) -> list[_Hyp]:
         """The ``beam`` best, one per trigram state (the last two words): the rest can never overtake it."""
