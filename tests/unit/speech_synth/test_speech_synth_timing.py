@@ -41,15 +41,23 @@ def test_overlong_first_word_leaves_silence_and_the_next_word_keeps_its_slot():
 
 
 def test_crushed_slot_is_spoken_at_max_squeeze_and_borrows_from_its_neighbours():
-    # Whisper gave "b" 20 ms; piper says it in 0.2 s: it may only speed up 2x, so it takes 0.1 s,
-    # half from each neighbour, and the group keeps its outer edges
-    words = [Word("a", 0.0, 0.4), Word("b", 0.4, 0.42), Word("c", 0.42, 0.82)]
+    # Whisper gave "b" 20 ms; piper says it in 0.2 s: it may only go 2x faster than the group, which fits
+    # its 1 s slot at piper's pace, so it takes 0.1 s, half from each neighbour, and the group keeps its edges
+    words = [Word("a", 0.0, 0.49), Word("b", 0.49, 0.51), Word("c", 0.51, 1.0)]
     tmap = word_time_map([0.0, 0.4, 0.6, 1.0], words, max_stretch=2.0, max_squeeze=2.0)
     edges = tmap.dst
-    assert edges[0] == pytest.approx(0.0, abs=1e-6) and edges[-1] == pytest.approx(0.82, abs=1e-6)
+    assert edges[0] == pytest.approx(0.0, abs=1e-6) and edges[-1] == pytest.approx(1.0, abs=1e-6)
     b_start, b_end = tmap.dst[1], tmap.dst[2]
     assert b_end - b_start == pytest.approx(0.1, abs=1e-6)
-    assert (b_start + b_end) / 2 == pytest.approx(0.41, abs=1e-6)
+    assert (b_start + b_end) / 2 == pytest.approx(0.5, abs=1e-6)
+
+
+def test_a_group_squeezed_as_a_whole_stays_inside_its_slot():
+    # piper's 0.3 s for a 0.2 s slot: the group's own pace (2/3) goes beyond max_squeeze, so nothing spills
+    # into the silence around it, and each word keeps its share
+    words = [Word("a", 1.0, 1.1), Word("b", 1.1, 1.2)]
+    tmap = word_time_map([0.0, 0.15, 0.3], words, max_stretch=1.4, max_squeeze=1.15)
+    np.testing.assert_allclose(tmap.dst, [1.0, 1.1, 1.2], atol=1e-6)
 
 
 def test_zero_length_words_are_kept_and_given_time():
@@ -58,7 +66,8 @@ def test_zero_length_words_are_kept_and_given_time():
     kept = _sanitize([Word("i", 0.0, 0.0), Word("did", 0.0, 0.18), Word("so", 3.0, 3.0)], 3.0)
     assert [w.text for w in kept] == ["i", "did"]  # "so" starts at the very end: no room
     tmap = word_time_map([0.0, 0.1, 0.3], kept, max_stretch=2.0, max_squeeze=1.5)
-    assert tmap.dst[1] - tmap.dst[0] >= 0.1 / 1.5 - 1e-6
+    pace = 0.18 / 0.3  # the group's slot over piper's length
+    assert tmap.dst[1] - tmap.dst[0] >= 0.1 * pace / 1.5 - 1e-6 > 0
 
 
 def test_prosody_corrections_stay_near_the_group_median():
