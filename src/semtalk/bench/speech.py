@@ -22,8 +22,9 @@ CLIPS = ["lrs2_00004.mp4", "lrs2_00016.mp4", "lrs2_00019.mp4", "grid_bbaf2n.mpg"
 LOSSES = [0.0, 0.3, 0.6]
 SEEDS = 20
 KEYS = ["words_sent", "text_bps", "timing_bps", "prosody_bps", "asr_wer", "received_wer", "resynth_wer",
-        "resynth_wer_plain", "resynth_wer_adapted", "mcd_db", "pesq_wb", "stoi", "speaker_similarity_unadapted",
-        "speaker_similarity_adapted", "speaker_heldout", "av_offset_ms", "av_offset_ms_original"]
+        "resynth_wer_plain", "resynth_wer_original", "resynth_wer_adapted", "mcd_db", "pesq_wb", "stoi",
+        "speaker_similarity_unadapted", "speaker_similarity_adapted", "speaker_heldout",
+        "av_offset_ms", "av_offset_ms_original"]
 
 
 def run_suite(data: Path, out: Path, quick: bool = False, seed: int = 0) -> dict:
@@ -122,7 +123,7 @@ def text_sweep(names: list[str], sent: list[tuple[str, list[Word]]], seeds: rang
 def markdown(result: dict) -> str:
     """Per-clip call numbers, their means, and received-text WER/BLEU versus loss."""
     cols = ["text_bps", "timing_bps", "prosody_bps", "asr_wer", "resynth_wer", "resynth_wer_plain",
-            "resynth_wer_adapted", "mcd_db",
+            "resynth_wer_original", "resynth_wer_adapted", "mcd_db",
             "speaker_similarity_unadapted", "speaker_similarity_adapted", "av_offset_ms", "av_offset_ms_original",
             "onset_error_ms", "onset_abs_error_ms"]
     lines = ["| clip | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
@@ -130,6 +131,14 @@ def markdown(result: dict) -> str:
         lines.append(f"| {r['clip']} | " + " | ".join(_f(r.get(c)) for c in cols) + " |")
     means = [_mean([r.get(c) for r in result["calls"]]) for c in cols]
     lines.append("| **mean** | " + " | ".join(_f(m) for m in means) + " |")
+    corpora = [*sorted({r["clip"].split("_", 1)[0] for r in result["calls"]}), "all"]
+    lines += ["", "Re-ASR WER pooled over the sent words (errors / words, so a 6-word GRID sentence weighs 6 "
+              "words, not one clip); `original`: the same listener on the input speech.", "",
+              "| corpus | re-ASR WER | original |", "|---|---|---|"]
+    for corpus in corpora:
+        part = [r for r in result["calls"] if corpus == "all" or r["clip"].split("_", 1)[0] == corpus]
+        lines.append(f"| {corpus} | {_f(pooled_wer(part, 'resynth_wer'))} | "
+                     f"{_f(pooled_wer(part, 'resynth_wer_original'))} |")
     stages = sorted({k for r in result["calls"] for k in r["rtf"]})
     lines += ["", "| real-time factor (mean) | " + " | ".join(stages) + " |", "|---" * (len(stages) + 1) + "|",
               "| all clips | " + " | ".join(_f(_mean([r["rtf"].get(k) for r in result["calls"]])) for k in stages)
@@ -150,6 +159,13 @@ def markdown(result: dict) -> str:
             gains = [_gain(loss, corpus, lm, p) for p in LOSSES]
             lines.append(f"| {corpus} | **TextPC BLEU gain over RS 1/2 ({lm} LM)** | " + " | ".join(gains) + " |")
     return "\n".join(lines) + "\n"
+
+
+def pooled_wer(rows: list[dict], key: str) -> float | None:
+    """Corpus WER of per-clip WERs ``key``: their errors summed over the clips' sent words."""
+    part = [(r[key], r["words_sent"]) for r in rows if r.get(key) is not None and r.get("words_sent")]
+    words = sum(n for _, n in part)
+    return sum(w * n for w, n in part) / words if words else None
 
 
 def _row(rows: list[dict], corpus: str, lm: str, loss: float, fec: str, conceal: bool) -> dict | None:

@@ -33,7 +33,8 @@ def speech_report(outcome: SpeechOutcome, original: np.ndarray, duration: float,
     sent, received = text_of(outcome.sent), text_of(outcome.received)
     # The output is heard by the sender's own recognizer: prompted with the KB's domain sentences when the
     # KB has a domain LM, as a GRID listening test hands listeners the grammar. Only words are scored, so
-    # no timing refinement. ``resynth_wer_plain`` is the same without the prompt.
+    # no timing refinement. ``resynth_wer_plain`` is the same without the prompt; ``resynth_wer_original``
+    # is this listener on the input speech, its own floor (Whisper tiny hears GRID's "bin" as "been" too).
     recognizer = SpeechRecognizer(AsrConfig(align=False, prompt=outcome.asr_prompt))
     plain = recognizer if outcome.asr_prompt is None else SpeechRecognizer(AsrConfig(align=False))
     t = time.perf_counter()
@@ -60,6 +61,7 @@ def speech_report(outcome: SpeechOutcome, original: np.ndarray, duration: float,
     plain_wer = main_wer if plain is recognizer or not has_speech else round(
         tm.wer(sent, text_of(plain.transcribe(outcome.audio, RATE))), 4)
     other_wer = resynth_wer(outcome.alternate)
+    original_wer = resynth_wer(original)
     main_sim, other_sim = _r(similarity(outcome.audio)), _r(similarity(outcome.alternate))
 
     return {
@@ -82,6 +84,7 @@ def speech_report(outcome: SpeechOutcome, original: np.ndarray, duration: float,
         "resynth_wer": main_wer,
         "resynth_text": text_of(heard),
         "resynth_wer_plain": plain_wer,
+        "resynth_wer_original": original_wer,
         "mcd_db": _r(_safe(am.mcd_db, original, outcome.audio, RATE)) if has_speech else None,
         "pesq_wb": _r(_safe(am.pesq_wb, original, outcome.audio, RATE)) if has_speech else None,
         "stoi": _r(_safe(am.stoi, original, outcome.audio, RATE)) if has_speech else None,

@@ -42,9 +42,12 @@ def test_re_asr_uses_the_senders_prompt_and_reports_the_plain_recognizer_beside_
         monkeypatch.setattr(am, name, lambda *args: 0.0)
     kwargs = dict(transcript=None, voice_seconds=0.0, mouth_out=np.zeros(50), mouth_original=np.zeros(50), fps=25.0,
                   adapted=False)
-    s = speech_report(_outcome("Bin blue at f two now."), np.zeros(2 * RATE, np.float32), 2.0, **kwargs)
-    assert prompts == ["Bin blue at f two now.", None]
+    original = _outcome(None).audio
+    s = speech_report(_outcome("Bin blue at f two now."), original, 2.0, **kwargs)
+    assert prompts == ["Bin blue at f two now.", None, "Bin blue at f two now."]  # output, plain, original
     assert s["resynth_wer"] == 0.0 and s["resynth_wer_plain"] == 1.0  # "is that white": 1 sub + 1 ins over 2
+    assert s["resynth_wer_original"] == 0.0  # the same prompted listener on the input speech
     prompts.clear()
     s = speech_report(_outcome(None), np.zeros(2 * RATE, np.float32), 2.0, **kwargs)
     assert prompts == [None] and s["resynth_wer"] == s["resynth_wer_plain"] == 1.0
+    assert s["resynth_wer_original"] == 1.0  # a silent original: nothing heard

@@ -1,0 +1,29 @@
+"""The speech bench pools re-ASR WER over words, so a short GRID sentence weighs what it says."""
+
+from __future__ import annotations
+
+import pytest
+
+from semtalk.bench.speech import markdown, pooled_wer
+
+
+def _call(clip: str, words: int, wer: float | None, original: float | None) -> dict:
+    return {"clip": clip, "words_sent": words, "resynth_wer": wer, "resynth_wer_original": original, "rtf": {}}
+
+
+CALLS = [_call("lrs2_a", 30, 0.1, 0.0), _call("grid_a", 6, 1 / 6, 1 / 3), _call("grid_b", 6, 0.0, None)]
+
+
+def test_pooled_wer_weighs_each_clip_by_its_words():
+    assert pooled_wer(CALLS, "resynth_wer") == pytest.approx((3 + 1 + 0) / 42)
+    assert pooled_wer(CALLS[1:], "resynth_wer") == pytest.approx(1 / 12)
+    assert pooled_wer([CALLS[0], _call("grid_c", 6, 1.0, 0.0)], "resynth_wer") == pytest.approx(9 / 36)
+    assert pooled_wer(CALLS, "resynth_wer_original") == pytest.approx(2 / 36)  # clips without a value drop out
+    assert pooled_wer([_call("x", 0, 0.5, 0.5)], "resynth_wer") is None
+
+
+def test_markdown_has_a_pooled_row_per_corpus_and_for_all():
+    text = markdown({"calls": CALLS, "text_loss": []})
+    assert "| grid | 0.083 | 0.333 |" in text
+    assert "| lrs2 | 0.100 | 0.000 |" in text
+    assert "| all | 0.095 | 0.056 |" in text
