@@ -53,7 +53,8 @@ class SynthConfig:
     pace (:func:`word_time_map`); the rest of a longer slot is silence, a shorter one borrows from its neighbours.
     The group as a whole is already re-spoken at the transmitted pace (``tempo_tolerance``), so the squeeze
     only bounds one word against its neighbours: at 1.6 the fast GRID talkers' short words were crushed
-    (re-ASR WER pooled over the 8 bench clips 0.125); at 1.15 it is 0.062, |AV offset| moving by ≤ 13 ms.
+    (the speech bench's re-ASR WER pooled over its 8 clips 0.125); at 1.15 it is 0.098, |AV offset|
+    moving by ≤ 14 ms.
     ``tempo_tolerance``: a group whose piper pace differs more from the transmitted one is re-spoken faster/slower.
     ``align_max_shift``: how far (s) the aligner may move a word from piper's own span; a word it moves
     further, or all of them when it fails, keep piper's span, its outer edges at ``onset_db``, the level
