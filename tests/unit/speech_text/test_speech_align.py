@@ -72,6 +72,29 @@ def test_words_outside_the_dictionary_and_digits_are_aligned(spoken):
     assert abs(align_words(audio, odd)[0].start - split[0].start) <= 0.03
 
 
+def test_a_word_cut_by_the_end_of_the_input_is_left_out_not_all_of_them():
+    """An excerpt that ends inside its last word: the words before it are still aligned (they move onto
+    the same frames as in the whole recording), the cut word keeps its given times."""
+    pytest.importorskip("piper")
+    from semtalk.generators.speech import word_spans
+    from semtalk.generators.tts import phonemize, synthesize
+    from semtalk.kb.voice import resample
+    from semtalk.semantics.speech.align import _align
+
+    text = ["he", "has", "imposed", "an", "illegal"]
+    syn = synthesize(" ".join(text))
+    spans = word_spans(syn.phonemes, [phonemize(w) for w in text])
+    audio = np.concatenate([np.zeros(8000, np.float32), resample(syn.audio, syn.rate, 16000)]).astype(np.float32)
+    truth = [Word(w, 0.5 + a / syn.rate, 0.5 + b / syn.rate) for w, (a, b) in zip(text, spans, strict=True)]
+    late = [Word(w.text, w.start + 0.1, w.end + 0.1) for w in truth]
+    cut = audio[:int((truth[-1].start + 0.3 * (truth[-1].end - truth[-1].start)) * 16000)]
+    assert _align(cut, late, 0.0) is None  # the cut word alone makes the whole alignment fail
+    aligned, whole = align_words(cut, late), align_words(audio, late)
+    assert aligned[-1] == late[-1]
+    assert all(abs(a.start - b.start) <= 0.02 for a, b in zip(aligned[:-1], whole[:-1], strict=True))
+    assert aligned[:-1] != late[:-1]
+
+
 def test_alignment_never_moves_a_word_further_than_max_shift(spoken):
     audio, truth = spoken
     far = [Word(w.text, w.start + 0.6, w.end + 0.6) for w in truth]
