@@ -21,6 +21,7 @@ _SCALES = ((10**9, "billion"), (10**6, "million"), (1000, "thousand"))
 _ORDINAL = {"one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
             "nine": "ninth", "twelve": "twelfth"}
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?:st|nd|rd|th)?%?")
+_ACRONYM = re.compile(r"\b[a-z](?:\.[a-z])+\b\.?")
 
 
 def _under_100(n: int) -> str:
@@ -82,21 +83,39 @@ def normalize(text: str) -> str:
     return " ".join(text.split())
 
 
+def scoring_form(text: str) -> str:
+    """``normalize`` with acronyms closed up: dotted ("U.S." → "us", as Whisper's own normaliser does) and
+    spelt ("u s" → "us", runs of two or more one-letter words).
+
+    Whisper's word timestamps split "U.S." into the words "u" "s", which the sender sends; a listener
+    hearing piper spell them writes "US". Scored apart that was two errors where there were none. Only
+    for scoring; the aligner needs the letters apart (``normalize``).
+    """
+    words = normalize(_ACRONYM.sub(lambda m: m.group(0).replace(".", ""), text.lower())).split()
+    out: list[str] = []
+    for i, w in enumerate(words):
+        if len(w) == 1 and i > 0 and len(words[i - 1]) == 1:
+            out[-1] += w
+        else:
+            out.append(w)
+    return " ".join(out)
+
+
 def wer(ref: str, hyp: str) -> float:
-    """Word error rate of ``hyp`` against ``ref`` after ``normalize`` (jiwer); an empty ref gives 0 or 1."""
+    """Word error rate of ``hyp`` against ``ref`` after ``scoring_form`` (jiwer); an empty ref gives 0 or 1."""
     import jiwer
 
-    r, h = normalize(ref), normalize(hyp)
+    r, h = scoring_form(ref), scoring_form(hyp)
     if not r:
         return float(bool(h))
     return float(jiwer.wer(r, h)) if h else 1.0
 
 
 def bleu(ref: str, hyp: str) -> float:
-    """sacrebleu sentence BLEU (4-gram, 'exp' smoothing, default 13a tokeniser) on normalised text, 0..1."""
+    """sacrebleu sentence BLEU (4-gram, 'exp' smoothing, default 13a tokeniser) on ``scoring_form``, 0..1."""
     import sacrebleu
 
-    r, h = normalize(ref), normalize(hyp)
+    r, h = scoring_form(ref), scoring_form(hyp)
     if not r or not h:
         return float(r == h)
     return min(sacrebleu.sentence_bleu(h, [r]).score / 100.0, 1.0)
