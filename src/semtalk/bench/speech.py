@@ -6,6 +6,7 @@ published GRID grammar, which prompts and corrects the sender's ASR), scores the
 the hand timings where the corpus has them (GRID swwp2s, LRS2 00016 and 00019), then replays each clip's sent
 words through the text stream alone at p ∈ {0, 0.3, 0.6} over ``SEEDS`` channel seeds, with and without
 RS and TextPC. The text sweep needs no ASR or synthesis per seed, so 20 seeds per clip take seconds.
+Three HDTF excerpts (``LONG_FORM``) also run the whole call, reported apart from the acceptance set.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from semtalk.records import Word
 
 CLIPS = ["lrs2_00004.mp4", "lrs2_00016.mp4", "lrs2_00019.mp4", "grid_bbaf2n.mpg", "grid_brbk7n.mpg",
          "grid_lbax4n.mpg", "grid_lbbc2a.mpg", "grid_id2_vcd_swwp2s.mpg"]
+# 8 s of fluent talk each, no transcripts: outside the issue's acceptance set (so outside the means, the
+# "all" pool and the text sweep) but what users' own clips look like; excerpts cut mid-sentence
+LONG_FORM = ["hdtf_RD_Radio34_000.mp4", "hdtf_WDA_EdMarkey0_000.mp4", "hdtf_WDA_KatieHill_000.mp4"]
 LOSSES = [0.0, 0.3, 0.6]
 SEEDS = 20
 KEYS = ["words_sent", "text_bps", "timing_bps", "prosody_bps", "asr_wer", "received_wer", "resynth_wer",
@@ -28,8 +32,9 @@ KEYS = ["words_sent", "text_bps", "timing_bps", "prosody_bps", "asr_wer", "recei
 
 
 def run_suite(data: Path, out: Path, quick: bool = False, seed: int = 0) -> dict:
-    """Whole calls at p = 0, then the text-loss sweep; writes results.json and results.md into ``out``."""
-    clips = [data / "faces_av" / name for name in (CLIPS[:1] + CLIPS[3:4] if quick else CLIPS)]
+    """Whole calls at p = 0 (``CLIPS``, then ``LONG_FORM``), then the text-loss sweep on ``CLIPS``; writes
+    results.json and results.md into ``out``."""
+    clips = [data / "faces_av" / name for name in (CLIPS[:1] + CLIPS[3:4] if quick else CLIPS + LONG_FORM)]
     missing = [c for c in clips if not c.is_file()]
     if missing:
         raise SemtalkError(f"benchmark clips not found: {', '.join(map(str, missing))} (pass --data ../shared/data)")
@@ -40,7 +45,9 @@ def run_suite(data: Path, out: Path, quick: bool = False, seed: int = 0) -> dict
     grid_text.write_text("\n".join(grid_sentences()) + "\n")
     rows, sent = [], []
     for clip in clips:
-        cfg = RunConfig(seed=seed, vmaf=False, progress=False, transcript=str(clip.with_suffix(".txt")),
+        transcript = clip.with_suffix(".txt")
+        cfg = RunConfig(seed=seed, vmaf=False, progress=False,
+                        transcript=str(transcript) if transcript.is_file() else None,
                         lm_text=str(grid_text) if clip.stem.startswith("grid") else None)
         report = run(clip, out / clip.stem, cfg)
         s = report["speech"]
@@ -48,10 +55,11 @@ def run_suite(data: Path, out: Path, quick: bool = False, seed: int = 0) -> dict
         ref = reference_timings(clip)
         rows.append({"clip": clip.stem, **{k: s.get(k) for k in KEYS}, "rtf": s["rtf"],
                      **(onset_error_ms(words, ref) if ref else {})})
-        sent.append((s["sent_text"], words))
+        if clip.name in CLIPS:
+            sent.append((s["sent_text"], words))
         print(f"  {clip.stem}: text+timing {s['text_bps'] + s['timing_bps']:.1f} bps, "
               f"re-ASR WER {s['resynth_wer']}, AV offset {s['av_offset_ms']} ms", flush=True)
-    names = [c.stem for c in clips]
+    names = [c.stem for c in clips if c.name in CLIPS]
     sweep = text_sweep(names, sent, range(seed, seed + (5 if quick else SEEDS)))
     result = {"calls": rows, "text_loss": sweep}
     (out / "results.json").write_text(json.dumps(result, indent=2))
@@ -129,14 +137,17 @@ def markdown(result: dict) -> str:
     lines = ["| clip | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
     for r in result["calls"]:
         lines.append(f"| {r['clip']} | " + " | ".join(_f(r.get(c)) for c in cols) + " |")
-    means = [_mean([r.get(c) for r in result["calls"]]) for c in cols]
-    lines.append("| **mean** | " + " | ".join(_f(m) for m in means) + " |")
-    corpora = [*sorted({r["clip"].split("_", 1)[0] for r in result["calls"]}), "all"]
+    accepted = [r for r in result["calls"] if _corpus(r) not in LONG_FORM_CORPORA]
+    means = [_mean([r.get(c) for r in accepted]) for c in cols]
+    lines.append("| **mean (LRS2 + GRID)** | " + " | ".join(_f(m) for m in means) + " |")
+    long_form = sorted({_corpus(r) for r in result["calls"]} & LONG_FORM_CORPORA)
+    corpora = [*sorted({_corpus(r) for r in accepted}), "all", *long_form]
     lines += ["", "Re-ASR WER pooled over the sent words (errors / words, so a 6-word GRID sentence weighs 6 "
-              "words, not one clip); `original`: the same listener on the input speech.", "",
+              "words, not one clip); `original`: the same listener on the input speech. `all` pools LRS2 "
+              "and GRID, the acceptance set; HDTF (long-form excerpts, no transcripts) is shown apart.", "",
               "| corpus | re-ASR WER | original |", "|---|---|---|"]
     for corpus in corpora:
-        part = [r for r in result["calls"] if corpus == "all" or r["clip"].split("_", 1)[0] == corpus]
+        part = accepted if corpus == "all" else [r for r in result["calls"] if _corpus(r) == corpus]
         lines.append(f"| {corpus} | {_f(pooled_wer(part, 'resynth_wer'))} | "
                      f"{_f(pooled_wer(part, 'resynth_wer_original'))} |")
     stages = sorted({k for r in result["calls"] for k in r["rtf"]})
@@ -159,6 +170,13 @@ def markdown(result: dict) -> str:
             gains = [_gain(loss, corpus, lm, p) for p in LOSSES]
             lines.append(f"| {corpus} | **TextPC BLEU gain over RS 1/2 ({lm} LM)** | " + " | ".join(gains) + " |")
     return "\n".join(lines) + "\n"
+
+
+LONG_FORM_CORPORA = {name.split("_", 1)[0] for name in LONG_FORM}
+
+
+def _corpus(row: dict) -> str:
+    return row["clip"].split("_", 1)[0]
 
 
 def pooled_wer(rows: list[dict], key: str) -> float | None:

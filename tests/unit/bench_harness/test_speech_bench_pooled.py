@@ -27,3 +27,10 @@ def test_markdown_has_a_pooled_row_per_corpus_and_for_all():
     assert "| grid | 0.083 | 0.333 |" in text
     assert "| lrs2 | 0.100 | 0.000 |" in text
     assert "| all | 0.095 | 0.056 |" in text
+
+
+def test_long_form_clips_are_pooled_apart_from_the_acceptance_set():
+    text = markdown({"calls": [*CALLS, _call("hdtf_a", 20, 0.5, 0.0)], "text_loss": []})
+    assert "| all | 0.095 | 0.056 |" in text  # LRS2 + GRID only, as without the HDTF clip
+    assert "| hdtf | 0.500 | 0.000 |" in text
+    assert text.index("| all |") < text.index("| hdtf |")
