@@ -119,6 +119,8 @@ def av_offset_ms(mouth_curve: np.ndarray, fps: float, audio: np.ndarray, rate: i
     reads 0 ms, its peak correlation 0.20 → 0.51). ±200 ms by
     default: syllables recur every ~200–250 ms, so on a 3 s clip a wider search locks onto the
     neighbouring syllable (we measured −500 ms, the search edge, on a clip that reads −17 ms at ±200).
+    The search runs two envelope samples past ±``max_lag_ms``; a best lag on its very edge is no peak
+    (the correlation still rises outward: an 8 s HDTF clip read −200 ms, the edge) and raises ValueError.
     """
     curve = np.asarray(mouth_curve, dtype=np.float64)
     if curve.size < 3:
@@ -130,15 +132,16 @@ def av_offset_ms(mouth_curve: np.ndarray, fps: float, audio: np.ndarray, rate: i
     m = _normalise(np.interp(t, np.arange(curve.size) / fps, curve), smooth)
     frame = max(1, round(ENVELOPE_RATE / fps))
     e = _normalise(np.convolve(_audio_envelope(audio, rate, n), np.ones(frame) / frame, mode="same"), smooth)
-    max_lag = min(int(max_lag_ms / 1000 * ENVELOPE_RATE), n // 2)
+    max_lag = min(int(max_lag_ms / 1000 * ENVELOPE_RATE) + 2, n // 2)
     lags = np.arange(-max_lag, max_lag + 1)
     corr = np.array([_pearson(m[max(0, -k): n - max(0, k)], e[max(0, k): n - max(0, -k)]) for k in lags])
     best = int(np.argmax(corr))
-    shift = 0.0
-    if 0 < best < len(lags) - 1:
-        y0, y1, y2 = corr[best - 1: best + 2]
-        denom = y0 - 2 * y1 + y2
-        shift = 0.5 * (y0 - y2) / denom if denom < 0 else 0.0
+    if not 0 < best < len(lags) - 1:
+        raise ValueError(f"no audio-video correlation peak within ±{max_lag_ms:g} ms "
+                         f"(best at the search edge, {lags[best] / ENVELOPE_RATE * 1000:+.0f} ms)")
+    y0, y1, y2 = corr[best - 1: best + 2]
+    denom = y0 - 2 * y1 + y2
+    shift = 0.5 * (y0 - y2) / denom if denom < 0 else 0.0
     return float((lags[best] + shift) / ENVELOPE_RATE * 1000.0)
 
 

@@ -70,6 +70,13 @@ def test_av_offset_recovers_a_known_shift(shift_ms: float) -> None:
     assert av_offset_ms(curve, 25.0, audio, RATE) == pytest.approx(shift_ms, abs=10.0)
 
 
+def test_av_offset_with_its_peak_outside_the_search_is_an_error_not_the_edge() -> None:
+    curve, audio = _mouth_and_audio(0.25)
+    assert av_offset_ms(curve, 25.0, audio, RATE, max_lag_ms=400.0) == pytest.approx(250.0, abs=10.0)
+    with pytest.raises(ValueError, match=r"^no audio-video correlation peak within ±200 ms"):
+        av_offset_ms(curve, 25.0, audio, RATE)
+
+
 def _band_noise(rng: np.random.Generator, n: int, lo: float, hi: float) -> np.ndarray:
     spectrum = np.fft.rfft(rng.normal(size=n))
     freqs = np.fft.rfftfreq(n, 1 / RATE)
