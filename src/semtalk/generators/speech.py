@@ -6,7 +6,7 @@ of words spoken without a pause (gap < ``max_gap``)::
 
     words ─▶ piper, one utterance (coarticulation across words) ─▶ adapt(audio, piper rate) ─▶ 16 kHz
           ─▶ word spans: the sender's forced aligner run on piper's audio ─▶ TimeMap: word i's span → [start_i, end_i]
-          ─▶ WORLD: analyse once, warp the frames, F0 ← transmitted f0 ─▶ synthesise ─▶ gain ← energy
+          ─▶ PSOLA (stretch.warp): one pass along the map, F0 ← transmitted f0 ─▶ gain ← energy
           ─▶ added at its place in an all-zero track of exactly round(duration · rate) samples
 
 Words whose timing was lost (``timed=False``) are first placed in the gap between their timed
@@ -39,7 +39,8 @@ Adapt = Callable[[np.ndarray, int], np.ndarray]
 # phoneme symbols that are not sounds: word gaps, utterance start/end, espeak punctuation
 _SEPARATORS = frozenset(" ^$_.,;:!?¡¿—…\"«»()-")
 _MIN_WORD = 0.01  # s: an untimed run with less room than this is dropped (no room to say it)
-_FRAME = stretch.FRAME_MS / 1000.0
+_FRAME = 0.005  # s: grid of the prosody corrections and of the level envelopes
+_HEARD_DB = -30.0  # level re the utterance peak below which a voiced point is not heard (no F0 measure)
 _KNOT_TOL = 1e-4  # s: time-map knots closer than this are one (no sub-0.1 ms silences)
 _ALIGN_PAD = 0.3  # s of near silence put before piper's speech when aligning it
 
@@ -294,7 +295,7 @@ class SpeechSynthesizer:
         """Piper's speech of ``words`` as one utterance (adapted, at the output rate) with each word's span in it.
 
         When piper's pace is off the transmitted one by more than ``tempo_tolerance`` the group is spoken
-        again with piper's own ``length_scale`` (0.5–2), so the WORLD warp only has small corrections left.
+        again with piper's own ``length_scale`` (0.5–2), so the PSOLA warp only has small corrections left.
         None when piper says nothing; a word it does not say gets an empty span, so its slot stays silent.
         """
         from scipy.signal import resample_poly
@@ -377,50 +378,56 @@ class SpeechSynthesizer:
         n = min(round(tmap.dst[-1] * rate), len(out)) - first
         if n <= 0:
             return
-        t = first / rate + np.arange(math.ceil(n / (_FRAME * rate)) + 1) * _FRAME
-        frames = stretch.warp(stretch.analyse(utterance.audio, rate), tmap(t))
-        bounds = dst_bounds(words)
-        if cfg.prosody:
-            frames = self._impose_f0(frames, words, bounds, t)
-        y = stretch.synthesize(frames, n)
+        pitch = self._f0_edit(utterance, words) if cfg.prosody else None
+        y = stretch.warp(utterance.audio, rate, tmap, first, n, pitch)
         fade = min(round(cfg.fade * rate), n // 2)
         if fade > 0:
             ramp = 0.5 - 0.5 * np.cos(np.pi * (np.arange(fade) + 0.5) / fade)
             y[:fade] *= ramp
             y[n - fade:] *= ramp[::-1]
         if cfg.prosody:
-            y = self._impose_energy(y, first, words, bounds)
+            y = self._impose_energy(y, first, words, dst_bounds(words))
         peak = float(np.abs(y).max())
         out[first:first + n] += y * (0.99 / peak if peak > 0.99 else 1.0)  # piper peaks at full scale
 
-    def _impose_f0(self, frames: stretch.WorldFrames, words: Sequence[Word], bounds: np.ndarray,
-                   t: np.ndarray) -> stretch.WorldFrames:
+    def _f0_edit(self, utterance: Utterance, words: Sequence[Word]) -> stretch.PitchEdit:
         """Scale each word's F0 so its voiced geometric mean (``semantics.speech.prosody``'s measure) is the
         transmitted ``f0``; a scale keeps the contour's shape and its range in semitones.
 
-        Words without an F0 (unvoiced, not sent) take the log-ratio interpolated from their neighbours, and
-        the ratio is smoothed over 35 ms so pitch does not jump at word joins.
+        Words are found in piper's speech by ``utterance.bounds`` (source time). Words without an F0
+        (unvoiced, not sent) take the log-ratio interpolated from their neighbours, and the ratio is
+        smoothed over ``prosody_smooth`` so pitch does not jump at word joins.
         """
         lo, hi = self.config.f0_range
-        which = np.clip(np.searchsorted(bounds, t, side="right") - 1, 0, len(words) - 1)
-        voiced = frames.f0 > 0
-        power = frames.sp.sum(axis=1)
-        heard = voiced & (power > power.max() * 1e-3)  # Harvest also voices faint tails nobody hears
-        heard &= (t >= bounds[0]) & (t < bounds[-1])  # not the fade margins
-        ratios = np.full(len(words), np.nan)
-        for i, w in enumerate(words):
-            own = heard & (which == i)
-            if w.f0 is not None and w.f0 > 0 and own.any():
-                logs = np.log(frames.f0[own])
-                typical = logs[np.abs(logs - np.median(logs)) < math.log(2) / 2]  # no creak or octave slips
-                if typical.size:  # else (an even split an octave apart) the word counts as unvoiced
-                    ratios[i] = math.log(min(max(w.f0, lo), hi)) - float(typical.mean())
-        ratios = _near_median(ratios, self.config.f0_spread * math.log(2) / 12)
-        per_frame = _spread(ratios, which, smooth=round(self.config.prosody_smooth / _FRAME))
-        if per_frame is None:
-            return frames
-        f0 = np.where(voiced, np.clip(frames.f0 * np.exp(per_frame), lo, hi), 0.0)
-        return replace(frames, f0=f0)
+        bounds = np.asarray(utterance.bounds)
+        rate = self.config.rate
+        win = max(1, round(_FRAME * rate))
+        level = np.sqrt(np.convolve(utterance.audio**2, np.ones(win) / win, mode="same"))
+        grid = np.arange(0.0, len(utterance.audio) / rate, _FRAME)
+
+        def which(t: np.ndarray) -> np.ndarray:
+            return np.clip(np.searchsorted(bounds, t, side="right") - 1, 0, len(words) - 1)
+
+        def edit(times: np.ndarray, f0: np.ndarray) -> np.ndarray:
+            at = np.clip(np.round(times * rate).astype(np.int64), 0, len(level) - 1)
+            heard = level[at] > level.max() * 10 ** (_HEARD_DB / 20)  # not the faint voiced tails
+            heard &= (times >= bounds[0]) & (times < bounds[-1])  # not the fade margins
+            own_word = which(times)
+            ratios = np.full(len(words), np.nan)
+            for i, w in enumerate(words):
+                own = heard & (own_word == i)
+                if w.f0 is not None and w.f0 > 0 and own.any():
+                    logs = np.log(f0[own])
+                    typical = logs[np.abs(logs - np.median(logs)) < math.log(2) / 2]  # no creak or octave slips
+                    if typical.size:  # else (an even split an octave apart) the word counts as unvoiced
+                        ratios[i] = math.log(min(max(w.f0, lo), hi)) - float(typical.mean())
+            ratios = _near_median(ratios, self.config.f0_spread * math.log(2) / 12)
+            per_frame = _spread(ratios, which(grid), smooth=round(self.config.prosody_smooth / _FRAME))
+            if per_frame is None:
+                return f0
+            return np.clip(f0 * np.exp(np.interp(times, grid, per_frame)), lo, hi)
+
+        return edit
 
     def _impose_energy(self, y: np.ndarray, first: int, words: Sequence[Word], bounds: np.ndarray) -> np.ndarray:
         """Scale each word so its RMS over ``[start, end]`` is the transmitted ``energy`` (dB re full scale).

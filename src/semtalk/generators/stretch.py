@@ -1,21 +1,31 @@
-"""Pitch-keeping time warping with WORLD: analyse once, resample the frame axis along a time map, synthesise.
+"""Pitch-keeping time warping by PSOLA (Praat's overlap-add): one pass along a time map, F0 editable.
 
 SyncSC aligns each regenerated word to its transmitted duration (§III-D). Cutting the TTS waveform per
-word and stretching the pieces clicks at every cut; here a whole utterance is analysed once into WORLD's
-F0 / spectral envelope / aperiodicity frames, every output frame reads the source frame that a
-piecewise-linear :class:`TimeMap` assigns to it, and one synthesis makes the warped utterance. Pitch and
-timbre are untouched by the warp; the caller may edit the warped F0 (prosody) before synthesis.
+word and stretching the pieces clicks at every cut; here a whole utterance is warped in one pass along a
+piecewise-linear :class:`TimeMap`, each of its pieces at its own constant rate, and the caller may
+replace the F0 contour (prosody) in the same pass.
+
+PSOLA, not a vocoder: it re-times and re-pitches piper's own waveform period by period, so what is not
+edited is piper's sound. A WORLD analysis-synthesis (Harvest, CheapTrick, D4C) of piper's speech with
+no edit at all already cost Whisper words ("set" → "that's it", "has imposed" → "hasn't posted"):
+on the speech bench's 11 clips the listener's pooled WER went from 0.073 (piper) to 0.146 (WORLD copy);
+through Praat's overlap-add it stayed at 0.067.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-FRAME_MS = 5.0  # WORLD frame period: the time resolution of the warp
-F0_FLOOR, F0_CEIL = 60.0, 400.0  # F0 search range of the analysis (speech; piper's voice is ~80-200 Hz)
-_SILENT_SP = 1e-16  # spectral envelope power of a silent frame
+PITCH_FLOOR, PITCH_CEIL = 60.0, 400.0  # F0 search range of the analysis (speech; piper's voice is ~80-200 Hz)
+PITCH_STEP = 0.01  # s: time step of the pitch analysis
+_TAIL = 0.1  # s of zeros after the source: Praat needs 3 periods of the pitch floor to analyse at all
+_EPS = 1e-5  # s: half-width of the step between two pieces' rates in Praat's (linear) duration tier
+
+PitchEdit = Callable[[np.ndarray, np.ndarray], np.ndarray]
+"""``(source times s, F0 Hz) -> new F0 Hz`` at the voiced points of the source's pitch contour."""
 
 
 @dataclass(frozen=True)
@@ -50,59 +60,78 @@ class TimeMap:
         return out
 
 
-@dataclass(frozen=True)
-class WorldFrames:
-    """WORLD parameters on a ``FRAME_MS`` grid: F0 (Hz, 0 = unvoiced), spectral envelope, aperiodicity."""
+def warp(audio: np.ndarray, rate: int, tmap: TimeMap, first: int, n: int,
+         pitch: PitchEdit | None = None) -> np.ndarray:
+    """Output samples ``first .. first + n`` of ``audio`` (starting at source time 0) warped along ``tmap``.
 
-    f0: np.ndarray
-    sp: np.ndarray
-    ap: np.ndarray
-    rate: int
-
-
-def analyse(audio: np.ndarray, rate: int) -> WorldFrames:
-    """WORLD analysis: Harvest F0, CheapTrick, D4C.
-
-    Harvest, not the 10x faster DIO: on piper's voice DIO doubles F0 on whole vowels (weak fundamental),
-    and a resynthesis from that F0 jumps an octave.
+    Each rising piece of the map is one constant PSOLA rate (Praat's duration tier), so its ends land on
+    their output times to a sample; a flat piece (silence) is exact zeros, the sound going on after it
+    from the same source instant. Outside the map's output span, and where ``pitch`` is None, nothing
+    changes. ``pitch`` gets Praat's own F0 points of the source (the pulses PSOLA re-spaces) and returns
+    their new values.
     """
-    import pyworld
+    from parselmouth import Sound
+    from parselmouth.praat import call, run
 
-    x = np.ascontiguousarray(audio, dtype=np.float64)
-    f0, t = pyworld.harvest(x, rate, f0_floor=F0_FLOOR, f0_ceil=F0_CEIL, frame_period=FRAME_MS)
-    return WorldFrames(f0, pyworld.cheaptrick(x, f0, t, rate), pyworld.d4c(x, f0, t, rate), rate)
+    x = np.concatenate([np.asarray(audio, np.float64), np.zeros(round(_TAIL * rate))])
+    sound = Sound(x, sampling_frequency=rate)
+    manipulation = call(sound, "To Manipulation", PITCH_STEP, PITCH_FLOOR, PITCH_CEIL)
+    dst, src = tmap.dst, tmap.src
+    rising = np.flatnonzero(src[1:] > src[:-1])
+    tier = call("Create DurationTier", "rates", 0.0, sound.duration)
+    for k in rising:
+        length = src[k + 1] - src[k]
+        eps = min(_EPS, length / 4)
+        rate_k = (dst[k + 1] - dst[k]) / length
+        call(tier, "Add point", src[k] + eps, rate_k)
+        call(tier, "Add point", src[k + 1] - eps, rate_k)
+    if len(rising):  # the source before and after the map keeps its own pace
+        call(tier, "Add point", max(src[rising[0]] - _EPS, 0.0), 1.0)
+        call(tier, "Add point", src[rising[-1] + 1] + _EPS, 1.0)
+    call([manipulation, tier], "Replace duration tier")
+    if pitch is not None:
+        _edit_pitch(manipulation, pitch, sound.duration)
+    # PSOLA draws random pulse positions in voiceless stretches: seeded, so the output is deterministic
+    run("random_initializeWithSeedUnsafelyButPredictably (1)")
+    try:
+        y = call(manipulation, "Get resynthesis (overlap-add)").values[0]
+    finally:
+        run("random_initializeSafelyAndUnpredictably ()")
 
-
-def warp(frames: WorldFrames, src_times: np.ndarray) -> WorldFrames:
-    """Frames read at source times ``src_times`` (seconds, one per output frame; NaN = silence).
-
-    Envelope and aperiodicity are interpolated linearly between the two nearest source frames; F0 in the
-    log domain where both are voiced, else the nearer frame's F0 decides voicing, so no false glides
-    appear at voicing edges.
-    """
-    n = len(frames.f0)
-    pos = np.asarray(src_times, np.float64) / (FRAME_MS / 1000.0)
-    silent = np.isnan(pos)
-    pos = np.clip(np.where(silent, 0.0, pos), 0, n - 1)
-    i0 = np.minimum(np.floor(pos).astype(np.int64), n - 1)
-    i1 = np.minimum(i0 + 1, n - 1)
-    w = (pos - i0)[:, None]
-    sp = (1 - w) * frames.sp[i0] + w * frames.sp[i1]
-    ap = (1 - w) * frames.ap[i0] + w * frames.ap[i1]
-    a, b = frames.f0[i0], frames.f0[i1]
-    both = (a > 0) & (b > 0)
-    f0 = np.where(w[:, 0] < 0.5, a, b)
-    f0[both] = np.exp((1 - w[both, 0]) * np.log(a[both]) + w[both, 0] * np.log(b[both]))
-    f0[silent], sp[silent], ap[silent] = 0.0, _SILENT_SP, 1.0
-    return WorldFrames(f0, sp, ap, frames.rate)
-
-
-def synthesize(frames: WorldFrames, n_samples: int) -> np.ndarray:
-    """WORLD synthesis, cut or zero-padded to ``n_samples`` (frame k sits at sample ``k·FRAME_MS·rate``)."""
-    import pyworld
-
-    y = pyworld.synthesize(np.ascontiguousarray(frames.f0), np.ascontiguousarray(frames.sp),
-                           np.ascontiguousarray(frames.ap), frames.rate, frame_period=FRAME_MS)
-    out = np.zeros(n_samples, np.float64)
-    out[: min(n_samples, len(y))] = y[:n_samples]
+    # where each source instant lies in y: the pieces at their rates, the source between them at its own
+    at_src, at_y = [0.0], [0.0]
+    for k in rising:
+        at_y.append(at_y[-1] + src[k] - at_src[-1])
+        at_src.append(src[k])
+        at_y.append(at_y[-1] + dst[k + 1] - dst[k])
+        at_src.append(src[k + 1])
+    out = np.zeros(n, np.float64)
+    k = 0
+    while k < len(rising):  # copy each run of adjacent rising pieces; flat pieces between runs stay zero
+        j = k
+        while j + 1 < len(rising) and rising[j + 1] == rising[j] + 1:
+            j += 1
+        o0 = round(dst[rising[k]] * rate) - first
+        o1 = min(round(dst[rising[j] + 1] * rate) - first, n)
+        p0 = round(float(np.interp(src[rising[k]], at_src, at_y)) * rate)
+        lo = max(0, -o0)
+        seg = y[p0 + lo:p0 + max(lo, o1 - o0)]
+        out[o0 + lo:o0 + lo + len(seg)] = seg
+        k = j + 1
     return out
+
+
+def _edit_pitch(manipulation, pitch: PitchEdit, duration: float) -> None:
+    """Replace the manipulation's pitch tier by ``pitch`` of its points."""
+    from parselmouth.praat import call
+
+    tier = call(manipulation, "Extract pitch tier")
+    count = call(tier, "Get number of points")
+    if not count:
+        return
+    times = np.array([call(tier, "Get time from index", i + 1) for i in range(count)])
+    values = np.array([call(tier, "Get value at index", i + 1) for i in range(count)])
+    edited = call("Create PitchTier", "edited", 0.0, duration)
+    for t, f in zip(times, np.asarray(pitch(times, values), np.float64), strict=True):
+        call(edited, "Add point", float(t), float(f))
+    call([manipulation, edited], "Replace pitch tier")
