@@ -7,14 +7,23 @@ the hand timings where the corpus has them (GRID swwp2s, LRS2 00016 and 00019), 
 words through the text stream alone at p ∈ {0, 0.3, 0.6} over ``SEEDS`` channel seeds, with and without
 RS and TextPC. The text sweep needs no ASR or synthesis per seed, so 20 seeds per clip take seconds.
 Three HDTF excerpts (``LONG_FORM``) also run the whole call, reported apart from the acceptance set.
+
+Each call's output and original speech are also heard by the plain listener (Whisper tiny, no prompt)
+after each of ``LEAD_INS`` of silence, and the bench reports the mean (:func:`steady_wer`): one decode
+flips words on a 15 ms shift of its input (HDTF EdMarkey's output read 0 and 0.24), so it is one draw
+of the listener, and a 3-point change in one decode's pooled WER can be noise.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import numpy as np
+
 from semtalk.errors import SemtalkError
+from semtalk.pipelines.speech import RATE
 from semtalk.pipelines.syncsc import RunConfig, run
 from semtalk.records import Word
 
@@ -26,10 +35,23 @@ LONG_FORM = ["hdtf_RD_Radio34_000.mp4", "hdtf_WDA_EdMarkey0_000.mp4", "hdtf_WDA_
 LONG_FORM_CORPORA = {name.split("_", 1)[0] for name in LONG_FORM}
 LOSSES = [0.0, 0.3, 0.6]
 SEEDS = 20
+LEAD_INS = (0.0, 0.015, 0.03, 0.045, 0.06)  # s of silence before the speech, one decode each (steady_wer)
 KEYS = ["words_sent", "text_bps", "timing_bps", "prosody_bps", "asr_wer", "received_wer", "resynth_wer",
         "resynth_wer_plain", "resynth_wer_original", "resynth_wer_adapted", "mcd_db", "pesq_wb", "stoi",
         "speaker_similarity_unadapted", "speaker_similarity_adapted", "speaker_heldout",
         "av_offset_ms", "av_offset_ms_original"]
+STEADY = ["resynth_wer_steady", "resynth_wer_original_steady"]  # steady_wer of the output / the original
+
+
+def steady_wer(text: str, audio: np.ndarray, rate: int, transcribe: Callable[[np.ndarray, int], Sequence[Word]],
+               lead_ins: Sequence[float] = LEAD_INS) -> float:
+    """WER of ``text`` against what ``transcribe`` hears in ``audio``, the mean over decodes of the audio
+    put after each of ``lead_ins`` seconds of silence."""
+    from semtalk.metrics.text import wer
+
+    audio = np.asarray(audio, np.float32)
+    heard = [transcribe(np.concatenate([np.zeros(round(s * rate), np.float32), audio]), rate) for s in lead_ins]
+    return float(np.mean([wer(text, " ".join(w.text for w in words)) for words in heard]))
 
 
 def run_suite(data: Path, out: Path, quick: bool = False, seed: int = 0) -> dict:
@@ -44,6 +66,10 @@ def run_suite(data: Path, out: Path, quick: bool = False, seed: int = 0) -> dict
     out.mkdir(parents=True, exist_ok=True)
     grid_text = out / "grid_domain.txt"  # the GRID KBs' domain LM text, from the published grammar
     grid_text.write_text("\n".join(grid_sentences()) + "\n")
+    from semtalk.media.reader import read_audio
+    from semtalk.semantics.speech.asr import AsrConfig, SpeechRecognizer
+
+    listener = SpeechRecognizer(AsrConfig(align=False))
     rows, sent = [], []
     for clip in clips:
         transcript = clip.with_suffix(".txt")
@@ -54,7 +80,12 @@ def run_suite(data: Path, out: Path, quick: bool = False, seed: int = 0) -> dict
         s = report["speech"]
         words = [Word(t, a, b) for t, a, b in s["sent_words"]]
         ref = reference_timings(clip)
-        rows.append({"clip": clip.stem, **{k: s.get(k) for k in KEYS}, "rtf": s["rtf"],
+        steady = {}
+        if s["sent_text"]:
+            heard = [read_audio(out / clip.stem / "received.wav", RATE), read_audio(clip, RATE)]
+            steady = {k: round(steady_wer(s["sent_text"], a, RATE, listener.transcribe), 4)
+                      for k, a in zip(STEADY, heard, strict=True)}
+        rows.append({"clip": clip.stem, **{k: s.get(k) for k in KEYS}, **steady, "rtf": s["rtf"],
                      **(onset_error_ms(words, ref) if ref else {})})
         if clip.name in CLIPS:
             sent.append((s["sent_text"], words))
@@ -132,7 +163,7 @@ def text_sweep(names: list[str], sent: list[tuple[str, list[Word]]], seeds: rang
 def markdown(result: dict) -> str:
     """Per-clip call numbers, their means, and received-text WER/BLEU versus loss."""
     cols = ["text_bps", "timing_bps", "prosody_bps", "asr_wer", "resynth_wer", "resynth_wer_plain",
-            "resynth_wer_original", "resynth_wer_adapted", "mcd_db",
+            "resynth_wer_original", *STEADY, "resynth_wer_adapted", "mcd_db",
             "speaker_similarity_unadapted", "speaker_similarity_adapted", "av_offset_ms", "av_offset_ms_original",
             "onset_error_ms", "onset_abs_error_ms"]
     lines = ["| clip | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
@@ -145,12 +176,14 @@ def markdown(result: dict) -> str:
     corpora = [*sorted({_corpus(r) for r in accepted}), "all", *long_form]
     lines += ["", "Re-ASR WER pooled over the sent words (errors / words, so a 6-word GRID sentence weighs 6 "
               "words, not one clip); `original`: the same listener on the input speech. `all` pools LRS2 "
-              "and GRID, the acceptance set; HDTF (long-form excerpts, no transcripts) is shown apart.", "",
-              "| corpus | re-ASR WER | original |", "|---|---|---|"]
+              "and GRID, the acceptance set; HDTF (long-form excerpts, no transcripts) is shown apart. "
+              f"`steady`: the plain listener's mean over {len(LEAD_INS)} decodes, each after a lead-in of "
+              f"{', '.join(f'{1000 * s:g}' for s in LEAD_INS)} ms of silence.", "",
+              "| corpus | re-ASR WER | original | re-ASR WER, steady | original, steady |", "|---|---|---|---|---|"]
     for corpus in corpora:
         part = accepted if corpus == "all" else [r for r in result["calls"] if _corpus(r) == corpus]
-        lines.append(f"| {corpus} | {_f(pooled_wer(part, 'resynth_wer'))} | "
-                     f"{_f(pooled_wer(part, 'resynth_wer_original'))} |")
+        keys = ["resynth_wer", "resynth_wer_original", *STEADY]
+        lines.append(f"| {corpus} | " + " | ".join(_f(pooled_wer(part, k)) for k in keys) + " |")
     stages = sorted({k for r in result["calls"] for k in r["rtf"]})
     lines += ["", "| real-time factor (mean) | " + " | ".join(stages) + " |", "|---" * (len(stages) + 1) + "|",
               "| all clips | " + " | ".join(_f(_mean([r["rtf"].get(k) for r in result["calls"]])) for k in stages)
