@@ -157,7 +157,22 @@ def summary(report: dict, out: Path) -> str:
         f"MS-SSIM {v['ms_ssim']}, VMAF {vmaf}",
         f"  speed    {sum(v['ms_per_frame'].values()):.1f} ms/frame in all "
         f"(render {v['ms_per_frame'].get('render', 0):.1f})",
+        *_speech_summary(report.get("speech")),
     ])
+
+
+def _speech_summary(s: dict | None) -> list[str]:
+    """The speech line of :func:`summary`, when the call regenerated speech."""
+    if not s or s.get("mode") != "semantic":
+        return []
+
+    def num(value, fmt: str) -> str:
+        return "n/a" if value is None else format(value, fmt)
+
+    return [f"  speech   {s['words_sent']} words at {s['text_bps'] + s['timing_bps']:.0f} bps text + timing "
+            f"(+{s['prosody_bps']:.0f} prosody), {s['concealed_words']} concealed; re-ASR WER "
+            f"{num(s['resynth_wer'], '.2f')}, AV offset {num(s['av_offset_ms'], '+.0f')} ms "
+            f"(original {num(s['av_offset_ms_original'], '+.0f')})"]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -93,3 +93,23 @@ def test_corrupt_kb_file_is_refused(tmp_path, capsys):
     bad.write_bytes(b"STKB" + bytes(60))
     assert main(["kb", "info", str(bad)]) == 2
     assert "knowledge base" in capsys.readouterr().err
+
+
+def _report(speech: dict | None) -> dict:
+    video = {"ssim": 0.9, "vmaf": None, "psnr": 30.0, "ms_ssim": 0.95, "stream_kbps": 2.0, "bits_per_frame": 80.0,
+             "rtp_kbps": 2.5, "channel_kbps": 5.0, "kb_bytes": 2048, "concealed_frames": 0, "heldout_frames": [0, 9],
+             "ms_per_frame": {"render": 20.0}}
+    network = {"packets_lost": 1, "packets_sent": 10, "loss_rate": 0.1, "packets_recovered": 1, "fec": "rs"}
+    return {"input": "x.mp4", "video": video, "network": network, **({"speech": speech} if speech else {})}
+
+
+def test_summary_has_a_speech_line_only_when_speech_was_regenerated(tmp_path):
+    from semtalk.cli import summary
+
+    speech = {"mode": "semantic", "words_sent": 17, "text_bps": 35.1, "timing_bps": 12.1, "prosody_bps": 19.1,
+              "concealed_words": 2, "resynth_wer": 0.0588, "av_offset_ms": 14.0, "av_offset_ms_original": None}
+    lines = summary(_report(speech), tmp_path).splitlines()
+    assert lines[-1] == ("  speech   17 words at 47 bps text + timing (+19 prosody), 2 concealed; re-ASR WER 0.06, "
+                         "AV offset +14 ms (original n/a)")
+    assert "  speech " not in summary(_report(None), tmp_path)
+    assert "  speech " not in summary(_report({"mode": "passthrough"}), tmp_path)

@@ -14,7 +14,8 @@ def run_demo(out_dir: str | Path, loss: float = 0.1, progress: bool = True) -> d
     out.mkdir(parents=True, exist_ok=True)
     sample = out / "sample.mp4"
     if not sample.is_file():
-        print(f"semtalk: making the sample clip {sample} (a bundled public-domain portrait, animated)")
-        make_sample(sample.with_suffix(".part.mp4"))
+        print(f"semtalk: making the sample clip {sample} (a bundled public-domain portrait, animated, "
+              "speaking in piper's voice)")
+        make_sample(sample.with_suffix(".part.mp4"), speech=True)
         sample.with_suffix(".part.mp4").replace(sample)
     return run(sample, out, RunConfig(loss=loss, progress=progress))
