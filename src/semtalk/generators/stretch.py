@@ -65,10 +65,9 @@ def warp(audio: np.ndarray, rate: int, tmap: TimeMap, first: int, n: int,
     """Output samples ``first .. first + n`` of ``audio`` (starting at source time 0) warped along ``tmap``.
 
     Each rising piece of the map is one constant PSOLA rate (Praat's duration tier), so its ends land on
-    their output times to a sample; a flat piece (silence) is exact zeros, the sound going on after it
-    from the same source instant. Outside the map's output span, and where ``pitch`` is None, nothing
-    changes. ``pitch`` gets Praat's own F0 points of the source (the pulses PSOLA re-spaces) and returns
-    their new values.
+    their output times to within a pitch period (PSOLA moves whole periods); a flat piece (silence) is
+    exact zeros, the sound going on after it from the same source instant. ``pitch`` gets Praat's own F0
+    points of the source (the pulses PSOLA re-spaces) and returns their new values; None keeps them.
     """
     from parselmouth import Sound
     from parselmouth.praat import call, run
