@@ -62,13 +62,12 @@ def run_suite(data: Path, out: Path, quick: bool = False, seed: int = 0) -> dict
     if missing:
         raise SemtalkError(f"benchmark clips not found: {', '.join(map(str, missing))} (pass --data ../shared/data)")
     from semtalk.bench.text import grid_sentences
+    from semtalk.media.reader import read_audio
+    from semtalk.semantics.speech.asr import AsrConfig, SpeechRecognizer
 
     out.mkdir(parents=True, exist_ok=True)
     grid_text = out / "grid_domain.txt"  # the GRID KBs' domain LM text, from the published grammar
     grid_text.write_text("\n".join(grid_sentences()) + "\n")
-    from semtalk.media.reader import read_audio
-    from semtalk.semantics.speech.asr import AsrConfig, SpeechRecognizer
-
     listener = SpeechRecognizer(AsrConfig(align=False))
     rows, sent = [], []
     for clip in clips:

@@ -361,8 +361,7 @@ class SpeechSynthesizer:
         misses a soft release), so the level, not the alignment, decides the outer edges.
         """
         rate = self.config.rate
-        win = max(1, round(0.005 * rate))
-        env = np.sqrt(np.convolve(audio**2, np.ones(win) / win, mode="same"))
+        env = _level(audio, rate)
         loud = env > env.max() * 10 ** (self.config.onset_db / 20)
         a, b = round(first[1] * rate), round(last[0] * rate)
         head, tail = np.flatnonzero(loud[:a]), np.flatnonzero(loud[b:])
@@ -401,8 +400,7 @@ class SpeechSynthesizer:
         lo, hi = self.config.f0_range
         bounds = np.asarray(utterance.bounds)
         rate = self.config.rate
-        win = max(1, round(_FRAME * rate))
-        level = np.sqrt(np.convolve(utterance.audio**2, np.ones(win) / win, mode="same"))
+        level = _level(utterance.audio, rate)
         grid = np.arange(0.0, len(utterance.audio) / rate, _FRAME)
 
         def which(t: np.ndarray) -> np.ndarray:
@@ -455,6 +453,12 @@ def _with_fade_margins(tmap: stretch.TimeMap, margin: float) -> stretch.TimeMap:
     dst = np.concatenate([[tmap.dst[0] - margin], tmap.dst, [tmap.dst[-1] + margin]])
     src = np.concatenate([[max(tmap.src[0] - margin, 0.0)], tmap.src, [tmap.src[-1] + margin]])
     return stretch.TimeMap(dst, src)
+
+
+def _level(audio: np.ndarray, rate: int) -> np.ndarray:
+    """RMS of ``audio`` over ``_FRAME`` around each sample."""
+    win = max(1, round(_FRAME * rate))
+    return np.sqrt(np.convolve(np.square(audio), np.ones(win) / win, mode="same"))
 
 
 def _near_median(values: np.ndarray, spread: float) -> np.ndarray:

@@ -90,12 +90,17 @@ def _audio_envelope(audio: np.ndarray, rate: int, n: int) -> np.ndarray:
     spectrum[(freqs < SYNC_BAND[0]) | (freqs > SYNC_BAND[1])] = 0.0
     x = np.fft.irfft(spectrum, n=x.size)
     half = int(ANALYSIS_RATE / ENVELOPE_RATE)  # windows two hops wide
-    centres = (np.arange(n) * ANALYSIS_RATE / ENVELOPE_RATE).astype(int)
-    csum = np.concatenate(([0.0], np.cumsum(np.square(x))))
-    lo, hi = np.clip(centres - half, 0, x.size), np.clip(centres + half, 0, x.size)
-    energy = (csum[hi] - csum[lo]) / np.maximum(hi - lo, 1)
+    energy = window_power(x, (np.arange(n) * ANALYSIS_RATE / ENVELOPE_RATE).astype(int), half)
     # Floor 40 dB below the peak: digital silence (log 1e-8) would otherwise dominate a synthesised track.
     return np.log(np.maximum(energy, energy.max(initial=0.0) * 1e-4) + 1e-12)
+
+
+def window_power(x: np.ndarray, centres: np.ndarray, half: int) -> np.ndarray:
+    """Mean square of ``x`` over ``[centre - half, centre + half)`` for each centre (sample indices),
+    the windows cut at the signal's ends."""
+    csum = np.concatenate(([0.0], np.cumsum(np.square(np.asarray(x, np.float64)))))
+    lo, hi = np.clip(centres - half, 0, x.size), np.clip(centres + half, 0, x.size)
+    return (csum[hi] - csum[lo]) / np.maximum(hi - lo, 1)
 
 
 def _normalise(x: np.ndarray, smooth: int) -> np.ndarray:

@@ -139,11 +139,10 @@ def _speech(seconds: float) -> np.ndarray:
 def speech_opening(audio: np.ndarray, rate: int, n: int, floor_db: float = 30.0) -> np.ndarray:
     """Jaw opening 0..1 for ``n`` video frames: the level of the audio around each frame's time (one frame
     wide) in dB, ``floor_db`` below the peak → 0, the peak → 1, smoothed over three frames."""
+    from semtalk.metrics.audio import window_power
+
     centres = np.round((np.arange(n) + 0.5) / FPS * rate).astype(np.int64)
-    half = round(rate / FPS / 2)
-    csum = np.concatenate([[0.0], np.cumsum(np.square(np.asarray(audio, np.float64)))])
-    lo, hi = np.clip(centres - half, 0, len(audio)), np.clip(centres + half, 0, len(audio))
-    power = (csum[hi] - csum[lo]) / np.maximum(hi - lo, 1)
+    power = window_power(np.asarray(audio), centres, round(rate / FPS / 2))
     db = 10 * np.log10(np.maximum(power, 1e-12) / max(float(power.max(initial=0.0)), 1e-12))
     opening = np.clip(1 + db / floor_db, 0.0, 1.0)
     return np.convolve(np.pad(opening, 1, mode="edge"), np.ones(3) / 3, mode="valid")
