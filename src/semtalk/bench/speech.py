@@ -39,7 +39,7 @@ LEAD_INS = (0.0, 0.015, 0.03, 0.045, 0.06)  # s of silence before the speech, on
 KEYS = ["words_sent", "text_bps", "timing_bps", "prosody_bps", "asr_wer", "received_wer", "resynth_wer",
         "resynth_wer_plain", "resynth_wer_original", "resynth_wer_adapted", "mcd_db", "pesq_wb", "stoi",
         "speaker_similarity_unadapted", "speaker_similarity_adapted", "speaker_heldout",
-        "av_offset_ms", "av_offset_ms_original"]
+        "av_offset_ms", "av_offset_ms_original", "lip_shift_ms"]
 STEADY = ["resynth_wer_steady", "resynth_wer_original_steady"]  # steady_wer of the output / the original
 
 
@@ -164,7 +164,7 @@ def markdown(result: dict) -> str:
     cols = ["text_bps", "timing_bps", "prosody_bps", "asr_wer", "resynth_wer", "resynth_wer_plain",
             "resynth_wer_original", *STEADY, "resynth_wer_adapted", "mcd_db",
             "speaker_similarity_unadapted", "speaker_similarity_adapted", "av_offset_ms", "av_offset_ms_original",
-            "onset_error_ms", "onset_abs_error_ms"]
+            "lip_shift_ms", "onset_error_ms", "onset_abs_error_ms"]
     lines = ["| clip | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
     for r in result["calls"]:
         lines.append(f"| {r['clip']} | " + " | ".join(_f(r.get(c)) for c in cols) + " |")

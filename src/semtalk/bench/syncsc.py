@@ -253,7 +253,7 @@ SPEECH_KEYS = ("text_bps", "timing_bps", "prosody_bps", "asr_wer", "received_wer
                "concealed_words", "resynth_wer", "mcd_db", "pesq_wb", "stoi", "speaker_similarity", "av_offset_ms",
                "av_offset_ms_original")
 SPEECH_DETAILS = ("seconds", "words_sent", "words_received", "packets", "rtf", "voice_adapted",
-                  "speaker_similarity_unadapted", "speaker_heldout")
+                  "speaker_similarity_unadapted", "speaker_heldout", "lip_shift_ms")
 
 
 def _video_thumb(path: Path, env: BenchEnv, clip: str, name: str) -> str:

@@ -10,6 +10,7 @@ lines up with the mouth. Every function resamples internally to the rate its mea
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -110,8 +111,28 @@ def _normalise(x: np.ndarray, smooth: int) -> np.ndarray:
     return (x - x.mean()) / max(x.std(), 1e-12)
 
 
+@dataclass(frozen=True)
+class AvSync:
+    """Result of the audio-video lag search (:func:`av_sync`): the best ``lag_ms`` (positive: the audio
+    comes after the video), the Pearson correlation ``peak`` there, and whether that lag lies on the
+    search's very edge (``at_edge``: the correlation still rises outward, so there is no peak in range)."""
+
+    lag_ms: float
+    peak: float
+    at_edge: bool
+
+
 def av_offset_ms(mouth_curve: np.ndarray, fps: float, audio: np.ndarray, rate: int, max_lag_ms: float = 200.0) -> float:
-    """Audio-video lag in ms; POSITIVE means the audio lags (comes after) the video.
+    """Audio-video lag in ms (:func:`av_sync`); ValueError when the search finds no peak within ±``max_lag_ms``."""
+    found = av_sync(mouth_curve, fps, audio, rate, max_lag_ms)
+    if found.at_edge:
+        raise ValueError(f"no audio-video correlation peak within ±{max_lag_ms:g} ms "
+                         f"(best at the search edge, {found.lag_ms:+.0f} ms)")
+    return found.lag_ms
+
+
+def av_sync(mouth_curve: np.ndarray, fps: float, audio: np.ndarray, rate: int, max_lag_ms: float = 200.0) -> AvSync:
+    """Audio-video lag search; POSITIVE lag means the audio lags (comes after) the video.
 
     ``mouth_curve[k]`` is the mouth opening shown at time ``k / fps``; audio sample 0 is time 0.
     The curve is linearly upsampled to ``ENVELOPE_RATE`` and cross-correlated (Pearson over the
@@ -125,7 +146,7 @@ def av_offset_ms(mouth_curve: np.ndarray, fps: float, audio: np.ndarray, rate: i
     default: syllables recur every ~200–250 ms, so on a 3 s clip a wider search locks onto the
     neighbouring syllable (we measured −500 ms, the search edge, on a clip that reads −17 ms at ±200).
     The search runs two envelope samples past ±``max_lag_ms``; a best lag on its very edge is no peak
-    (the correlation still rises outward: an 8 s HDTF clip read −200 ms, the edge) and raises ValueError.
+    (the correlation still rises outward: an 8 s HDTF clip read −200 ms, the edge) and is flagged ``at_edge``.
     """
     curve = np.asarray(mouth_curve, dtype=np.float64)
     if curve.size < 3:
@@ -142,12 +163,11 @@ def av_offset_ms(mouth_curve: np.ndarray, fps: float, audio: np.ndarray, rate: i
     corr = np.array([_pearson(m[max(0, -k): n - max(0, k)], e[max(0, k): n - max(0, -k)]) for k in lags])
     best = int(np.argmax(corr))
     if not 0 < best < len(lags) - 1:
-        raise ValueError(f"no audio-video correlation peak within ±{max_lag_ms:g} ms "
-                         f"(best at the search edge, {lags[best] / ENVELOPE_RATE * 1000:+.0f} ms)")
+        return AvSync(float(lags[best] / ENVELOPE_RATE * 1000.0), float(corr[best]), True)
     y0, y1, y2 = corr[best - 1: best + 2]
     denom = y0 - 2 * y1 + y2
     shift = 0.5 * (y0 - y2) / denom if denom < 0 else 0.0
-    return float((lags[best] + shift) / ENVELOPE_RATE * 1000.0)
+    return AvSync(float((lags[best] + shift) / ENVELOPE_RATE * 1000.0), float(y1), False)
 
 
 def _pearson(a: np.ndarray, b: np.ndarray) -> float:

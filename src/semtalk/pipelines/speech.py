@@ -35,6 +35,7 @@ class SpeechOutcome:
     seconds: dict[str, float] = field(default_factory=dict)  # compute time per stage
     alternate: np.ndarray | None = None  # the same words with the other voice choice (adapted ↔ plain)
     asr_prompt: str | None = None  # the domain sentences the sender's ASR was prompted with (KB domain LM)
+    lip_shift: float = 0.0  # s the receiver moved its speech to meet the received lips (negative: earlier)
 
 
 def text_network(net: NetworkConfig) -> NetworkConfig:
@@ -101,17 +102,17 @@ def speech_call(audio: np.ndarray, duration: float, net: NetworkConfig, *, windo
 
     t = time.perf_counter()
     synth_config = SynthConfig(rate=RATE, prosody=prosody)
-    out = SpeechSynthesizer(synth_config, adapt=adapt)(received, duration, lip_curve, fps)
+    rendered = SpeechSynthesizer(synth_config, adapt=adapt).render(received, duration, lip_curve, fps)
     seconds["synthesis"] = time.perf_counter() - t
     other = None
     if alternate is not None:  # the same words with the other voice choice, to measure what adaptation buys
         other = SpeechSynthesizer(synth_config, adapt=alternate or None)(received, duration, lip_curve, fps)
     return SpeechOutcome(
-        sent=words, received=received, audio=out,
+        sent=words, received=received, audio=rendered.audio,
         bits={"text": packetizer.text_bits, "timing": packetizer.timing_bits, "prosody": packetizer.prosody_bits},
         packets={"sent": link.sent_packets, "source": link.source_packets, "lost": link.lost,
                  "recovered": link.recovered},
-        seconds=seconds, alternate=other, asr_prompt=asr_config.prompt)
+        seconds=seconds, alternate=other, asr_prompt=asr_config.prompt, lip_shift=rendered.lip_shift)
 
 
 def _chunks(audio: np.ndarray, seconds: float = 5.0):

@@ -98,6 +98,7 @@ def speech_report(outcome: SpeechOutcome, original: np.ndarray, duration: float,
         "av_offset_ms": _r(_safe(am.av_offset_ms, mouth_out, fps, outcome.audio, RATE), 1) if has_speech else None,
         "av_offset_ms_original": _r(_safe(am.av_offset_ms, mouth_original, fps, original, RATE), 1)
         if has_speech else None,
+        "lip_shift_ms": round(1000 * outcome.lip_shift, 1),
         "rtf": rtf,
     }
 

@@ -112,6 +112,20 @@ def test_lost_word_lands_where_the_lips_move(plain: SpeechSynthesizer):
     assert onset >= 1.6 - 0.01 and offset <= 2.24 + 0.01
 
 
+def test_speech_moves_to_meet_lips_that_lead_it(plain: SpeechSynthesizer, isolated: np.ndarray):
+    """Lips that open 40 ms before piper's words (their level, read 40 ms later) pull the speech 40 ms earlier;
+    lips in step with it leave it where the timing put it."""
+    win = round(0.02 * RATE)
+    level = np.sqrt(np.convolve(isolated.astype(np.float64) ** 2, np.ones(win) / win, mode="same"))
+    frames = np.arange(round(3.1 * 25)) / 25
+    for lead, moved in ((0.04, 0.04), (0.0, 0.0)):
+        lip = np.interp(frames + lead, np.arange(len(level)) / RATE, level)
+        out = plain(ISOLATED, 3.1, lip_curve=lip, fps=25.0)
+        for w in ISOLATED:
+            onset, _ = _edges(out, w.start - 0.2, w.end + 0.2)
+            assert onset == pytest.approx(_edges(isolated, w.start - 0.2, w.end + 0.2)[0] - moved, abs=0.006), w.text
+
+
 def test_adapt_gets_piper_audio_and_its_result_is_used():
     calls = []
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from semtalk.generators import stretch
-from semtalk.generators.speech import dst_bounds, place_untimed, word_spans, word_time_map
+from semtalk.generators.speech import _laid, dst_bounds, lip_shift, place_untimed, word_spans, word_time_map
 from semtalk.records import Word
 
 
@@ -176,3 +176,41 @@ def test_psola_warp_imposes_the_edited_pitch():
     tmap = stretch.TimeMap(np.array([0.0, 0.5]), np.array([0.0, 0.5]))
     y = stretch.warp(x, rate, tmap, 0, len(x), pitch=lambda times, f0: f0 * 1.5)
     assert _f0(y, rate) == pytest.approx(180, rel=0.03)
+
+
+def _lips_and_speech(lag_s: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """8 s of a smooth random mouth opening at 25 fps, and noise in the 1-3 kHz band whose level follows it
+    ``lag_s`` later (positive: the audio lags the lips)."""
+    rng = np.random.default_rng(seed)
+    lip = np.convolve(rng.random(210), np.ones(4) / 4, mode="same")[:200]
+    t = np.arange(8 * 16000) / 16000
+    spectrum = np.fft.rfft(rng.normal(size=t.size))
+    freqs = np.fft.rfftfreq(t.size, 1 / 16000)
+    spectrum[(freqs < 1000) | (freqs > 3000)] = 0.0
+    return lip, np.fft.irfft(spectrum, n=t.size) * np.interp(t - lag_s, np.arange(200) / 25, lip)
+
+
+@pytest.mark.parametrize("lag_ms", [30.0, -20.0, 0.0])
+def test_lip_shift_moves_speech_against_its_lag_behind_the_lips(lag_ms: float):
+    lip, audio = _lips_and_speech(lag_ms / 1000)
+    assert lip_shift(audio, 16000, lip, 25.0, 0.05, 0.3) == pytest.approx(-lag_ms * 16, abs=5 * 16)
+
+
+def test_lip_shift_is_bounded_and_needs_lips_that_move_with_the_speech():
+    lip, audio = _lips_and_speech(0.08)
+    assert lip_shift(audio, 16000, lip, 25.0, 0.05, 0.3) == -800  # 80 ms found, 50 ms moved
+    assert lip_shift(audio, 16000, lip, 25.0, 0.0, 0.3) == 0
+    assert lip_shift(audio, 16000, np.full(200, 0.4), 25.0, 0.05, 0.3) == 0  # a still mouth
+    other, _ = _lips_and_speech(0.0, seed=1)
+    assert lip_shift(audio, 16000, other, 25.0, 0.05, 0.3) == 0  # another talker's lips: no peak
+    assert lip_shift(np.zeros(16000), 16000, lip, 25.0, 0.05, 0.3) == 0  # nothing said
+
+
+def test_groups_moved_by_the_lip_shift_stay_inside_the_output():
+    pieces = [(0, np.ones(100)), (500, np.full(100, 2.0)), (900, np.full(100, 3.0))]
+    out = _laid(pieces, 1000, shift=-50)
+    assert out.shape == (1000,) and out.sum() == pytest.approx(600.0)
+    np.testing.assert_array_equal(out[:100], 1.0)  # the first group cannot go earlier than the start
+    np.testing.assert_array_equal(out[450:550], 2.0)
+    np.testing.assert_array_equal(out[850:950], 3.0)
+    np.testing.assert_array_equal(_laid(pieces, 1000, shift=50)[900:], 3.0)  # nor the last one later than the end
