@@ -505,9 +505,14 @@ def lip_shift(audio: np.ndarray, rate: int, lip: np.ndarray, fps: float, most: f
 
 def _with_fade_margins(tmap: stretch.TimeMap, margin: float) -> stretch.TimeMap:
     """``tmap`` extended by ``margin`` s at both ends at the source's own pace, so the edge fades fall on
-    piper's near-silence around the speech instead of on the first and last word."""
-    dst = np.concatenate([[tmap.dst[0] - margin], tmap.dst, [tmap.dst[-1] + margin]])
-    src = np.concatenate([[max(tmap.src[0] - margin, 0.0)], tmap.src, [tmap.src[-1] + margin]])
+    piper's near-silence around the speech instead of on the first and last word. The head is shorter
+    when the source starts sooner: a 5 ms margin onto the 4e-17 s of source before a first word aligned
+    at 0 asked PSOLA for a rate of 1e14, and Praat never returned."""
+    head = min(margin, float(tmap.src[0]))
+    dst = np.concatenate([[tmap.dst[0] - head], tmap.dst, [tmap.dst[-1] + margin]])
+    src = np.concatenate([[tmap.src[0] - head], tmap.src, [tmap.src[-1] + margin]])
+    if head <= _KNOT_TOL:
+        dst, src = dst[1:], src[1:]
     return stretch.TimeMap(dst, src)
 
 

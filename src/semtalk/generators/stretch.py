@@ -64,10 +64,11 @@ def warp(audio: np.ndarray, rate: int, tmap: TimeMap, first: int, n: int,
          pitch: PitchEdit | None = None) -> np.ndarray:
     """Output samples ``first .. first + n`` of ``audio`` (starting at source time 0) warped along ``tmap``.
 
-    Each rising piece of the map is one constant PSOLA rate (Praat's duration tier), so its ends land on
-    their output times to within a pitch period (PSOLA moves whole periods); a flat piece (silence) is
-    exact zeros, the sound going on after it from the same source instant. ``pitch`` gets Praat's own F0
-    points of the source (the pulses PSOLA re-spaces) and returns their new values; None keeps them.
+    Each rising piece of the map (:func:`rising_pieces`) is one constant PSOLA rate (Praat's duration
+    tier), so its ends land on their output times to within a pitch period (PSOLA moves whole periods);
+    a flat piece (silence) is exact zeros, the sound going on after it from the same source instant.
+    ``pitch`` gets Praat's own F0 points of the source (the pulses PSOLA re-spaces) and returns their
+    new values; None keeps them.
     """
     from parselmouth import Sound
     from parselmouth.praat import call, run
@@ -76,7 +77,7 @@ def warp(audio: np.ndarray, rate: int, tmap: TimeMap, first: int, n: int,
     sound = Sound(x, sampling_frequency=rate)
     manipulation = call(sound, "To Manipulation", PITCH_STEP, PITCH_FLOOR, PITCH_CEIL)
     dst, src = tmap.dst, tmap.src
-    rising = np.flatnonzero(src[1:] > src[:-1])
+    rising = rising_pieces(tmap, rate)
     tier = call("Create DurationTier", "rates", 0.0, sound.duration)
     for k in rising:
         length = src[k + 1] - src[k]
@@ -118,6 +119,13 @@ def warp(audio: np.ndarray, rate: int, tmap: TimeMap, first: int, n: int,
         out[o0 + lo:o0 + lo + len(seg)] = seg
         k = j + 1
     return out
+
+
+def rising_pieces(tmap: TimeMap, rate: int) -> np.ndarray:
+    """Indices of the map's pieces that play source: those spanning one source sample or more. A shorter
+    one is silence like a flat piece: its PSOLA rate is unbounded (5 ms of output from 4e-17 s of source,
+    floating-point residue of a bound at 0, is a rate of 1e14, and Praat's overlap-add never returned)."""
+    return np.flatnonzero(np.diff(tmap.src) >= 1.0 / rate)
 
 
 def _edit_pitch(manipulation, pitch: PitchEdit, duration: float) -> None:

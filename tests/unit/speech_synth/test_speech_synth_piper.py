@@ -83,6 +83,27 @@ def test_connected_words_fill_their_group_span(plain: SpeechSynthesizer):
     assert ONSET_LAG[0] <= onset - 0.40 <= ONSET_LAG[1] and END_LEAD[0] <= 1.50 - offset <= END_LEAD[1]
 
 
+PHRASES = [("please call stella", (1.2, 0.9, 1.3)), ("bring these things with her", (1.0, 1.25, 0.95, 1.1, 1.2)),
+           ("have a good day", (1.1, 1.0, 1.3, 0.9))]
+
+
+def test_words_take_their_target_durations(plain: SpeechSynthesizer):
+    """Slots of 0.9-1.3x piper's own word lengths, as the sender's aligner (10 ms frames, so a duration is
+    read to ±10 ms) finds the words in the output: each word but a group's last (whose end the aligner lets
+    run on into the silence) within 20 ms, and 10 ms on average. The second phrase starts piper's first
+    word at 4e-17 s, which once hung PSOLA."""
+    from semtalk.semantics.speech.align import align_words
+
+    errors = []
+    for text, factors in PHRASES:
+        natural = plain._natural([Word(w, 0.0, 1.0) for w in text.split()])
+        ends = 0.4 + np.cumsum(np.multiply(natural, factors))
+        words = [Word(w, a, b) for w, a, b in zip(text.split(), [0.4, *ends[:-1]], ends, strict=True)]
+        heard = align_words(plain(words, ends[-1] + 0.5), words, 0.0, 0.15)
+        errors += [abs((h.end - h.start) - (w.end - w.start)) for w, h in zip(words[:-1], heard[:-1], strict=True)]
+    assert max(errors) <= 0.02 and np.mean(errors) <= 0.01, errors
+
+
 def _geometric_f0(y: np.ndarray, w: Word) -> float:
     """The word's F0 as the sender measures it (``measure_prosody``: its slot's voiced geometric mean)."""
     from semtalk.semantics.speech.prosody import measure_prosody

@@ -214,3 +214,23 @@ def test_groups_moved_by_the_lip_shift_stay_inside_the_output():
     np.testing.assert_array_equal(out[450:550], 2.0)
     np.testing.assert_array_equal(out[850:950], 3.0)
     np.testing.assert_array_equal(_laid(pieces, 1000, shift=50)[900:], 3.0)  # nor the last one later than the end
+
+
+def test_pieces_under_one_source_sample_are_silent_not_an_unbounded_rate():
+    tmap = stretch.TimeMap(np.array([0.0, 0.005, 0.3, 0.5, 0.7]), np.array([0.0, 4e-17, 0.3, 0.3, 0.5]))
+    np.testing.assert_array_equal(stretch.rising_pieces(tmap, 16000), [1, 3])
+    y = stretch.warp(np.full(16000, 0.1), 16000, tmap, 0, round(0.7 * 16000))
+    assert not y[:79].any() and not y[round(0.31 * 16000):round(0.49 * 16000)].any()
+
+
+def test_fade_margins_go_at_the_sources_own_pace_and_no_further_back_than_its_start():
+    from semtalk.generators.speech import _with_fade_margins
+
+    tmap = stretch.TimeMap(np.array([1.0, 1.3]), np.array([0.2, 0.4]))
+    wide = _with_fade_margins(tmap, 0.005)
+    np.testing.assert_allclose(wide.dst, [0.995, 1.0, 1.3, 1.305])
+    np.testing.assert_allclose(wide.src, [0.195, 0.2, 0.4, 0.405])
+    early = _with_fade_margins(stretch.TimeMap(np.array([1.0, 1.3]), np.array([0.002, 0.4])), 0.005)
+    np.testing.assert_allclose(early.dst[:2], [0.998, 1.0])  # 2 ms of source before the speech: a 2 ms head
+    at_zero = _with_fade_margins(stretch.TimeMap(np.array([1.0, 1.3]), np.array([4e-17, 0.4])), 0.005)
+    np.testing.assert_allclose(at_zero.dst, [1.0, 1.3, 1.305])  # no head at all
