@@ -39,7 +39,7 @@ Adapt = Callable[[np.ndarray, int], np.ndarray]
 
 # phoneme symbols that are not sounds: word gaps, utterance start/end, espeak punctuation
 _SEPARATORS = frozenset(" ^$_.,;:!?¡¿—…\"«»()-")
-_MIN_WORD = 0.01  # s: an untimed run with less room than this is dropped (no room to say it)
+_MIN_WORD = 0.01  # s: an untimed run with less room than this is dropped, a timed group with a shorter slot untimed
 _FRAME = 0.005  # s: grid of the prosody corrections and of the level envelopes
 _HEARD_DB = -30.0  # level re the utterance peak below which a voiced point is not heard (no F0 measure)
 _KNOT_TOL = 1e-4  # s: time-map knots closer than this are one (no sub-0.1 ms silences)
@@ -296,7 +296,7 @@ class SpeechSynthesizer:
         mouth opening, one value per frame at ``fps``, which places untimed words and the lip shift."""
         rate = self.config.rate
         total = max(0, round(duration * rate))
-        kept = _sanitize(words, duration)
+        kept = _untime_empty_groups(_sanitize(words, duration), self.config.max_gap)
         if any(not w.timed for w in kept):
             kept = place_untimed(kept, duration, lip_curve, fps, self._natural)
         pieces = [piece for group in _groups(kept, self.config.max_gap)
@@ -550,7 +550,8 @@ def _sanitize(words: Sequence[Word], duration: float) -> list[Word]:
     """Speakable words in order: clean text, timed ones clipped to ``[0, duration]`` and made not to overlap.
 
     A timed word with an empty slot is kept (Whisper gives short words like "i" zero length): the time
-    map lets it borrow time from its neighbours. Only one that starts at the very end is dropped.
+    map lets it borrow time from its neighbours (a lone one: :func:`_untime_empty_groups`). Only one
+    that starts at the very end is dropped.
     """
     out: list[Word] = []
     prev_end = 0.0
@@ -569,12 +570,24 @@ def _sanitize(words: Sequence[Word], duration: float) -> list[Word]:
     return out
 
 
+def _untime_empty_groups(words: list[Word], max_gap: float) -> list[Word]:
+    """Timed words whose whole group spans less than ``_MIN_WORD`` marked untimed: a lone zero-length word
+    (Whisper gives "i" or "y" no duration) has no slot to be stretched onto, and its time map had no
+    knots left (a ValueError that ended the call). Untimed, it gets piper's length in its gap, by the
+    lips or around where it was sent (:func:`place_untimed`)."""
+    timed = [i for i, w in enumerate(words) if w.timed]
+    sub = [words[i] for i in timed]
+    empty = {timed[k] for run in _runs(sub, max_gap) if sub[run[-1]].end - sub[run[0]].start < _MIN_WORD
+             for k in run}
+    return [replace(w, timed=False) if i in empty else w for i, w in enumerate(words)]
+
+
 def _groups(words: Sequence[Word], max_gap: float) -> list[list[Word]]:
     """Consecutive words split wherever the silence between two exceeds ``max_gap``."""
-    groups: list[list[Word]] = []
-    for w in words:
-        if groups and w.start - groups[-1][-1].end <= max_gap:
-            groups[-1].append(w)
-        else:
-            groups.append([w])
-    return groups
+    return [list(words[run.start:run.stop]) for run in _runs(words, max_gap)]
+
+
+def _runs(words: Sequence[Word], max_gap: float) -> list[range]:
+    """Index ranges of :func:`_groups`."""
+    cuts = [i for i in range(1, len(words)) if words[i].start - words[i - 1].end > max_gap]
+    return [range(a, b) for a, b in pairwise([0, *cuts, len(words)]) if b > a]

@@ -72,6 +72,17 @@ def test_no_words_give_zeros(plain: SpeechSynthesizer):
     assert plain([], 0.0).shape == (0,)
 
 
+def test_a_lone_word_without_duration_is_spoken_around_its_time(plain: SpeechSynthesizer):
+    """Whisper gives short words no duration; with no neighbour to borrow time from, such a word (or a
+    pile of them at one instant) once ended the call with a ValueError. It is said at piper's length,
+    centred on its time."""
+    out = plain([Word("i", 1.0, 1.0), Word("set", 2.5, 2.8)], 3.0)
+    onset, offset = _edges(out, 0.3, 1.7)
+    assert 0.75 < onset < 1.0 < offset < 1.25
+    tail = plain([Word("lay", 0.2, 0.6), Word("y", 1.3, 1.3), Word("z", 1.3, 1.3)], 1.31)
+    assert tail.shape == (round(1.31 * RATE),) and np.abs(tail[round(0.8 * RATE):]).max() > 0.05
+
+
 def test_synthesis_is_deterministic(plain: SpeechSynthesizer, isolated: np.ndarray):
     np.testing.assert_array_equal(plain(ISOLATED, 3.1), isolated)
 
