@@ -144,8 +144,13 @@ def _run_config(args: argparse.Namespace):
 def summary(report: dict, out: Path) -> str:
     """The few numbers a person looks at first."""
     v, n = report["video"], report["network"]
-    ssim = "n/a" if v["ssim"] is None else f"{v['ssim']:.3f}"
-    vmaf = "n/a" if v["vmaf"] is None else f"{v['vmaf']:.1f}"
+    if v["heldout_frames"] is None:
+        quality = "  quality  not scored: every frame of the clip went into the KB (none held out)"
+    else:
+        quality = (f"  quality  held-out frames {v['heldout_frames']}: SSIM {_num(v['ssim'], '.3f')}, PSNR "
+                   f"{_num(v['psnr'], 'g')} dB, MS-SSIM {_num(v['ms_ssim'], 'g')}, VMAF {_num(v['vmaf'], '.1f')}")
+    silent = report.get("audio", {}).get("mode") == "none"
+    no_audio = ["  speech   none: the input has no audio track"] if silent else []
     return "\n".join([
         f"semtalk: {report['input']} → {out}",
         f"  stream   {v['stream_kbps']:.2f} kbps coefficients ({v['bits_per_frame']:.1f} bits/frame), "
@@ -153,26 +158,26 @@ def summary(report: dict, out: Path) -> str:
         f"KB {v['kb_bytes'] / 1024:.0f} KiB once",
         f"  network  {n['packets_lost']}/{n['packets_sent']} packets lost ({n['loss_rate']:.1%}), "
         f"{n['packets_recovered']} recovered by {n['fec']} FEC, {v['concealed_frames']} frames concealed",
-        f"  quality  held-out frames {v['heldout_frames']}: SSIM {ssim}, PSNR {v['psnr']} dB, "
-        f"MS-SSIM {v['ms_ssim']}, VMAF {vmaf}",
+        quality,
         f"  speed    {sum(v['ms_per_frame'].values()):.1f} ms/frame in all "
         f"(render {v['ms_per_frame'].get('render', 0):.1f})",
         *_speech_summary(report.get("speech")),
+        *no_audio,
     ])
+
+
+def _num(value, fmt: str) -> str:
+    return "n/a" if value is None else format(value, fmt)
 
 
 def _speech_summary(s: dict | None) -> list[str]:
     """The speech line of :func:`summary`, when the call regenerated speech."""
     if not s or s.get("mode") != "semantic":
         return []
-
-    def num(value, fmt: str) -> str:
-        return "n/a" if value is None else format(value, fmt)
-
     return [f"  speech   {s['words_sent']} words at {s['text_bps'] + s['timing_bps']:.0f} bps text + timing "
             f"(+{s['prosody_bps']:.0f} prosody), {s['concealed_words']} concealed; re-ASR WER "
-            f"{num(s['resynth_wer'], '.2f')}, AV offset {num(s['av_offset_ms'], '+.0f')} ms "
-            f"(original {num(s['av_offset_ms_original'], '+.0f')})"]
+            f"{_num(s['resynth_wer'], '.2f')}, AV offset {_num(s['av_offset_ms'], '+.0f')} ms "
+            f"(original {_num(s['av_offset_ms_original'], '+.0f')})"]
 
 
 def main(argv: list[str] | None = None) -> int:

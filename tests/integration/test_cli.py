@@ -113,3 +113,16 @@ def test_summary_has_a_speech_line_only_when_speech_was_regenerated(tmp_path):
                          "AV offset +14 ms (original n/a)")
     assert "  speech " not in summary(_report(None), tmp_path)
     assert "  speech " not in summary(_report({"mode": "passthrough"}), tmp_path)
+    silent = {**_report(None), "audio": {"mode": "none"}}
+    assert summary(silent, tmp_path).splitlines()[-1] == "  speech   none: the input has no audio track"
+
+
+def test_summary_says_why_a_clip_has_no_quality_numbers(tmp_path):
+    from semtalk.cli import summary
+
+    short = _report(None)
+    short["video"] |= {"heldout_frames": None, "ssim": None, "psnr": None, "ms_ssim": None}
+    assert "  quality  not scored: every frame of the clip went into the KB (none held out)" in summary(
+        short, tmp_path).splitlines()
+    assert "  quality  held-out frames [0, 9]: SSIM 0.900, PSNR 30 dB, MS-SSIM 0.95, VMAF n/a" in summary(
+        _report(None), tmp_path).splitlines()

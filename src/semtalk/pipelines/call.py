@@ -257,8 +257,8 @@ class FaceCall:
                 "late_frames": playout.late, "garbage_packets": depacketizer.garbage,
                 "wrong_kb_packets": depacketizer.wrong_kb,
             },
-            "audio": {"mode": "passthrough" if self.info.has_audio else "none",
-                      "note": "original audio is muxed for listening; it is not part of the semantic stream"},
+            "audio": {"mode": "passthrough", "note": "original audio is muxed for listening; it is not part of the "
+                      "semantic stream"} if self.info.has_audio else {"mode": "none", "note": "the input has no audio"},
             "duration_s": round(duration, 3),
         }
 
