@@ -1,5 +1,5 @@
 """The synthesiser's pure timing logic: time maps, word spans in piper's alignment, lost-timing placement,
-and the WORLD warp on a signal the test makes itself (no piper needed)."""
+the lip shift, and the PSOLA warp on signals the test makes itself (no piper needed)."""
 
 from __future__ import annotations
 
