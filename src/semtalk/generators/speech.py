@@ -320,7 +320,7 @@ class SpeechSynthesizer:
         again with piper's own ``length_scale`` (0.5–2), so the PSOLA warp only has small corrections left.
         None when piper says nothing; a word it does not say gets an empty span, so its slot stays silent.
         """
-        from scipy.signal import resample_poly
+        from semtalk.kb.voice import resample
 
         spoken = _piper(words, 1.0)
         if spoken is None:
@@ -336,8 +336,7 @@ class SpeechSynthesizer:
             if adapted.shape != audio.shape:
                 raise ValueError(f"adapt must keep the audio's length: got {adapted.shape} from {audio.shape}")
             audio = adapted
-        g = math.gcd(self.config.rate, piper_rate)
-        audio = resample_poly(audio.astype(np.float64), self.config.rate // g, piper_rate // g)
+        audio = resample(audio, piper_rate, self.config.rate)
         sec = [(a / piper_rate, b / piper_rate) for a, b in spans]
         return Utterance(audio, self._bounds(audio, words, sec))
 
@@ -355,8 +354,7 @@ class SpeechSynthesizer:
         run on into the silence after it (90 ms on "hello"), and that faint, creaky tail spread over the
         end of the slot pulled an isolated "morning" 3 semitones off its F0 target.
         """
-        from scipy.signal import resample_poly
-
+        from semtalk.kb.voice import resample
         from semtalk.semantics.speech.align import RATE, align_words
         from semtalk.semantics.speech.asr import ALIGN_PAD, snap_to_speech
 
@@ -364,8 +362,7 @@ class SpeechSynthesizer:
         onset, offset = self._speech_edges(audio, sec[0], sec[-1])
         piper = (onset, *inner, offset)
         rate = self.config.rate
-        g = math.gcd(rate, RATE)
-        speech = audio if rate == RATE else resample_poly(audio, RATE // g, rate // g)
+        speech = resample(audio, rate, RATE)
         guess = [Word(w.text, piper[i], piper[i + 1]) for i, w in enumerate(words)]
         edge, pad = round(0.02 * RATE), round(_ALIGN_PAD * RATE)
         padded = np.concatenate([np.resize(speech[:edge], pad), speech]).astype(np.float32)

@@ -122,13 +122,11 @@ def _voice(envelope: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def _speech(seconds: float) -> np.ndarray:
     """Piper saying ``DEMO_TEXT`` after ``SPEECH_LEAD`` s of silence, exactly ``seconds`` long at ``AUDIO_RATE``."""
-    from scipy.signal import resample_poly
-
     from semtalk.generators.tts import synthesize
+    from semtalk.kb.voice import resample
 
     syn = synthesize(DEMO_TEXT)
-    g = np.gcd(AUDIO_RATE, syn.rate)
-    voice = resample_poly(syn.audio.astype(np.float64), AUDIO_RATE // g, syn.rate // g)
+    voice = resample(syn.audio, syn.rate, AUDIO_RATE)
     out = np.zeros(round(seconds * AUDIO_RATE), np.float32)
     lead = min(round(SPEECH_LEAD * AUDIO_RATE), len(out))
     part = voice[:len(out) - lead]

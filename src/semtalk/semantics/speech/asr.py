@@ -70,15 +70,9 @@ def clean_word(text: str) -> str:
 
 
 def _resample(audio: np.ndarray, rate: int) -> np.ndarray:
-    audio = np.asarray(audio, dtype=np.float32).reshape(-1)
-    if rate == ASR_RATE:
-        return audio
-    from math import gcd
+    from semtalk.kb.voice import resample
 
-    from scipy.signal import resample_poly
-
-    g = gcd(rate, ASR_RATE)
-    return resample_poly(audio, ASR_RATE // g, rate // g).astype(np.float32)
+    return resample(np.asarray(audio, dtype=np.float32).reshape(-1), rate, ASR_RATE).astype(np.float32)
 
 
 class SpeechRecognizer:
