@@ -20,13 +20,13 @@ if TYPE_CHECKING:
 
 def run_clip(input_path: str | Path, out_dir: str | Path, **options: Any) -> dict:
     """Run one clip through the whole chain; returns the report as a dict (also written to out_dir)."""
-    from semtalk.pipelines.syncsc import RunConfig, run
+    from semtalk.call.run import RunConfig, run
 
     return run(input_path, out_dir, RunConfig(**options))
 
 
 def build_kb(input_path: str | Path, kb_path: str | Path, enroll_seconds: float = 2.0) -> dict:
     """Build a knowledge base from the first ``enroll_seconds`` of a clip; returns its summary."""
-    from semtalk.kb.build import build_kb_file
+    from semtalk.enroll.build import build_kb_file
 
     return build_kb_file(input_path, kb_path, enroll_seconds=enroll_seconds)

@@ -130,7 +130,7 @@ def _run_options(p: argparse.ArgumentParser) -> None:
 
 
 def _run_config(args: argparse.Namespace):
-    from semtalk.pipelines.syncsc import RunConfig
+    from semtalk.call.run import RunConfig
 
     return RunConfig(loss=args.loss, burst=args.burst, delay=args.delay, jitter=args.jitter, fec=args.fec,
                      code_rate=args.code_rate, fec_k=args.fec_k, frames_per_packet=args.frames_per_packet,
@@ -194,13 +194,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
-        from semtalk.pipelines.syncsc import run
+        from semtalk.call.run import run
 
         out = Path(args.out)
         report = run(args.input, out, _run_config(args))
         print(summary(report, out))
     elif args.command == "kb" and args.kb_command == "build":
-        from semtalk.kb.build import KbConfig, build_kb_file
+        from semtalk.enroll.build import KbConfig, build_kb_file
 
         if args.keyframes < 1:
             raise SemtalkError(f"--keyframes must be ≥ 1, got {args.keyframes}")
@@ -231,7 +231,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     elif args.command == "train" and args.train_command == "pacsc":
         import torch
 
-        from semtalk.fec.pacsc_train import TrainConfig, fit_and_save, train_and_save
+        from semtalk.learned.pacsc.train import TrainConfig, fit_and_save, train_and_save
 
         if args.epochs < 1:
             raise SemtalkError(f"--epochs must be ≥ 1, got {args.epochs}")
@@ -249,7 +249,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             train_and_save(Path(args.data), Path(args.out or "out/pacsc/pacsc.pt"), Path(args.cache),
                            TrainConfig(epochs=args.epochs, seed=args.seed), log=log)
     elif args.command == "demo":
-        from semtalk.pipelines.demo import run_demo
+        from semtalk.demo.run import run_demo
 
         out = Path(args.out)
         report = run_demo(out, loss=args.loss)

@@ -14,8 +14,8 @@ REGISTRY: dict[str, dict[str, str]] = {
     "fec": {
         "none": "semtalk.fec.base:NoFec",
         "rs": "semtalk.fec.reed_solomon:ReedSolomonFec",
-        "pacsc": "semtalk.fec.pacsc:PacscFec",
-        "pacsc-mae": "semtalk.fec.pacsc:PacscMaeFec",
+        "pacsc": "semtalk.learned.pacsc.code:PacscFec",
+        "pacsc-mae": "semtalk.learned.pacsc.code:PacscMaeFec",
     },
     "channel": {
         "bernoulli": "semtalk.channel.packet_loss:BernoulliLoss",
@@ -25,7 +25,7 @@ REGISTRY: dict[str, dict[str, str]] = {
         "face_warp": "semtalk.generators.face_renderer:FaceRenderer",
     },
     "pipeline": {
-        "syncsc": "semtalk.pipelines.call:FaceCall",
+        "syncsc": "semtalk.modes.syncsc.call:FaceCall",
     },
     # Benchmark cells: functions (task, env) -> row dict that the harness (bench.runner) runs by name.
     "bench_method": {

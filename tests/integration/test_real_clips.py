@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 from shared_data import real_clip
 
-from semtalk.pipelines.syncsc import RunConfig, run
+from semtalk.call.run import RunConfig, run
 
 
 def test_coefficients_round_trip_on_a_real_clip():
-    from semtalk.kb.build import build_kb
+    from semtalk.enroll.build import build_kb
     from semtalk.media.reader import read_video
-    from semtalk.semantics.encoder import CropConfig, FaceEncoder, FaceTracker
+    from semtalk.semantics.face.encoder import CropConfig, FaceEncoder, FaceTracker
 
     clip = real_clip("grid_bbaf2n.mpg")
     tracker = FaceTracker(CropConfig())

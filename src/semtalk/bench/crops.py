@@ -56,7 +56,7 @@ def face_crops(clip: str | Path, kb_path: str | Path, max_seconds: float | None 
     """
     from semtalk.kb.knowledge_base import read_kb
     from semtalk.media.reader import read_video
-    from semtalk.semantics.encoder import FaceEncoder, FaceTracker
+    from semtalk.semantics.face.encoder import FaceEncoder, FaceTracker
 
     kb, _ = read_kb(kb_path)
     same_clip = kb.info.get("source", {}).get("path") == str(clip)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from semtalk.call.run import RunConfig, run
 from semtalk.errors import SemtalkError
-from semtalk.pipelines.syncsc import RunConfig, run
 
 HDTF = ["hdtf_WDA_KatieHill_000.mp4", "hdtf_WDA_EdMarkey0_000.mp4", "hdtf_RD_Radio34_000.mp4"]
 LOSSES = [0.0, 0.1, 0.3, 0.5, 0.7]

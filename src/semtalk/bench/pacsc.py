@@ -30,13 +30,13 @@ from pathlib import Path
 
 import numpy as np
 
-from semtalk.fec.concealment import FacePlayout
-from semtalk.fec.pacsc_data import ClipCodes, clip_paths, encode_clip
-from semtalk.fec.pacsc_train import HELDOUT
-from semtalk.pipelines.session import NetworkConfig, SimulatedLink
+from semtalk.learned.pacsc.data import ClipCodes, clip_paths, encode_clip
+from semtalk.learned.pacsc.train import HELDOUT
+from semtalk.link.simulated import NetworkConfig, SimulatedLink
 from semtalk.records import CodedFrame
-from semtalk.rtp.face_payload import FaceDepacketizer, FacePacketizer, FaceStreamFormat
-from semtalk.semantics.quantize import Quantizer
+from semtalk.semantics.face.quantize import Quantizer
+from semtalk.streams.face import FaceDepacketizer, FacePacketizer, FaceStreamFormat
+from semtalk.streams.playout import FacePlayout
 
 FPS = 25.0
 LOSSES = [round(0.1 * i, 1) for i in range(10)]

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
+from semtalk.call.run import RunConfig, run
 from semtalk.errors import SemtalkError
-from semtalk.pipelines.speech import RATE
-from semtalk.pipelines.syncsc import RunConfig, run
+from semtalk.modes.syncsc.speech import RATE
 from semtalk.records import Word
 
 CLIPS = ["lrs2_00004.mp4", "lrs2_00016.mp4", "lrs2_00019.mp4", "grid_bbaf2n.mpg", "grid_brbk7n.mpg",
@@ -118,7 +118,7 @@ def onset_error_ms(words: list[Word], ref: list[tuple[str, float]]) -> dict:
     matching on normalised text): the timing error that becomes AV offset at the receiver."""
     import difflib
 
-    from semtalk.metrics.text import normalize
+    from semtalk.text.normalize import normalize
 
     sent, marked = [normalize(w.text) for w in words], [normalize(t) for t, _ in ref]
     errs = [1000.0 * (words[m.a + k].start - ref[m.b + k][1])
@@ -139,8 +139,9 @@ def text_sweep(names: list[str], sent: list[tuple[str, list[Word]]], seeds: rang
     Rows carry ``corpus`` (lrs2, grid, all) and ``lm``; "all" pools the clips, each weighing the same.
     """
     from semtalk.bench.text import grid_sentences, text_loss_sweep
-    from semtalk.fec.text_concealment import NGramPredictor, TextConcealer
     from semtalk.kb.language import DomainLM
+    from semtalk.text.concealment import TextConcealer
+    from semtalk.text.lm import NGramPredictor
 
     generic = TextConcealer(NGramPredictor())
     domains = {"grid": TextConcealer(NGramPredictor(domain=DomainLM.train(grid_sentences())))}

@@ -122,7 +122,7 @@ NEEDS = {"codec_video": [("semtalk.bench.codecs", "rate_match")],
          "codec_loss": [("semtalk.bench.codecs", "protect_and_lose")],
          "codec_speech": [("semtalk.bench.codecs", "encode_audio")],
          "semtalk_loss": [("semtalk.bench.pacsc", "receive")],
-         "pacsc": [("semtalk.bench.pacsc", "receive"), ("semtalk.fec.pacsc", "PacscCodec")],
+         "pacsc": [("semtalk.bench.pacsc", "receive"), ("semtalk.learned.pacsc.code", "PacscCodec")],
          "text_rate": [("semtalk.bench.text", "text_bitrates")],
          "text_loss": [("semtalk.bench.text", "simulate_text")]}
 
@@ -159,8 +159,8 @@ def prepare(task: Task, env: BenchEnv) -> dict:
     """Build a clip's KB once (seeded like ``semtalk run`` would), its face crops and codes and (``asr``) its
     ASR words, for every later cell."""
     from semtalk.bench.crops import face_crops
-    from semtalk.kb.build import KbConfig, build_kb_from_clip
-    from semtalk.pipelines.syncsc import RunConfig, crop_config
+    from semtalk.call.run import RunConfig, crop_config
+    from semtalk.enroll.build import KbConfig, build_kb_from_clip
 
     clip, kb = env.clip_path(task.clip), kb_path(env, task.clip)
     kb.parent.mkdir(parents=True, exist_ok=True)
@@ -206,7 +206,7 @@ def thumb_index(n_heldout: int) -> int:
 def semtalk_method(task: Task, env: BenchEnv) -> dict:
     """One semtalk call on the clip with the prepared KB; video always, speech when the cell asks."""
     import semtalk
-    from semtalk.pipelines.syncsc import RunConfig
+    from semtalk.call.run import RunConfig
 
     p = task.params
     clean = p["loss"] == 0.0
@@ -284,7 +284,7 @@ def complexity_method(task: Task, env: BenchEnv) -> dict:
     import subprocess
     import sys
 
-    from semtalk.pipelines.syncsc import RunConfig
+    from semtalk.call.run import RunConfig
 
     out = env.clip_dir(task.clip) / "complexity"
     extra = {"speech": False} if "speech" in {f.name for f in fields(RunConfig)} else {}

@@ -14,12 +14,13 @@ from collections.abc import Iterable, Iterator
 
 import brotli
 
-from semtalk.fec.text_concealment import TextConcealer
-from semtalk.metrics.text import bleu, normalize, wer
-from semtalk.pipelines.session import NetworkConfig, SimulatedLink
+from semtalk.link.simulated import NetworkConfig, SimulatedLink
+from semtalk.metrics.text import bleu, wer
 from semtalk.records import Word
-from semtalk.rtp.huffman import ContextHuffmanCode, HuffmanCode
-from semtalk.rtp.text_payload import TextDepacketizer, TextPacketizer, TextStreamFormat, assemble
+from semtalk.streams.huffman import ContextHuffmanCode, HuffmanCode
+from semtalk.streams.text import TextDepacketizer, TextPacketizer, TextStreamFormat, assemble
+from semtalk.text.concealment import TextConcealer
+from semtalk.text.normalize import normalize
 
 # GRID's sentence grammar (Cooke et al. 2006, JASA 120(5), Table I): command colour preposition letter digit adverb
 GRID_GRAMMAR = (("bin", "lay", "place", "set"), ("blue", "green", "red", "white"), ("at", "by", "in", "with"),

@@ -76,7 +76,8 @@ def text_rate_method(task: Task, env: BenchEnv) -> dict:
 
 @functools.lru_cache(maxsize=1)
 def _concealer():
-    from semtalk.fec.text_concealment import NGramPredictor, TextConcealer
+    from semtalk.text.concealment import TextConcealer
+    from semtalk.text.lm import NGramPredictor
 
     return TextConcealer(NGramPredictor())
 
@@ -85,8 +86,8 @@ def text_loss_method(task: Task, env: BenchEnv) -> dict:
     """The sent words over RS 1/2 and the channel, with or without concealment, scored against what was sent."""
     from semtalk.bench.loss_cells import channel_burst
     from semtalk.bench.text import simulate_text
+    from semtalk.link.simulated import NetworkConfig
     from semtalk.metrics.text import bleu, semantic_similarity, wer
-    from semtalk.pipelines.session import NetworkConfig
 
     p = task.params
     words = clip_words(env, task.clip)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from semtalk.rtp.packet import RtpPacket
+from semtalk.streams.packet import RtpPacket
 
 
 class FecEncoder(Protocol):

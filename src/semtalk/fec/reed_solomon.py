@@ -25,7 +25,7 @@ from functools import lru_cache
 
 import zfec
 
-from semtalk.rtp.packet import RtpPacket, SequenceUnwrapper
+from semtalk.streams.packet import RtpPacket, SequenceUnwrapper
 
 DEFAULT_REPAIR_SSRC = 0xFEC0FEC0
 REPAIR_HEADER = struct.Struct("!HBBB")  # first source seq, k, n, encoding symbol id

@@ -16,9 +16,9 @@ import numpy as np
 
 from semtalk.generators.warp import TriangleRaster
 from semtalk.kb.knowledge_base import Keyframe, KnowledgeBase
-from semtalk.semantics import mesh
-from semtalk.semantics.crop import CropBox
-from semtalk.semantics.pose import vector_to_rotation
+from semtalk.semantics.face import mesh
+from semtalk.semantics.face.crop import CropBox
+from semtalk.semantics.face.pose import vector_to_rotation
 
 
 @dataclass(frozen=True)

@@ -266,9 +266,10 @@ def _active_start(lip: np.ndarray | None, fps: float, lo: float, hi: float, leng
 def _piper(words: Sequence[Word], length_scale: float):
     """Piper's deterministic speech of the words as one utterance and each word's sample span, or None."""
     from semtalk.generators import tts
+    from semtalk.text.phones import phonemize
 
     syn = tts.synthesize(" ".join(w.text for w in words), length_scale=length_scale, deterministic=True)
-    spans = word_spans(syn.phonemes, [tts.phonemize(w.text) for w in words])
+    spans = word_spans(syn.phonemes, [phonemize(w.text) for w in words])
     return None if spans is None else (syn, spans)
 
 
@@ -320,7 +321,7 @@ class SpeechSynthesizer:
         again with piper's own ``length_scale`` (0.5–2), so the PSOLA warp only has small corrections left.
         None when piper says nothing; a word it does not say gets an empty span, so its slot stays silent.
         """
-        from semtalk.kb.voice import resample
+        from semtalk.dsp.signal import resample
 
         spoken = _piper(words, 1.0)
         if spoken is None:
@@ -354,7 +355,7 @@ class SpeechSynthesizer:
         run on into the silence after it (90 ms on "hello"), and that faint, creaky tail spread over the
         end of the slot pulled an isolated "morning" 3 semitones off its F0 target.
         """
-        from semtalk.kb.voice import resample
+        from semtalk.dsp.signal import resample
         from semtalk.semantics.speech.align import RATE, align_words
         from semtalk.semantics.speech.asr import ALIGN_PAD, snap_to_speech
 
@@ -489,7 +490,7 @@ def lip_shift(audio: np.ndarray, rate: int, lip: np.ndarray, fps: float, most: f
     A peak under ``min_corr``, on the search edge, or a still mouth moves nothing: per group of words
     (≤ 2 s on LRS2) the same search scattered ±80 ms at peaks up to 0.7, so one lag per call it is.
     """
-    from semtalk.metrics.audio import av_sync
+    from semtalk.dsp.sync import av_sync
 
     lip = np.asarray(lip, np.float64)
     if len(lip) < 3 or np.ptp(lip) <= 0 or not np.any(audio):

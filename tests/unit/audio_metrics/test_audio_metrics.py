@@ -6,15 +6,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from semtalk.dsp.sync import av_offset_ms
 from semtalk.generators.tts import synthesize
-from semtalk.metrics.audio import av_offset_ms, mcd_db, pesq_wb, speaker_similarity, stoi
+from semtalk.metrics.audio import mcd_db, pesq_wb, speaker_similarity, stoi
 
 RATE = 16000
 
 
 @pytest.fixture(scope="module")
 def speech() -> np.ndarray:
-    from semtalk.kb.voice import resample
+    from semtalk.dsp.signal import resample
 
     syn = synthesize("The birch canoe slid on the smooth planks. Glue the sheet to the dark blue background.")
     return resample(syn.audio, syn.rate, RATE).astype(np.float32)
@@ -42,7 +43,7 @@ def test_noisy_speech_scores_badly(speech: np.ndarray, noisy: np.ndarray) -> Non
 
 
 def test_metrics_resample_other_rates(speech: np.ndarray) -> None:
-    from semtalk.kb.voice import resample
+    from semtalk.dsp.signal import resample
 
     at_22k = resample(speech, RATE, 22050).astype(np.float32)
     assert pesq_wb(at_22k, at_22k, 22050) > 4.4

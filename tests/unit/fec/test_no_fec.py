@@ -8,7 +8,7 @@ import pytest
 
 from semtalk import registry
 from semtalk.fec.base import NoFec
-from semtalk.rtp.packet import RtpPacket
+from semtalk.streams.packet import RtpPacket
 
 PACKET = bytes(RtpPacket(payload_type=96, sequence_number=3, ssrc=5, payload=b"abc"))
 

@@ -10,7 +10,7 @@ import pytest
 
 from semtalk import registry
 from semtalk.fec.reed_solomon import DEFAULT_REPAIR_SSRC, REPAIR_HEADER, ReedSolomonFec
-from semtalk.rtp.packet import RtpPacket
+from semtalk.streams.packet import RtpPacket
 
 SSRC = 0x1234
 

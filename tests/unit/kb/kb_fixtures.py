@@ -15,11 +15,11 @@ import numpy as np
 from face_fixtures import NOSE_TIP, Pose, SyntheticFaces, synthetic_faces
 
 from semtalk.kb.knowledge_base import Keyframe, KnowledgeBase
-from semtalk.semantics import mesh
-from semtalk.semantics.crop import CropBox
-from semtalk.semantics.encoder import CropConfig
-from semtalk.semantics.face import FaceModel, fit_face_model
-from semtalk.semantics.quantize import Quantizer, fit_ranges
+from semtalk.semantics.face import mesh
+from semtalk.semantics.face.coefficients import FaceModel, fit_face_model
+from semtalk.semantics.face.crop import CropBox
+from semtalk.semantics.face.encoder import CropConfig
+from semtalk.semantics.face.quantize import Quantizer, fit_ranges
 
 SIZE = 256
 N_EXPR = 6

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from semtalk import registry
-from semtalk.fec.pacsc import PacscFec, PacscMaeFec, rate_config
-from semtalk.fec.pacsc_linear import LinearCodec, choose_mix, fit
+from semtalk.learned.pacsc.code import PacscFec, PacscMaeFec, rate_config
+from semtalk.learned.pacsc.linear import LinearCodec, choose_mix, fit
 from semtalk.records import CodedFrame
-from semtalk.rtp.face_payload import FaceStreamFormat
+from semtalk.streams.face import FaceStreamFormat
 
 FMT = FaceStreamFormat(n_coeffs=16, bits=8, kb_tag=0x3C)
 

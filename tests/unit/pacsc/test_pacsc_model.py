@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from semtalk.fec.pacsc import RATE_CONFIGS, PacscConfig
-from semtalk.fec.pacsc_model import LinearDiscriminator, PacscModel
-from semtalk.fec.pacsc_train import TrainConfig, sample_windows, train
+from semtalk.learned.pacsc.code import RATE_CONFIGS, PacscConfig
+from semtalk.learned.pacsc.model import LinearDiscriminator, PacscModel
+from semtalk.learned.pacsc.train import TrainConfig, sample_windows, train
 
 
 @pytest.mark.parametrize("rate", [0.5, 0.25])

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from semtalk import registry
-from semtalk.fec import pacsc
-from semtalk.fec.pacsc import PacscCodec, PacscFec, rate_config
+from semtalk.learned.pacsc import code as pacsc
+from semtalk.learned.pacsc.code import PacscCodec, PacscFec, rate_config
 from semtalk.records import CodedFrame
-from semtalk.rtp.face_payload import FaceStreamFormat
-from semtalk.rtp.packet import RtpPacket
+from semtalk.streams.face import FaceStreamFormat
+from semtalk.streams.packet import RtpPacket
 
 FMT = FaceStreamFormat(n_coeffs=16, bits=8, kb_tag=0x3C)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from payload_frames import BITS, N_COEFFS, TAG, random_walk
 
-from semtalk.rtp.face_payload import FaceStreamFormat
+from semtalk.streams.face import FaceStreamFormat
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from semtalk.rtp.bits import BitReader, BitWriter
+from semtalk.streams.bits import BitReader, BitWriter
 
 
 def _bits(w: BitWriter) -> str:

@@ -3,9 +3,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from semtalk.fec.concealment import FacePlayout
 from semtalk.records import CodedFrame
-from semtalk.semantics.quantize import Quantizer
+from semtalk.semantics.face.quantize import Quantizer
+from semtalk.streams.playout import FacePlayout
 
 Q = Quantizer(np.array([-1.0, 0.0, 10.0]), np.array([1.0, 2.0, 20.0]), 8)
 FALLBACK = np.array([0.5, 1.0, 15.0])

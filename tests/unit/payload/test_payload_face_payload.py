@@ -7,8 +7,8 @@ import pytest
 from payload_frames import N_COEFFS, TAG
 
 from semtalk.records import CodedFrame
-from semtalk.rtp.bits import BitWriter
-from semtalk.rtp.face_payload import (
+from semtalk.streams.bits import BitWriter
+from semtalk.streams.face import (
     MAX_FRAMES,
     FaceDepacketizer,
     FacePacketizer,
@@ -16,7 +16,7 @@ from semtalk.rtp.face_payload import (
     decode_payload,
     encode_payload,
 )
-from semtalk.rtp.packet import RtpPacket
+from semtalk.streams.packet import RtpPacket
 
 
 def exactly(message: str) -> str:
@@ -33,9 +33,7 @@ def assert_same_frames(got: list[CodedFrame], want: list[CodedFrame]) -> None:
 
 def _all_packets(fmt: FaceStreamFormat, frames: list[CodedFrame]) -> list[bytes]:
     pk = FacePacketizer(fmt)
-    packets = [p for f in frames if (p := pk.push(f)) is not None]
-    last = pk.flush()
-    return [*packets, last] if last is not None else packets
+    return [p for f in frames for p in pk.push(f)] + pk.flush()
 
 
 @pytest.mark.parametrize("seed", range(40))
@@ -112,9 +110,10 @@ def test_packetizer_groups_frames_into_rtp_packets(walk):
     frames = walk(np.random.default_rng(2), 23)
     pk = FacePacketizer(fmt)
     out = [pk.push(f) for f in frames]
-    assert [i for i, p in enumerate(out) if p is not None] == [4, 9, 14, 19]
-    packets = [p for p in out if p is not None] + [pk.flush()]
-    assert pk.flush() is None
+    assert [i for i, p in enumerate(out) if p] == [4, 9, 14, 19]
+    assert all(len(p) <= 1 for p in out)
+    packets = [p for ps in out for p in ps] + pk.flush()
+    assert pk.flush() == []
     assert pk.packets == 5
     parsed = [RtpPacket.parse(p) for p in packets]
     assert pk.payload_bits == 8 * sum(len(p.payload) for p in parsed)

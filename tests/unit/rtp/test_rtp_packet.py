@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from semtalk.rtp.packet import RtpPacket, SequenceUnwrapper, seq_distance
+from semtalk.streams.packet import RtpPacket, SequenceUnwrapper, seq_distance
 
 # V=2, no P/X/CC, M=0, PT=96, seq=1, ts=3000, ssrc=0x12345678, payload "hello"
 SIMPLE = bytes.fromhex("8060 0001 00000bb8 12345678") + b"hello"

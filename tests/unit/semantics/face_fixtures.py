@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from semtalk.semantics import mesh
+from semtalk.semantics.face import mesh
 
 AXES = np.array([0.7, 1.0, 0.6])  # ellipsoid semi-axes (x, y, z)
 NOSE_TIP = 1

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from face_fixtures import AXES
 
-from semtalk.semantics import mesh
-from semtalk.semantics.crop import CropBox, CropTracker, crop_image, face_box
+from semtalk.semantics.face import mesh
+from semtalk.semantics.face.crop import CropBox, CropTracker, crop_image, face_box
 
 REF = CropBox(320.0, 240.0, 200.0)
 

@@ -5,8 +5,8 @@ import pytest
 from face_fixtures import synthetic_faces
 from scipy.spatial.transform import Rotation
 
-from semtalk.semantics import mesh
-from semtalk.semantics.face import FaceModel, coeff_names, fit_face_model
+from semtalk.semantics.face import mesh
+from semtalk.semantics.face.coefficients import FaceModel, coeff_names, fit_face_model
 
 CROP = np.array([0.02, -0.03, 0.1])
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from semtalk.semantics.pose import rotation_to_vector, umeyama, vector_to_rotation
+from semtalk.semantics.face.pose import rotation_to_vector, umeyama, vector_to_rotation
 
 
 def _random_rotation(rng: np.random.Generator) -> np.ndarray:

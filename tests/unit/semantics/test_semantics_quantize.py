@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from semtalk.semantics.quantize import CROP_RANGE, Quantizer, crop_quantizer, fit_ranges
+from semtalk.semantics.face.quantize import CROP_RANGE, Quantizer, crop_quantizer, fit_ranges
 
 
 @pytest.mark.parametrize("bits", [2, 4, 8, 12, 16])

@@ -12,7 +12,7 @@ RATE = 16000
 
 
 def _outcome(prompt: str | None, lip_shift: float = 0.0):
-    from semtalk.pipelines.speech import SpeechOutcome
+    from semtalk.modes.syncsc.speech import SpeechOutcome
 
     sent = [Word("set", 0.5, 0.8), Word("white", 0.8, 1.1)]
     audio = (0.3 * np.sin(np.arange(2 * RATE) / 9)).astype(np.float32)
@@ -21,9 +21,10 @@ def _outcome(prompt: str | None, lip_shift: float = 0.0):
 
 
 def test_re_asr_uses_the_senders_prompt_and_reports_the_plain_recognizer_beside_it(monkeypatch):
+    from semtalk.dsp import sync
     from semtalk.metrics import audio as am
     from semtalk.metrics import text as tm
-    from semtalk.pipelines.speech_report import speech_report
+    from semtalk.modes.syncsc.speech_report import speech_report
     from semtalk.semantics.speech import asr
 
     prompts = []
@@ -38,8 +39,9 @@ def test_re_asr_uses_the_senders_prompt_and_reports_the_plain_recognizer_beside_
 
     monkeypatch.setattr(asr, "_whisper", lambda threads: FakeWhisper())
     monkeypatch.setattr(tm, "semantic_similarity", lambda a, b: 1.0)
-    for name in ("speaker_similarity", "mcd_db", "pesq_wb", "stoi", "av_offset_ms"):
+    for name in ("speaker_similarity", "mcd_db", "pesq_wb", "stoi"):
         monkeypatch.setattr(am, name, lambda *args: 0.0)
+    monkeypatch.setattr(sync, "av_offset_ms", lambda *args: 0.0)
     kwargs = dict(transcript=None, voice_seconds=0.0, mouth_out=np.zeros(50), mouth_original=np.zeros(50), fps=25.0,
                   adapted=False)
     original = _outcome(None).audio

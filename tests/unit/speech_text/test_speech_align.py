@@ -22,9 +22,10 @@ def test_ipa_maps_diphthongs_first_and_skips_stress_and_length():
 def spoken():
     """Piper speaking a GRID-like sentence after 0.5 s of silence, at 16 kHz, with its own word times."""
     pytest.importorskip("piper")
+    from semtalk.dsp.signal import resample
     from semtalk.generators.speech import word_spans
-    from semtalk.generators.tts import phonemize, synthesize
-    from semtalk.kb.voice import resample
+    from semtalk.generators.tts import synthesize
+    from semtalk.text.phones import phonemize
 
     text = ["set", "white", "with", "p", "two", "soon"]
     syn = synthesize(" ".join(text))
@@ -76,10 +77,11 @@ def test_a_word_cut_by_the_end_of_the_input_is_left_out_not_all_of_them():
     """An excerpt that ends inside its last word: the words before it are still aligned (they move onto
     the same frames as in the whole recording), the cut word keeps its given times."""
     pytest.importorskip("piper")
+    from semtalk.dsp.signal import resample
     from semtalk.generators.speech import word_spans
-    from semtalk.generators.tts import phonemize, synthesize
-    from semtalk.kb.voice import resample
+    from semtalk.generators.tts import synthesize
     from semtalk.semantics.speech.align import _align
+    from semtalk.text.phones import phonemize
 
     text = ["he", "has", "imposed", "an", "illegal"]
     syn = synthesize(" ".join(text))

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from semtalk.bench.text import grid_sentences
-from semtalk.fec.text_concealment import NGramPredictor
 from semtalk.kb.language import DomainLM
 from semtalk.records import Word
 from semtalk.semantics.speech.correct import DomainCorrector, phone_distance
+from semtalk.text.lm import NGramPredictor
 
 PREPOSITIONS = {"at", "by", "in", "with"}
 

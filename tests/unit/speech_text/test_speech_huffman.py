@@ -2,8 +2,8 @@ import random
 
 import pytest
 
-from semtalk.rtp.bits import BitReader, BitWriter
-from semtalk.rtp.huffman import END, ESCAPE, ContextHuffmanCode, HuffmanCode
+from semtalk.streams.bits import BitReader, BitWriter
+from semtalk.streams.huffman import END, ESCAPE, ContextHuffmanCode, HuffmanCode
 
 
 def _random_text(rng: random.Random) -> str:

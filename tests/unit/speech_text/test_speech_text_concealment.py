@@ -1,5 +1,6 @@
-from semtalk.fec.text_concealment import Gap, NGramPredictor, TextConcealer
 from semtalk.records import Word
+from semtalk.text.concealment import TextConcealer
+from semtalk.text.lm import Gap, NGramPredictor
 
 SENTENCE = ["we", "visited", "the", "united", "states", "of", "america", "last", "year"]
 

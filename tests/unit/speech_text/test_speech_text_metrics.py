@@ -1,6 +1,7 @@
 import pytest
 
-from semtalk.metrics.text import bleu, normalize, scoring_form, semantic_similarity, spell_number, wer
+from semtalk.metrics.text import bleu, semantic_similarity, wer
+from semtalk.text.normalize import normalize, scoring_form, spell_number
 
 
 @pytest.mark.parametrize(("token", "words"), [

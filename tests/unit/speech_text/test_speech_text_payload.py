@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from semtalk.records import Word
-from semtalk.rtp.packet import RtpPacket
-from semtalk.rtp.text_payload import (
+from semtalk.streams.packet import RtpPacket
+from semtalk.streams.text import (
     TextDepacketizer,
     TextPacketizer,
     TextStreamFormat,

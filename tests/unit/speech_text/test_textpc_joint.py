@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from semtalk.bench.text import GRID_GRAMMAR, grid_sentences
-from semtalk.fec.text_concealment import EOS, LN_SPHINX, DurationPrior, Gap, NGramPredictor, TextConcealer, _sphinx_lm
 from semtalk.kb.language import DomainLM
 from semtalk.records import Word
+from semtalk.text.concealment import TextConcealer
+from semtalk.text.lm import EOS, LN_SPHINX, DurationPrior, Gap, NGramPredictor, _sphinx_lm
 
 
 def _chain(words: list[str]) -> float:

@@ -13,9 +13,12 @@ import struct
 import numpy as np
 import pytest
 
+from semtalk.dsp import world
+from semtalk.dsp.dtw import dtw_path
+from semtalk.enroll.voice import build_voice_profile
 from semtalk.generators.tts import synthesize
-from semtalk.kb import voice
-from semtalk.kb.voice import VoiceProfile, build_voice_profile, voice_adapter
+from semtalk.generators.voice import voice_adapter
+from semtalk.kb.voice import VoiceProfile
 
 ENROLL_TEXT = "Everybody was familiar with ideas like the black market because of their wartime experiences."
 HELD_TEXT = "Ask not what your country can do for you, ask what you can do for your country."
@@ -23,26 +26,26 @@ F0_RATIO = 1.5
 
 
 def _mean_lf0(audio: np.ndarray, rate: int) -> float:
-    f0 = voice.world_analysis(audio, rate).f0
+    f0 = world.world_analysis(audio, rate).f0
     return float(np.log(f0[f0 > 0]).mean())
 
 
 @pytest.fixture(scope="module")
 def speaker() -> np.ndarray:
     """Piper's enrollment sentence at 16 kHz with F0 × 1.5 and a tilt rising to +6 dB at 8 kHz."""
-    pyworld = voice._pyworld()
+    pyworld = world.pyworld_module()
     syn = synthesize(ENROLL_TEXT)
-    w = voice.world_analysis(syn.audio, syn.rate)
-    freqs = np.linspace(0, voice.ANALYSIS_RATE / 2, w.sp.shape[1])
+    w = world.world_analysis(syn.audio, syn.rate)
+    freqs = np.linspace(0, world.ANALYSIS_RATE / 2, w.sp.shape[1])
     tilt = (1.0 + np.maximum(freqs - 1000.0, 0.0) / 7000.0) ** 2
-    out = pyworld.synthesize(w.f0 * F0_RATIO, np.ascontiguousarray(w.sp * tilt), w.ap, voice.ANALYSIS_RATE,
-                             voice.FRAME_MS)
+    out = pyworld.synthesize(w.f0 * F0_RATIO, np.ascontiguousarray(w.sp * tilt), w.ap, world.ANALYSIS_RATE,
+                             world.FRAME_MS)
     return (out / np.abs(out).max() * 0.5).astype(np.float32)
 
 
 @pytest.fixture(scope="module")
 def profile(speaker: np.ndarray) -> VoiceProfile:
-    return build_voice_profile(speaker, voice.ANALYSIS_RATE, ENROLL_TEXT, parallel=True)
+    return build_voice_profile(speaker, world.ANALYSIS_RATE, ENROLL_TEXT, parallel=True)
 
 
 @pytest.fixture(scope="module")
@@ -86,13 +89,13 @@ def test_profile_learns_the_speakers_pitch_and_embedding(profile: VoiceProfile, 
     assert profile.lf0_mean - profile.source_lf0_mean == pytest.approx(math.log(F0_RATIO), abs=0.1)
     assert np.linalg.norm(profile.embedding) == pytest.approx(1.0, abs=1e-3)
     assert np.any(profile.mapping != 0)
-    assert profile.mcep_mean.shape == (voice.ORDER,) and profile.mapping.shape == (voice.ORDER, 3 * voice.ORDER + 1)
+    assert profile.mcep_mean.shape == (world.ORDER,) and profile.mapping.shape == (world.ORDER, 3 * world.ORDER + 1)
 
 
 def test_profile_without_transcript_holds_statistics_only(speaker: np.ndarray, profile: VoiceProfile) -> None:
-    stats = build_voice_profile(speaker, voice.ANALYSIS_RATE, "  ", parallel=True)
+    stats = build_voice_profile(speaker, world.ANALYSIS_RATE, "  ", parallel=True)
     assert not np.any(stats.mapping)
-    assert not np.any(build_voice_profile(speaker, voice.ANALYSIS_RATE, ENROLL_TEXT).mapping)
+    assert not np.any(build_voice_profile(speaker, world.ANALYSIS_RATE, ENROLL_TEXT).mapping)
     assert stats.lf0_mean == pytest.approx(profile.lf0_mean)
 
 
@@ -126,15 +129,15 @@ def test_identity_profile_leaves_the_voice_nearly_unchanged(profile: VoiceProfil
 def test_mel_cepstrum_of_high_order_inverts_to_the_envelope() -> None:
     freqs = np.linspace(0, np.pi, 257)
     log_amp = np.stack([np.cos(3 * freqs) - 0.5 * freqs, np.sin(freqs) ** 2])
-    mc = voice.mel_cepstrum(np.exp(2 * log_amp), order=200)
-    np.testing.assert_allclose(voice.mcep_to_log_amplitude(mc, 257), log_amp, atol=0.02)
+    mc = world.mel_cepstrum(np.exp(2 * log_amp), order=200)
+    np.testing.assert_allclose(world.mcep_to_log_amplitude(mc, 257), log_amp, atol=0.02)
 
 
 def test_dtw_recovers_a_known_time_warp() -> None:
     rng = np.random.default_rng(0)
     a = np.cumsum(rng.normal(size=(80, 3)), axis=0)
     warp = np.repeat(np.arange(80), rng.integers(1, 3, 80))  # each frame once or twice
-    i, j = voice.dtw_path(a, a[warp])
+    i, j = dtw_path(a, a[warp])
     np.testing.assert_array_equal(i, warp)
     np.testing.assert_array_equal(j, np.arange(len(warp)))
 

@@ -74,7 +74,7 @@ def _decoder() -> Any:
 
 def _spoken(word: str) -> list[str]:
     """The dictionary words a sent word is spoken as: '10' → ['ten'], 'x4' → ['x', 'four']."""
-    from semtalk.metrics.text import normalize
+    from semtalk.text.normalize import normalize
 
     return normalize(word).split()
 
@@ -83,7 +83,7 @@ def _spoken(word: str) -> list[str]:
 def pronounce(word: str) -> tuple[str, ...]:
     """ARPAbet phones of a sent word as spoken: the CMU dictionary's first pronunciation of each spoken
     token, else espeak-ng's (``ipa_to_arpabet``), so that known words and coinages compare alike."""
-    from semtalk.generators.tts import phonemize
+    from semtalk.text.phones import phonemize
 
     decoder, phones = _decoder(), []
     for tok in _spoken(word):
@@ -95,7 +95,7 @@ def pronounce(word: str) -> tuple[str, ...]:
 def _ensure_in_dictionary(decoder: Any, token: str) -> bool:
     if decoder.lookup_word(token) is not None:
         return True
-    from semtalk.generators.tts import phonemize
+    from semtalk.text.phones import phonemize
 
     phones = ipa_to_arpabet(phonemize(token))
     if not phones:

@@ -70,7 +70,7 @@ def clean_word(text: str) -> str:
 
 
 def _resample(audio: np.ndarray, rate: int) -> np.ndarray:
-    from semtalk.kb.voice import resample
+    from semtalk.dsp.signal import resample
 
     return resample(np.asarray(audio, dtype=np.float32).reshape(-1), rate, ASR_RATE).astype(np.float32)
 

@@ -28,8 +28,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from semtalk.fec.text_concealment import BOS, EOS, LanguageModel
 from semtalk.records import Word
+from semtalk.text.lm import BOS, EOS, LanguageModel
 
 _VOWELS = {"AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW"}
 _MANNER = {**{p: "stop" for p in ("P", "B", "T", "D", "K", "G")},

@@ -1,0 +1,1 @@
+"""The built-in sample clip (a portrait animated to speak one sentence) and ``make demo``."""

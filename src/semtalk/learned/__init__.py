@@ -1,0 +1,1 @@
+"""Learned coders, one folder each: ``model`` (``forward()`` trains), ``code`` (exact bytes), ``train``."""

@@ -1,0 +1,1 @@
+"""PacSC, the learned packet code of the face stream (SyncSC §III-B)."""

@@ -1,0 +1,1 @@
+"""Modes: one folder per system, each a config, a ``Sender`` and a ``Receiver`` registered by name."""

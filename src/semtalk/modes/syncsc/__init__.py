@@ -1,0 +1,1 @@
+"""SyncSC: face coefficients + words with timing and prosody, packet FEC (the first seed paper)."""

@@ -1,0 +1,117 @@
+"""The ``speech`` section of ``report.json``: rates, text fidelity, audio quality, identity, sync, speed.
+
+Audio measures compare the receiver's speech with the original input; speaker similarity uses only
+audio after the voice-enrollment segment when at least 1.5 s of it remains, so the KB never scores
+on the speech it was built from (``speaker_heldout`` says which was used).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from semtalk.modes.syncsc.speech import RATE, SpeechOutcome
+from semtalk.records import Word
+
+MIN_HELDOUT = 1.5  # seconds of held-out speech needed for a meaningful speaker embedding
+
+
+def text_of(words: list[Word]) -> str:
+    return " ".join(w.text for w in words)
+
+
+def speech_report(outcome: SpeechOutcome, original: np.ndarray, duration: float, *, transcript: str | None,
+                  voice_seconds: float, mouth_out: np.ndarray,
+                  mouth_original: np.ndarray, fps: float, adapted: bool) -> dict:
+    """All ``speech.*`` keys; metrics a signal cannot support (e.g. PESQ on silence) are null, not errors."""
+    from semtalk.dsp.sync import av_offset_ms
+    from semtalk.metrics import audio as am
+    from semtalk.metrics import text as tm
+    from semtalk.semantics.speech.asr import AsrConfig, SpeechRecognizer
+
+    sent, received = text_of(outcome.sent), text_of(outcome.received)
+    # The output is heard by the sender's own recognizer: prompted with the KB's domain sentences when the
+    # KB has a domain LM, as a GRID listening test hands listeners the grammar. Only words are scored, so
+    # no timing refinement. ``resynth_wer_plain`` is the same without the prompt; ``resynth_wer_original``
+    # is this listener on the input speech, its own floor (Whisper tiny hears GRID's "bin" as "been" too).
+    recognizer = SpeechRecognizer(AsrConfig(align=False, prompt=outcome.asr_prompt))
+    plain = recognizer if outcome.asr_prompt is None else SpeechRecognizer(AsrConfig(align=False))
+    t = time.perf_counter()
+    heard = recognizer.transcribe(outcome.audio, RATE)
+    resynth_seconds = time.perf_counter() - t
+    start = int(voice_seconds * RATE) if duration - voice_seconds >= MIN_HELDOUT else 0
+    has_speech = bool(outcome.sent)
+    seconds = max(duration, 1e-9)
+    rtf = {k: round(v / seconds, 3) for k, v in outcome.seconds.items()}
+    rtf["resynth_asr"] = round(resynth_seconds / seconds, 3)
+
+    def similarity(audio: np.ndarray | None) -> float | None:
+        if audio is None or not has_speech:
+            return None
+        return _safe(am.speaker_similarity, original[start:], audio[start:], RATE)
+
+    def resynth_wer(audio: np.ndarray | None) -> float | None:
+        if audio is None or not has_speech:
+            return None
+        return round(tm.wer(sent, text_of(recognizer.transcribe(audio, RATE))), 4)
+
+    # The same words spoken with and without voice conversion: what adaptation buys and costs.
+    main_wer = round(tm.wer(sent, text_of(heard)), 4) if has_speech else None
+    plain_wer = main_wer if plain is recognizer or not has_speech else round(
+        tm.wer(sent, text_of(plain.transcribe(outcome.audio, RATE))), 4)
+    other_wer = resynth_wer(outcome.alternate)
+    original_wer = resynth_wer(original)
+    main_sim, other_sim = _r(similarity(outcome.audio)), _r(similarity(outcome.alternate))
+
+    return {
+        "mode": "semantic",
+        "words_sent": len(outcome.sent),
+        "words_received": sum(not w.concealed for w in outcome.received),
+        "concealed_words": sum(w.concealed for w in outcome.received),
+        "concealed": [i for i, w in enumerate(outcome.received) if w.concealed],
+        "sent_text": sent,
+        "sent_words": [[w.text, round(w.start, 3), round(w.end, 3)] for w in outcome.sent],
+        "received_text": received,
+        "text_bps": round(outcome.bits["text"] / seconds, 2),
+        "timing_bps": round(outcome.bits["timing"] / seconds, 2),
+        "prosody_bps": round(outcome.bits["prosody"] / seconds, 2),
+        "packets": outcome.packets,
+        "asr_wer": None if transcript is None else round(tm.wer(transcript, sent), 4),
+        "received_wer": round(tm.wer(sent, received), 4),
+        "bleu": round(tm.bleu(sent, received), 4),
+        "semantic_similarity": round(tm.semantic_similarity(sent, received), 4),
+        "resynth_wer": main_wer,
+        "resynth_text": text_of(heard),
+        "resynth_wer_plain": plain_wer,
+        "resynth_wer_original": original_wer,
+        "mcd_db": _r(_safe(am.mcd_db, original, outcome.audio, RATE)) if has_speech else None,
+        "pesq_wb": _r(_safe(am.pesq_wb, original, outcome.audio, RATE)) if has_speech else None,
+        "stoi": _r(_safe(am.stoi, original, outcome.audio, RATE)) if has_speech else None,
+        "speaker_similarity": main_sim,
+        "speaker_similarity_adapted": main_sim if adapted else other_sim,
+        "speaker_similarity_unadapted": other_sim if adapted else main_sim,
+        "resynth_wer_adapted": main_wer if adapted else other_wer,
+        "resynth_wer_unadapted": other_wer if adapted else main_wer,
+        "voice_adapted": adapted,
+        "speaker_heldout": start > 0,
+        "av_offset_ms": _r(_safe(av_offset_ms, mouth_out, fps, outcome.audio, RATE), 1) if has_speech else None,
+        "av_offset_ms_original": _r(_safe(av_offset_ms, mouth_original, fps, original, RATE), 1)
+        if has_speech else None,
+        "lip_shift_ms": round(1000 * outcome.lip_shift, 1),
+        "rtf": rtf,
+    }
+
+
+def _safe(fn, *args):
+    """A metric's value, or None where the signal cannot support it (the reason is a ValueError)."""
+    try:
+        value = fn(*args)
+    except ValueError:
+        return None
+    return None if value is None or not math.isfinite(value) else value
+
+
+def _r(value, digits: int = 3):
+    return None if value is None else round(float(value), digits)

@@ -1,0 +1,1 @@
+"""Face semantics: landmarks → stable crop → pose + expression coefficients → quantised codes (SyncSC eq. 2)."""

@@ -1,0 +1,58 @@
+"""Receiver-side concealment of face frames that FEC could not recover.
+
+Frames are played out in index order with a fixed look-ahead: a missing frame is linearly
+interpolated between the last frame played and the next frame already received, or the last frame
+is held when nothing later has arrived yet. The first frames fall back to the KB reference.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from semtalk.records import CodedFrame, FaceFrame
+from semtalk.semantics.face.quantize import Quantizer
+
+
+class FacePlayout:
+    """``push`` received coded frames in any order; ``pop(until)`` plays out every index below ``until``."""
+
+    def __init__(self, quantizer: Quantizer, fallback: np.ndarray):
+        self.quantizer = quantizer
+        self._fallback = np.asarray(fallback, dtype=np.float32)
+        self._buffer: dict[int, CodedFrame] = {}
+        self._next = 0
+        self._last: np.ndarray | None = None
+        self.late = 0
+        self.concealed = 0
+
+    def push(self, frame: CodedFrame) -> None:
+        if frame.index < self._next:
+            self.late += 1  # arrived after its play-out time: as good as lost
+            return
+        self._buffer.setdefault(frame.index, frame)
+
+    def pop(self, until: int) -> list[FaceFrame]:
+        out = []
+        while self._next < until:
+            i = self._next
+            got = self._buffer.pop(i, None)
+            if got is not None:
+                coeffs = self.quantizer.dequantize(got.codes)
+                out.append(FaceFrame(i, coeffs, face_found=got.face_found))
+            else:
+                coeffs = self._conceal(i)
+                self.concealed += 1
+                out.append(FaceFrame(i, coeffs, face_found=True, concealed=True))
+            self._last = coeffs
+            self._next += 1
+        return out
+
+    def _conceal(self, index: int) -> np.ndarray:
+        last = self._fallback if self._last is None else self._last
+        later = [k for k in self._buffer if k > index]
+        if not later:
+            return last.copy()
+        k = min(later)
+        nxt = self.quantizer.dequantize(self._buffer[k].codes)
+        w = 1.0 / (k - index + 1)  # one step of the straight line from the last frame to frame k
+        return ((1 - w) * last + w * nxt).astype(np.float32)

@@ -1,0 +1,1 @@
+"""Language: text normalisation, the n-gram language model, phones, and TextPC's word concealment."""
