@@ -93,10 +93,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("channel and FEC")
+    g = p.add_argument_group("mode, channel and FEC")
+    g.add_argument("--mode", choices=registry.names("mode"), default="syncsc",
+                   help="the system to run (default syncsc)")
+    g.add_argument("--channel", choices=registry.names("channel"), default="bernoulli",
+                   help="packet channel (default bernoulli; gilbert_elliott takes --burst)")
     g.add_argument("--loss", type=float, default=0.0, help="packet loss probability p in [0, 1] (default 0)")
     g.add_argument("--burst", type=float, default=1.0,
-                   help="mean loss burst length L in packets; > 1 selects Gilbert–Elliott (default 1: Bernoulli)")
+                   help="mean loss burst length L in packets, with --channel gilbert_elliott (default 1)")
     g.add_argument("--delay", type=float, default=0.0, help="one-way delay in seconds (default 0)")
     g.add_argument("--jitter", type=float, default=0.0, help="delay jitter (std, seconds; default 0)")
     g.add_argument("--fec", choices=registry.names("fec"), default="rs", help="packet FEC (default rs)")
@@ -107,14 +111,16 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--enroll-seconds", type=float, default=2.0, help="KB enrollment segment length (default 2)")
     g.add_argument("--kb", help="use this KB file instead of building one from the clip")
     g.add_argument("--receiver-kb", help="the receiver's KB file (must match the stream's, else refused)")
-    g.add_argument("--expr", type=int, default=6, help="expression coefficients (default 6)")
+    g.add_argument("--expr", dest="n_expr", type=int, default=6, help="expression coefficients (default 6)")
     g.add_argument("--keyframes", type=int, default=10, help="keyframes in the semantic base (default 10)")
     g = p.add_argument_group("speech")
-    g.add_argument("--no-speech", action="store_true", help="video only: mux the original audio, send no words")
+    g.add_argument("--no-speech", dest="speech", action="store_false",
+                   help="video only: mux the original audio, send no words")
     g.add_argument("--transcript", help="reference transcript (text file) to score the sender's ASR against")
     g.add_argument("--text-window", type=int, default=12,
                    help="words interleaved across FEC blocks per sending window, 1..16 (default 12)")
-    g.add_argument("--no-prosody", action="store_true", help="send words and timing only, no F0/energy")
+    g.add_argument("--no-prosody", dest="prosody", action="store_false",
+                   help="send words and timing only, no F0/energy")
     g.add_argument("--voice-adapt", action="store_true",
                    help="convert the TTS voice toward the KB voice profile (off by default: it costs intelligibility)")
     g.add_argument("--voice-seconds", type=float, default=4.0,
@@ -125,20 +131,15 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("run")
     g.add_argument("--seed", type=_positive_int, default=0, help="seed of the channel and the KB clustering")
     g.add_argument("--max-seconds", type=float, help="only process the first seconds of the input")
-    g.add_argument("--no-vmaf", action="store_true", help="skip VMAF (saves a few seconds)")
-    g.add_argument("--quiet", action="store_true", help="no progress bar")
+    g.add_argument("--no-vmaf", dest="vmaf", action="store_false", help="skip VMAF (saves a few seconds)")
+    g.add_argument("--quiet", dest="progress", action="store_false", help="no progress bar")
 
 
 def _run_config(args: argparse.Namespace):
     from semtalk.call.run import RunConfig
+    from semtalk.records import config_from
 
-    return RunConfig(loss=args.loss, burst=args.burst, delay=args.delay, jitter=args.jitter, fec=args.fec,
-                     code_rate=args.code_rate, fec_k=args.fec_k, frames_per_packet=args.frames_per_packet,
-                     enroll_seconds=args.enroll_seconds, seed=args.seed, n_expr=args.expr, keyframes=args.keyframes,
-                     kb=args.kb, receiver_kb=args.receiver_kb, max_seconds=args.max_seconds, vmaf=not args.no_vmaf,
-                     speech=not args.no_speech, transcript=args.transcript, text_window=args.text_window,
-                     prosody=not args.no_prosody, voice_adapt=args.voice_adapt,
-                     voice_seconds=args.voice_seconds, lm_text=args.lm_text, progress=not args.quiet)
+    return config_from(RunConfig, args)
 
 
 def summary(report: dict, out: Path) -> str:

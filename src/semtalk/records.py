@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any, TypeVar
 
 import numpy as np
+
+C = TypeVar("C")
 
 
 @dataclass(frozen=True)
@@ -78,3 +81,14 @@ class Word:
     @property
     def duration(self) -> float:
         return self.end - self.start
+
+
+def config_from(cls: type[C], source: Any, **overrides: Any) -> C:
+    """A config dataclass filled from the same-named fields of ``source`` (a wider config), then ``overrides``.
+
+    One run's settings feed several stages (mode, link, enrollment); each takes the fields it names, so no
+    mapping is written out twice.
+    """
+    names = {f.name for f in fields(cls) if f.init}
+    values = {n: getattr(source, n) for n in names if hasattr(source, n)}
+    return cls(**{**values, **overrides})

@@ -21,11 +21,8 @@ REGISTRY: dict[str, dict[str, str]] = {
         "bernoulli": "semtalk.channel.packet_loss:BernoulliLoss",
         "gilbert_elliott": "semtalk.channel.packet_loss:GilbertElliottLoss",
     },
-    "generator": {
-        "face_warp": "semtalk.generators.face_renderer:FaceRenderer",
-    },
-    "pipeline": {
-        "syncsc": "semtalk.modes.syncsc.call:FaceCall",
+    "mode": {
+        "syncsc": "semtalk.modes.syncsc.mode:SyncscMode",
     },
     # Benchmark cells: functions (task, env) -> row dict that the harness (bench.runner) runs by name.
     "bench_method": {

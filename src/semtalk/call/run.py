@@ -1,10 +1,7 @@
-"""The SyncSC face-video path end to end, streaming frame by frame.
+"""``semtalk run``: one clip through a mode over the simulated link, with outputs and a report.
 
-    media → landmarks + stable crop → coefficients → quantise → RTP → FEC → channel
-          → FEC decode → depacketise → play-out + concealment → renderer → mp4 + metrics
-
-Only bounded buffers exist between the stages (the FEC block and the play-out delay), so memory
-does not grow with the length of the input.
+    probe → KB (load or enroll; both ends must hold the same one) → mode's sender and receiver
+          → the call loop (``call.simulate``) → videos, speech, metrics → report.json
 """
 
 from __future__ import annotations
@@ -13,22 +10,32 @@ import json
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from semtalk import registry
 from semtalk.errors import SemtalkError
-from semtalk.link.simulated import NetworkConfig
-from semtalk.records import StageTimer
-from semtalk.semantics.face.encoder import CropConfig
+from semtalk.records import StageTimer, config_from
 
 
 @dataclass(frozen=True)
-class RunConfig(NetworkConfig):
-    """Everything ``semtalk run`` can set (the network settings, then these); defaults are SyncSC's."""
+class RunConfig:
+    """Everything ``semtalk run`` can set; defaults are SyncSC's. The mode, the link and the KB builder
+    each take the fields their own configs name (``records.config_from``)."""
 
+    mode: str = "syncsc"
+    channel: str = "bernoulli"
+    loss: float = 0.0
+    burst: float = 1.0
+    delay: float = 0.0
+    jitter: float = 0.0
+    fec: str = "rs"
+    code_rate: float = 0.5
+    fec_k: int = 4
+    seed: int = 0
     frames_per_packet: int = 5
     enroll_seconds: float = 2.0
     n_expr: int = 6
@@ -52,15 +59,123 @@ class RunConfig(NetworkConfig):
 
 def run(input_path: str | Path, out_dir: str | Path, config: RunConfig = RunConfig()) -> dict:
     """Run a clip through the chain; writes received.mp4, side_by_side.mp4, report.json into ``out_dir``."""
-    from semtalk.modes.syncsc.call import FaceCall
+    from semtalk.call.report import call_report
+    from semtalk.call.simulate import simulate
+    from semtalk.media.reader import probe, read_video
 
+    check_config(config)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    call = FaceCall.setup(input_path, out, config)
-    with tempfile.TemporaryDirectory(prefix="semtalk-run-") as tmp:
-        report = call.run(Path(tmp))
+    info = probe(input_path)
+    kb, kb_bytes, receiver_kb = _knowledge_bases(input_path, out, config)
+    mode = registry.get("mode", config.mode).build(config, kb, kb_bytes, receiver_kb)
+    link = _link(config)
+    timer = StageTimer()
+    duration = info.duration if config.max_seconds is None else min(info.duration, config.max_seconds)
+    speaking = mode.speaks and info.has_audio
+    # Regenerated speech is muxed in afterwards; otherwise the original audio passes through for listening.
+    audio_rate = 16000 if info.has_audio and not speaking else None
+    same_clip = kb.info.get("source", {}).get("path") == str(input_path)
+    with tempfile.TemporaryDirectory(prefix="semtalk-run-") as tmp_dir:
+        tmp = Path(tmp_dir)
+        outputs = _outputs(config, tmp if speaking else out, tmp, audio_rate, input_path, duration, speaking,
+                           int(kb.info.get("enroll_frames", 0)) if same_clip else 0, timer)
+        with outputs:
+            frames = _timed(iter(read_video(input_path, fps=mode.fps, duration=duration)), timer, "decode")
+            sender, receiver = mode.sender(timer), mode.receiver(timer)
+            original = _exact_length(input_path, duration) if speaking else None
+            count, speech = simulate(frames, lambda: original, sender, receiver, link, outputs, timer, mode.fps)
+        if count == 0:
+            raise SemtalkError(f"{input_path}: no video frames decoded")
+        vmaf_score = outputs.finish()
+        report = call_report(input_path, config, mode, sender, receiver, link, outputs, timer, vmaf_score,
+                             duration, info.has_audio)
+        if speech is not None:
+            report["speech"] = _speech(out, tmp if config.write_video else None, config, mode, sender, receiver,
+                                       link, outputs, speech, original, duration)
     (out / "report.json").write_text(json.dumps(report, indent=2, default=_json_default))
     return report
+
+
+def _speech(out: Path, silent_videos: Path | None, config: RunConfig, mode, sender, receiver, link, outputs,
+            speech, original: np.ndarray, duration: float) -> dict:
+    """Write the regenerated speech (wav, muxed into the videos) and score it."""
+    from semtalk.call.outputs import VIDEOS
+    from semtalk.media.writer import mux_audio, write_wav
+
+    write_wav(out / "received.wav", speech.audio, speech.rate)
+    if silent_videos is not None:
+        for name in VIDEOS:
+            mux_audio(silent_videos / name, speech.audio, speech.rate, out / name)
+    transcript = Path(config.transcript).read_text(encoding="utf-8") if config.transcript else None
+    return mode.speech_report(sender, receiver, link, original, duration, outputs, transcript=transcript,
+                              voice_seconds=config.voice_seconds)
+
+
+def _knowledge_bases(input_path: str | Path, out: Path, config: RunConfig):
+    """The stream's KB (loaded, or enrolled from the clip into ``out/kb.stkb``) and the receiver's, which must
+    be the same."""
+    from semtalk.enroll.build import build_kb_from_clip
+    from semtalk.kb.knowledge_base import KnowledgeBase, kb_hash, read_kb
+
+    if config.kb:
+        kb, kb_bytes = read_kb(config.kb)
+    else:
+        kb_bytes = build_kb_from_clip(input_path, crop_config(config), kb_config(config)).save(out / "kb.stkb")
+        kb = KnowledgeBase.from_bytes(kb_bytes)  # exactly what the file (and a later --kb run) holds
+    receiver, receiver_bytes = read_kb(config.receiver_kb) if config.receiver_kb else (kb, kb_bytes)
+    if kb_hash(receiver_bytes) != kb_hash(kb_bytes):
+        raise SemtalkError(f"the receiver's knowledge base {kb_hash(receiver_bytes)[:12]} does not match the "
+                           f"stream's {kb_hash(kb_bytes)[:12]}: refusing to render with the wrong speaker model")
+    return kb, kb_bytes, receiver
+
+
+def _outputs(config: RunConfig, video_dir: Path, tmp: Path, audio_rate: int | None, input_path, duration: float,
+             speaking: bool, enroll_frames: int, timer: StageTimer):
+    from tqdm import tqdm
+
+    from semtalk.call.outputs import Outputs
+    from semtalk.media.reader import iter_audio
+
+    audio = iter_audio(input_path, rate=16000, duration=duration) if audio_rate else iter([])
+    # disable=None: a bar on a terminal, nothing in logs and CI.
+    progress = tqdm(total=round(duration * 25), desc=Path(input_path).name, unit="frame",
+                    disable=None if config.progress else True, leave=False)
+    return Outputs(video_dir if config.write_video else None, tmp, fps=25.0, audio_rate=audio_rate, audio=audio,
+                   enroll_frames=enroll_frames, vmaf=config.vmaf, measure_mouth=speaking, timer=timer,
+                   progress=progress)
+
+
+def _link(config: RunConfig):
+    from semtalk.link.simulated import ChannelConfig, SimulatedLink
+
+    return SimulatedLink(config_from(ChannelConfig, config))
+
+
+def kb_config(config: RunConfig):
+    """The enrollment settings of a run (a KB with a voice profile when the run speaks)."""
+    from semtalk.enroll.build import KbConfig
+
+    return config_from(KbConfig, config, voice=config.speech)
+
+
+def crop_config(config: RunConfig):
+    from semtalk.semantics.face.encoder import CropConfig
+
+    return CropConfig(size=config.crop_size)
+
+
+def config_dict(config: RunConfig) -> dict:
+    return {k: v for k, v in asdict(config).items() if k != "progress"}
+
+
+def _exact_length(input_path, duration: float) -> np.ndarray:
+    """The input's audio at 16 kHz padded with silence to the call's duration (streams may end early)."""
+    from semtalk.media.reader import read_audio
+
+    audio = read_audio(input_path, rate=16000, duration=duration)
+    n = round(duration * 16000)
+    return np.pad(audio[:n], (0, max(0, n - audio.size))).astype(np.float32)
 
 
 def _json_default(value: Any) -> Any:
@@ -71,7 +186,7 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def timed(it: Iterator, timer: StageTimer, stage: str) -> Iterator:
+def _timed(it: Iterator, timer: StageTimer, stage: str) -> Iterator:
     """Wrap a generator so the time spent producing each item is charged to ``stage``."""
     while True:
         t = time.perf_counter()
@@ -83,37 +198,29 @@ def timed(it: Iterator, timer: StageTimer, stage: str) -> Iterator:
         yield item
 
 
-def network_config(config: RunConfig) -> NetworkConfig:
-    return NetworkConfig(**{f.name: getattr(config, f.name) for f in fields(NetworkConfig)})
-
-
-def crop_config(config: RunConfig) -> CropConfig:
-    return CropConfig(size=config.crop_size)
-
-
-def config_dict(config: RunConfig) -> dict:
-    return {k: v for k, v in asdict(config).items() if k != "progress"}
-
-
 def check_config(config: RunConfig) -> None:
     """Reject impossible settings with one clear line before any work starts."""
-    from semtalk import registry
-
+    for kind, name, flag in (("mode", config.mode, "--mode"), ("channel", config.channel, "--channel"),
+                             ("fec", config.fec, "--fec")):
+        if name not in registry.names(kind):
+            raise SemtalkError(f"{flag} must be one of {', '.join(registry.names(kind))}, got '{name}'")
     if not 0.0 <= config.loss <= 1.0:
         raise SemtalkError(f"--loss must be in [0, 1], got {config.loss}")
     if config.burst < 1.0:
         raise SemtalkError(f"--burst is a mean burst length in packets and must be ≥ 1, got {config.burst}")
-    if config.fec not in registry.names("fec"):
-        raise SemtalkError(f"--fec must be one of {', '.join(registry.names('fec'))}, got '{config.fec}'")
     if not 0.0 < config.code_rate <= 1.0:
         raise SemtalkError(f"--code-rate must be in (0, 1], got {config.code_rate}")
-    if config.fec.startswith("pacsc") and (min(abs(config.code_rate - r) for r in (0.5, 0.25)) > 0.005
-                                  or config.fec_k != 4 or config.frames_per_packet != 5):
-        raise SemtalkError(f"--fec {config.fec} is trained for 20-frame blocks: it takes --code-rate 0.5 or 0.25 with "
-                           f"--fec-k 4 and --frames-per-packet 5, got {config.code_rate}, {config.fec_k}, "
-                           f"{config.frames_per_packet}")
     if not 1 <= config.frames_per_packet <= 16:
         raise SemtalkError(f"--frames-per-packet must be in 1..16, got {config.frames_per_packet}")
+    try:
+        registry.get("fec", config.fec)(k=config.fec_k, code_rate=config.code_rate).check_stream(
+            config.frames_per_packet)
+    except ValueError as exc:
+        raise SemtalkError(f"--fec {config.fec}: {exc}") from exc
+    try:
+        _link(config).config.make(0)
+    except ValueError as exc:
+        raise SemtalkError(f"--channel {config.channel}: {exc}") from exc
     if config.enroll_seconds <= 0:
         raise SemtalkError(f"--enroll-seconds must be positive, got {config.enroll_seconds}")
     if not 1 <= config.text_window <= 16:

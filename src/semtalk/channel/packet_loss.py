@@ -102,6 +102,13 @@ class BernoulliLoss(_PacketChannel):
     def loss_mask(self, count: int) -> np.ndarray:
         return self._loss_rng.random(count) < self.loss
 
+    @classmethod
+    def from_config(cls, config, seed: int) -> BernoulliLoss:
+        """From a ``link.ChannelConfig``; a burst length belongs to ``gilbert_elliott``."""
+        if config.burst != 1.0:
+            raise ValueError(f"a mean burst length ({config.burst:g}) needs the gilbert_elliott channel")
+        return cls(config.loss, seed=seed, delay=config.delay, jitter=config.jitter)
+
 
 @dataclass(eq=False)
 class GilbertElliottLoss(_PacketChannel):
@@ -132,6 +139,11 @@ class GilbertElliottLoss(_PacketChannel):
             )
         super().__post_init__()
         self._bad = bool(self._loss_rng.random() < self.loss)
+
+    @classmethod
+    def from_config(cls, config, seed: int) -> GilbertElliottLoss:
+        """From a ``link.ChannelConfig``."""
+        return cls(config.loss, config.burst, seed=seed, delay=config.delay, jitter=config.jitter)
 
     @property
     def p_bad_to_good(self) -> float:

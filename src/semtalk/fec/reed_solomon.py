@@ -25,6 +25,7 @@ from functools import lru_cache
 
 import zfec
 
+from semtalk.fec.base import PacketCode
 from semtalk.streams.packet import RtpPacket, SequenceUnwrapper
 
 DEFAULT_REPAIR_SSRC = 0xFEC0FEC0
@@ -33,7 +34,7 @@ MAX_N = 255  # n and the symbol id must fit the 8-bit header fields
 
 
 @dataclass(frozen=True)
-class ReedSolomonFec:
+class ReedSolomonFec(PacketCode):
     """Config of the RS scheme; ``encoder()`` and ``decoder()`` make the stateful halves.
 
     ``n = round(k / code_rate)``; ``code_rate`` is then stored as ``k / n``, the rate actually sent.

@@ -27,12 +27,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import ClassVar, Protocol
 
 import numpy as np
 
-from semtalk.fec.base import PassThroughDecoder, PassThroughEncoder
+from semtalk.fec.base import Depacketizer, Packetizer
+from semtalk.fec.reed_solomon import ReedSolomonFec
 from semtalk.records import CodedFrame
 from semtalk.streams.face import FaceStreamFormat
 from semtalk.streams.packet import RtpPacket, StreamFilter
@@ -264,8 +265,9 @@ class PacscDepacketizer(StreamFilter):
         self._due = 0  # frames below this index are played: blocks before it are decoded or given up
         self.late = 0
         self.blocks = 0
+        self.recovered = 0  # the code has no repair packets: lost rows are decoded around, not restored
 
-    def __call__(self, data: bytes) -> list[CodedFrame]:
+    def push(self, data: bytes) -> list[CodedFrame]:
         """Take one packet; return the block's frames not yet handed out if it completed the block."""
         pkt = self.admit(data)
         if pkt is None:
@@ -361,8 +363,9 @@ class PacscDepacketizer(StreamFilter):
 class PacscFec:
     """The ``fec`` registry entry: PacSC at ``code_rate`` 1/2 or 1/4 over 20-frame blocks.
 
-    The rows are the packets, so the link's FEC stage passes them through; ``k = 4`` (the block spans
-    four 5-frame face packets, which sets the play-out delay as for RS) and ``n = M`` packets are sent.
+    A ``StreamCode`` that replaces the face packetiser: the rows are the packets, there is no repair
+    stream. ``k = 4`` (the block spans four 5-frame face packets, which sets the play-out delay as for
+    RS) and ``n = M`` packets are sent. The words of the call keep Reed–Solomon at the same rate.
     """
 
     k: int = 4
@@ -378,27 +381,30 @@ class PacscFec:
         object.__setattr__(self, "code_rate", cfg.code_rate)
         object.__setattr__(self, "n", cfg.rows)
 
-    def encoder(self) -> PassThroughEncoder:
-        return PassThroughEncoder()
-
-    def decoder(self) -> PassThroughDecoder:
-        return PassThroughDecoder()
-
+    @cached_property
     def codec(self) -> Codec:
-        """This entry's block code (weights load on first use)."""
+        """This entry's block code, loaded once and shared by both halves."""
         from semtalk.learned.pacsc.linear import LinearCodec
 
         return LinearCodec(self.code_rate) if self.systematic else PacscCodec(self.code_rate)
 
-    def coders(self, fmt: FaceStreamFormat, reference: np.ndarray | None = None
-               ) -> tuple[PacscPacketizer, PacscDepacketizer]:
-        """The sender and receiver halves of the face stream, sharing one loaded code; ``reference``: the
-        KB reference frame's codes, which the receiver starts from."""
-        codec = self.codec()
-        return PacscPacketizer(fmt, codec), PacscDepacketizer(fmt, codec, reference)
+    def check_stream(self, frames_per_packet: int) -> None:
+        if frames_per_packet != FACE_FRAMES_PER_PACKET:
+            raise ValueError(f"PacSC is trained for 20-frame blocks of {FACE_FRAMES_PER_PACKET}-frame packets, "
+                             f"got {frames_per_packet} frames per packet")
+
+    def sender(self, packetizer: Packetizer) -> PacscPacketizer:
+        return PacscPacketizer(packetizer.fmt, self.codec)
+
+    def receiver(self, depacketizer: Depacketizer, prior: np.ndarray | None = None) -> PacscDepacketizer:
+        """``prior``: the KB reference frame's codes, which the receiver starts from."""
+        return PacscDepacketizer(depacketizer.fmt, self.codec, prior)
+
+    def packet_code(self) -> ReedSolomonFec:
+        return ReedSolomonFec(k=self.k, code_rate=self.code_rate)
 
 
 class PacscMaeFec(PacscFec):
-    """The ``pacsc-mae`` registry entry: the paper's code, every row learned (``pacsc_model``)."""
+    """The ``pacsc-mae`` registry entry: the paper's code, every row learned (``model``)."""
 
     systematic: ClassVar[bool] = False

@@ -1,24 +1,22 @@
-"""SyncSC's speech half in one simulated call (§III-C, §III-D).
+"""SyncSC's speech half (§III-C, §III-D), one stream of the call: the sender's and the receiver's ends.
 
-    audio → ASR words + timing (+ prosody) → interleave → Huffman → RTP → RS FEC → channel
-          → FEC decode → de-interleave → TextPC concealment → TTS aligned to the word timing and the
-            received lip motion (+ voice conversion from the KB) → audio of exactly the input's length
+    sender:   audio → ASR words + timing (+ prosody) → interleave → Huffman → RTP → packet FEC
+    receiver: packet FEC → de-interleave → TextPC concealment → TTS aligned to the word timing and the
+              received lip motion (+ voice conversion from the KB) → audio of exactly the call's length
 
-The text stream is its own RTP session (own SSRC and FEC blocks) on a link with the same loss
-settings as the face stream but its own seeded channel, as two RTP sessions of one call would be.
+The words are their own RTP session (own SSRC and FEC blocks) on the call's link. PacSC codes face
+coefficients only, so the words keep the packet FEC the face code names (``packet_code``).
 """
 
 from __future__ import annotations
 
-import math
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from semtalk.link.simulated import NetworkConfig, SimulatedLink
+from semtalk.fec.base import StreamCode
 from semtalk.records import Word
-from semtalk.semantics.face.mesh import mouth_opening
 
 RATE = 16000  # the speech path's sample rate: what ASR, PESQ-WB and STOI expect
 
@@ -38,134 +36,126 @@ class SpeechOutcome:
     lip_shift: float = 0.0  # s the receiver moved its speech to meet the received lips (negative: earlier)
 
 
-def text_network(net: NetworkConfig) -> NetworkConfig:
-    """The text stream's link: the call's loss and delay, RS unless FEC is off, a channel of its own.
+@dataclass(frozen=True)
+class SpeechConfig:
+    """The text stream's settings; ``seed`` draws its interleaving (both ends know it)."""
 
-    PacSC is a code for face coefficients, so text keeps Reed–Solomon under it.
-    """
-    fec = "none" if net.fec == "none" else "rs"
-    return replace(net, fec=fec, seed=net.seed + 7919)
+    window: int = 12
+    fec_k: int = 4  # words are interleaved across blocks of this many packets
+    prosody: bool = True
+    voice_adapt: bool = False
+    seed: int = 0
 
 
-def speech_call(audio: np.ndarray, duration: float, net: NetworkConfig, *, window: int, prosody: bool,
-                kb_tag: int, adapt=None, lip_curve: np.ndarray | None = None, fps: float = 25.0,
-                seed: int = 0, alternate=None, language: bytes | None = None) -> SpeechOutcome:
-    """Send the speech of ``audio`` (mono, RATE) as words over a simulated link and synthesise it again.
-
-    ``adapt`` converts the TTS voice toward the speaker (None: the plain voice). ``alternate`` asks for a
-    second rendering with the other choice, for the report: an adapter when ``adapt`` is None, or
-    ``False`` for the plain voice. ``language``: the KB's domain LM (``kb.language``), which prompts the
-    sender's ASR with domain sentences, corrects what it heard (``semantics.speech.correct``) and is
-    interpolated into TextPC.
-    """
-    from semtalk.generators.speech import SpeechSynthesizer, SynthConfig
+def _predictor(language: bytes | None):
+    """TextPC's language model, with the KB's domain LM mixed in when it has one."""
     from semtalk.kb.language import DomainLM
-    from semtalk.semantics.speech.asr import AsrConfig, SpeechRecognizer
-    from semtalk.semantics.speech.correct import DomainCorrector
-    from semtalk.semantics.speech.prosody import measure_prosody
-    from semtalk.streams.text import TextDepacketizer, TextPacketizer, TextStreamFormat
-    from semtalk.text.concealment import TextConcealer
     from semtalk.text.lm import NGramPredictor
 
-    seconds: dict[str, float] = {}
     domain = DomainLM.parse(language) if language is not None else None
-    t = time.perf_counter()
-    asr_config = AsrConfig(prompt=domain.prompt() if domain is not None else None)
-    predictor = NGramPredictor(domain=domain)
-    correct = DomainCorrector(predictor, domain.vocab) if domain is not None else None
-    words = list(SpeechRecognizer(asr_config, correct)(_chunks(audio), RATE))
-    seconds["asr"] = time.perf_counter() - t
-    if prosody:
+    return NGramPredictor(domain=domain), domain
+
+
+def _text_format(config: SpeechConfig, kb_tag: int):
+    from semtalk.streams.text import TextStreamFormat
+
+    return TextStreamFormat(window=config.window, fec_k=config.fec_k, prosody=config.prosody, kb_tag=kb_tag,
+                            seed=config.seed)
+
+
+class SpeechSender:
+    """Recognises the words of the call's audio and sends them, each when it has been said.
+
+    ``language``: the KB's domain LM (``kb.language``), which prompts the ASR with domain sentences and
+    corrects what it heard (``semantics.speech.correct``).
+    """
+
+    def __init__(self, config: SpeechConfig, code: StreamCode, kb_tag: int, language: bytes | None):
+        from semtalk.streams.text import TextPacketizer
+
+        self.config = config
+        self.language = language
+        self.stream = code.packet_code().sender(TextPacketizer(_text_format(config, kb_tag)))
+        self.words: list[Word] = []
+        self.asr_prompt: str | None = None
+        self.seconds: dict[str, float] = {}
+
+    def send(self, audio: np.ndarray, duration: float) -> list[tuple[list[bytes], float]]:
+        """Batches of datagrams and their send times (a word goes when it ends)."""
+        from semtalk.semantics.speech.asr import AsrConfig, SpeechRecognizer
+        from semtalk.semantics.speech.correct import DomainCorrector
+        from semtalk.semantics.speech.prosody import measure_prosody
+
         t = time.perf_counter()
-        words = measure_prosody(audio, RATE, words)
-        seconds["prosody"] = time.perf_counter() - t
+        predictor, domain = _predictor(self.language)
+        asr_config = AsrConfig(prompt=domain.prompt() if domain is not None else None)
+        correct = DomainCorrector(predictor, domain.vocab) if domain is not None else None
+        words = list(SpeechRecognizer(asr_config, correct)(_chunks(audio), RATE))
+        self.seconds["asr"] = time.perf_counter() - t
+        if self.config.prosody:
+            t = time.perf_counter()
+            words = measure_prosody(audio, RATE, words)
+            self.seconds["prosody"] = time.perf_counter() - t
+        self.words, self.asr_prompt = words, asr_config.prompt
+        out = [(self.stream.push(w), w.end) for w in words]
+        return [*out, (self.stream.flush(), duration)]
 
-    t = time.perf_counter()
-    fmt = TextStreamFormat(window=window, fec_k=net.fec_k, prosody=prosody, kb_tag=kb_tag, seed=seed)
-    packetizer, depacketizer = TextPacketizer(fmt), TextDepacketizer(fmt)
-    link = SimulatedLink(text_network(net))
-    for w in words:
-        for packet in packetizer.push(w):
-            link.send(packet, w.end)
-    for packet in packetizer.flush():
-        link.send(packet, duration)
-    link.close(duration)
-    slots: dict[int, Word] = {}
-    for packet in link.deliver(math.inf):
-        for slot, w in depacketizer(packet):
-            slots[slot] = w
-    seconds["text_link"] = time.perf_counter() - t
+    @property
+    def bits(self) -> dict[str, int]:
+        p = self.stream.packetizer
+        return {"text": p.text_bits, "timing": p.timing_bits, "prosody": p.prosody_bits}
 
-    t = time.perf_counter()
-    n = max(len(words), max(slots, default=-1) + 1)  # the last slot index the receiver can know of
-    received = TextConcealer(predictor).fill([slots.get(i) for i in range(n)])
-    seconds["conceal"] = time.perf_counter() - t
 
-    t = time.perf_counter()
-    synth_config = SynthConfig(rate=RATE, prosody=prosody)
-    rendered = SpeechSynthesizer(synth_config, adapt=adapt).render(received, duration, lip_curve, fps)
-    seconds["synthesis"] = time.perf_counter() - t
-    other = None
-    if alternate is not None:  # the same words with the other voice choice, to measure what adaptation buys
-        other = SpeechSynthesizer(synth_config, adapt=alternate or None)(received, duration, lip_curve, fps)
-    return SpeechOutcome(
-        sent=words, received=received, audio=rendered.audio,
-        bits={"text": packetizer.text_bits, "timing": packetizer.timing_bits, "prosody": packetizer.prosody_bits},
-        packets={"sent": link.sent_packets, "source": link.source_packets, "lost": link.lost,
-                 "recovered": link.recovered},
-        seconds=seconds, alternate=other, asr_prompt=asr_config.prompt, lip_shift=rendered.lip_shift)
+class SpeechReceiver:
+    """Collects the words that arrive, conceals the lost ones and speaks them in sync with the lips.
+
+    Everything it decides comes from received packets and the KB: the number of word slots is the highest
+    sequence it has seen, never the sender's count.
+    """
+
+    def __init__(self, config: SpeechConfig, code: StreamCode, kb_tag: int, language: bytes | None,
+                 voice_profile=None):
+        from semtalk.streams.text import TextDepacketizer
+
+        self.config = config
+        self.language = language
+        self.stream = code.packet_code().receiver(TextDepacketizer(_text_format(config, kb_tag)))
+        self.voice_profile = voice_profile
+        self.slots: dict[int, Word] = {}
+        self.seconds: dict[str, float] = {}
+
+    def receive(self, datagram: bytes) -> None:
+        for slot, word in self.stream.push(datagram):
+            self.slots[slot] = word
+
+    def speak(self, duration: float, lip_curve: np.ndarray, fps: float
+              ) -> tuple[list[Word], np.ndarray, np.ndarray | None, float]:
+        """Received words (lost ones predicted), the speech, the same words in the other voice (for the
+        report: adapted ↔ plain; None without a voice profile) and the lip shift applied (s)."""
+        from semtalk.generators.speech import SpeechSynthesizer, SynthConfig
+        from semtalk.generators.voice import voice_adapter
+        from semtalk.text.concealment import TextConcealer
+
+        t = time.perf_counter()
+        predictor, _ = _predictor(self.language)
+        n = max(self.slots, default=-1) + 1
+        received = TextConcealer(predictor).fill([self.slots.get(i) for i in range(n)])
+        self.seconds["conceal"] = time.perf_counter() - t
+
+        adapter = voice_adapter(self.voice_profile) if self.voice_profile is not None else None
+        adapt = adapter if self.config.voice_adapt else None
+        t = time.perf_counter()
+        synth_config = SynthConfig(rate=RATE, prosody=self.config.prosody)
+        rendered = SpeechSynthesizer(synth_config, adapt=adapt).render(received, duration, lip_curve, fps)
+        self.seconds["synthesis"] = time.perf_counter() - t
+        other = None
+        if adapter is not None:  # the same words with the other voice choice, to measure what adaptation buys
+            other = SpeechSynthesizer(synth_config, adapt=None if adapt else adapter)(received, duration,
+                                                                                       lip_curve, fps)
+        return received, rendered.audio, other, rendered.lip_shift
 
 
 def _chunks(audio: np.ndarray, seconds: float = 5.0):
     step = int(seconds * RATE)
     for i in range(0, len(audio), step):
         yield audio[i:i + step]
-
-
-class LipCurves:
-    """Mouth opening per frame, three ways: the sender's landmarks, the received coefficients (what the
-    synthesiser may use to place words whose timing was lost) and landmarks measured again on the
-    rendered output (what the AV-offset metric judges)."""
-
-    def __init__(self, face_model, measure_output: bool = True):
-        from semtalk.semantics.face.landmarks import FaceLandmarker
-
-        self.face_model = face_model
-        self._landmarker = FaceLandmarker() if measure_output else None
-        self._original: list[float] = []
-        self._received: list[float] = []
-        self._output: list[float] = []
-
-    def sent(self, points: np.ndarray | None) -> None:
-        self._original.append(np.nan if points is None else mouth_opening(points))
-
-    def played(self, coeffs: np.ndarray, image: np.ndarray) -> None:
-        self._received.append(mouth_opening(self.face_model.decode(coeffs)))
-        if self._landmarker is not None:
-            points = self._landmarker(image)
-            self._output.append(np.nan if points is None else mouth_opening(points))
-
-    def close(self) -> None:
-        if self._landmarker is not None:
-            self._landmarker.close()
-
-    @property
-    def original(self) -> np.ndarray:
-        return _filled(self._original)
-
-    @property
-    def received(self) -> np.ndarray:
-        return _filled(self._received)
-
-    @property
-    def output(self) -> np.ndarray:
-        return _filled(self._output)
-
-
-def _filled(values: list[float]) -> np.ndarray:
-    """Frames without a face get the opening interpolated from their neighbours (0 if none has one)."""
-    x = np.asarray(values, dtype=np.float64)
-    ok = np.isfinite(x)
-    if not ok.any():
-        return np.zeros_like(x)
-    return np.interp(np.arange(x.size), np.flatnonzero(ok), x[ok])

@@ -1,0 +1,101 @@
+"""What a call leaves behind, frame by frame: the videos, the held-out quality metrics, the VMAF inputs,
+the output's mouth curve (for AV sync) and the progress bar. Bounded memory: frames are written as they
+are played."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from semtalk.modes.base import Captured, Played
+from semtalk.records import StageTimer
+
+VIDEOS = ("received.mp4", "side_by_side.mp4")
+
+
+class Outputs(contextlib.ExitStack):
+    """``frame()`` for every played frame; a context manager that closes every file it opened.
+
+    ``audio``: chunks of the original audio to pass through into the videos (empty when the receiver
+    regenerates speech, which is muxed in afterwards); ``enroll_frames``: frames the KB was built from,
+    which are not scored; ``measure_mouth``: run landmarks on the output (AV-sync metric).
+    """
+
+    def __init__(self, video_dir: Path | None, tmp: Path, *, fps: float, audio_rate: int | None,
+                 audio: Iterator[np.ndarray], enroll_frames: int, vmaf: bool, measure_mouth: bool,
+                 timer: StageTimer, progress):
+        from semtalk.media.writer import VideoWriter
+        from semtalk.media.y4m import Y4mWriter
+        from semtalk.metrics.video import VideoQuality
+
+        super().__init__()
+        self.timer, self.progress, self.tmp = timer, progress, tmp
+        self.fps, self.enroll_frames = fps, enroll_frames
+        self.quality = VideoQuality()
+        self.heldout = [math.inf, -1]
+        self.audio = audio
+        self.writers = [] if video_dir is None else [
+            self.enter_context(VideoWriter(video_dir / name, fps, audio_rate=audio_rate)) for name in VIDEOS]
+        self.y4m = [self.enter_context(Y4mWriter(tmp / name, fps)) for name in ("ref.y4m", "out.y4m")] if vmaf else []
+        self.sent_mouth: list[float] = []
+        self.out_mouth: list[float] = []
+        self._landmarker = None
+        if measure_mouth:
+            from semtalk.semantics.face.landmarks import FaceLandmarker
+
+            self._landmarker = FaceLandmarker()
+            self.callback(self._landmarker.close)
+
+    def frame(self, captured: Captured, played: Played) -> None:
+        original, image, index = captured.crop, played.image, played.index
+        self.sent_mouth.append(captured.mouth)
+        if self._landmarker is not None:
+            from semtalk.semantics.face.mesh import mouth_opening
+
+            t = time.perf_counter()
+            points = self._landmarker(image)
+            self.out_mouth.append(np.nan if points is None else mouth_opening(points))
+            self.timer.add("lips", time.perf_counter() - t)
+        t = time.perf_counter()
+        if index >= self.enroll_frames:
+            self.quality.update(original, image)
+            self.heldout[0], self.heldout[1] = min(self.heldout[0], index), index
+            for writer, picture in zip(self.y4m, (original, image), strict=False):
+                writer.write(picture)
+        self.timer.add("metrics", time.perf_counter() - t)
+        t = time.perf_counter()
+        if self.writers:
+            self.writers[0].write(image)
+            self.writers[1].write(np.hstack([original, image]))
+            for chunk in self._audio_until((index + 1) / self.fps):
+                for w in self.writers:
+                    w.write_audio(chunk)
+        self.timer.add("write", time.perf_counter() - t)
+        self.progress.update(1)
+
+    def finish(self) -> float | None:
+        """Write the rest of the audio, close every file; the VMAF of the scored frames (None without)."""
+        from semtalk.metrics.vmaf import vmaf
+
+        for chunk in self.audio if self.writers else ():
+            for w in self.writers:
+                w.write_audio(chunk)
+        self.progress.close()
+        self.close()
+        if not self.y4m or not self.quality.frames:
+            return None
+        return vmaf(self.tmp / "ref.y4m", self.tmp / "out.y4m")
+
+    def _audio_until(self, t: float) -> Iterator[np.ndarray]:
+        """Audio chunks to push so the audio keeps about one chunk ahead of the video."""
+        w = self.writers[0]
+        while w.audio_rate and w.audio_pushed < (t + 0.5) * w.audio_rate:
+            chunk = next(self.audio, None)
+            if chunk is None:
+                return
+            yield chunk

@@ -1,0 +1,75 @@
+"""The ``report.json`` of a call: input, config, KB, video (rates, held-out quality, speed), network, audio.
+
+Rates come from what the sender coded and what went on the link; quality from the frames the receiver
+played, scored on held-out frames only; speech is the mode's own section (``Mode.speech_report``).
+"""
+
+from __future__ import annotations
+
+import math
+
+
+def call_report(input_path, config, mode, sender, receiver, link, outputs, timer, vmaf_score: float | None,
+                duration: float, has_audio: bool) -> dict:
+    from semtalk.call.run import config_dict
+    from semtalk.kb.info import describe
+
+    sent, got = sender.report(), receiver.report()
+    stream = link.stream(0)
+    n = sent["frames"]
+    seconds = n / mode.fps
+    q = outputs.quality.compute()
+    payload_bits = sent["payload_bits"]
+    rtp_bits = 8 * (payload_bits // 8 + 12 * sent["source_packets"])
+    heldout = outputs.heldout
+    return {
+        "input": str(input_path),
+        "mode": config.mode,
+        "config": config_dict(config),
+        "kb": {k: v for k, v in describe(mode.kb, mode.kb_bytes).items()
+               if k in ("hash", "bytes", "keyframes", "mouth_atlas", "info")},
+        "video": {
+            "frames": n,
+            "fps": mode.fps,
+            "coefficients_per_frame": mode.kb.face_model.n_coeffs,
+            "bits_per_frame": round(payload_bits / max(n, 1), 2),
+            "stream_kbps": round(payload_bits / seconds / 1000, 3),
+            "rtp_kbps": round(rtp_bits / seconds / 1000, 3),
+            "channel_kbps": round(8 * stream.bytes / seconds / 1000, 3),
+            "kb_bytes": len(mode.kb_bytes),
+            "heldout_frames": [int(heldout[0]), int(heldout[1])] if heldout[1] >= 0 else None,
+            "psnr": _r(q["psnr"]), "ssim": _r(q["ssim"], 4), "ms_ssim": _r(q["ms_ssim"], 4),
+            "vmaf": _r(vmaf_score), "metric_frames": q["frames"],
+            "no_face_frames": sent["no_face_frames"], "concealed_frames": got["concealed_frames"],
+            "clipped_frames": sent["clipped_frames"],
+            "ms_per_frame": timer.ms_per_frame(n),
+            "realtime_factor": round(sum(timer.seconds.values()) / max(seconds, 1e-9), 3),
+        },
+        "network": {
+            "packets_sent": stream.packets, "source_packets": sent["source_packets"],
+            "packets_lost": stream.lost, "packets_recovered": got["packets_recovered"],
+            "loss_rate": round(stream.lost / max(stream.packets, 1), 4),
+            "channel": config.channel, "loss": config.loss, "burst": config.burst,
+            "fec": config.fec, "code_rate": round(mode.code.code_rate, 4), "fec_k": mode.code.k,
+            "frames_per_packet": config.frames_per_packet,
+            "latency_ms": round(1000 * receiver.latency, 1),
+            "late_frames": got["late_frames"], "garbage_packets": got["garbage_packets"],
+            "wrong_kb_packets": got["wrong_kb_packets"],
+        },
+        "audio": _audio(has_audio, mode.speaks),
+        "duration_s": round(duration, 3),
+    }
+
+
+def _audio(has_audio: bool, speaks: bool) -> dict:
+    if not has_audio:
+        return {"mode": "none", "note": "the input has no audio"}
+    if speaks:
+        return {"mode": "synthesized", "note": "speech regenerated at the receiver from the words sent"}
+    return {"mode": "passthrough", "note": "original audio is muxed for listening; it is not part of the "
+            "semantic stream"}
+
+
+def _r(value, digits: int = 3):
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else round(float(value), digits)
+

@@ -1,0 +1,60 @@
+"""The one call loop: any mode's sender → a link → its receiver → outputs, in simulated time.
+
+Frame ``k`` is captured at ``(k + 1) / fps``; what the sender emits goes on the link at once; the receiver
+gets whatever has arrived and plays every frame whose time plus its play-out delay has come. The live
+call keeps the sender and receiver and replaces the link and the clock.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from collections.abc import Iterable
+
+import numpy as np
+
+from semtalk.call.outputs import Outputs
+from semtalk.link.simulated import SimulatedLink
+from semtalk.modes.base import Receiver, Sender, Speech
+from semtalk.records import StageTimer
+
+
+def simulate(frames: Iterable[np.ndarray], audio, sender: Sender, receiver: Receiver, link: SimulatedLink,
+             outputs: Outputs, timer: StageTimer, fps: float) -> tuple[int, Speech | None]:
+    """Run the call over ``frames`` (RGB); ``audio()`` gives the call's audio once the frames are done
+    (None without a track). Returns the frame count and the receiver's speech."""
+    originals: deque = deque()
+
+    def deliver(now: float) -> None:
+        t = time.perf_counter()
+        for stream, datagram in link.deliver(now):
+            receiver.receive(stream, datagram)
+        timer.add("receive", time.perf_counter() - t)
+
+    def send(batches) -> None:
+        t = time.perf_counter()
+        for out in batches:
+            link.send(out.stream, out.packets, out.time)
+        timer.add("send", time.perf_counter() - t)
+
+    def play(until: int) -> None:
+        for played in receiver.play(until):
+            captured = originals.popleft()
+            assert captured.index == played.index, "play-out and capture out of step"
+            outputs.frame(captured, played)
+
+    count = 0
+    for index, rgb in enumerate(frames):
+        now = (index + 1) / fps
+        captured, batches = sender.frame(index, rgb, now)
+        originals.append(captured)
+        send(batches)
+        deliver(now)
+        play(min(index + 1, math.floor((now - receiver.latency) * fps + 1e-9) + 1))
+        count += 1
+    end = count / fps
+    send(sender.finish(audio(), end))
+    deliver(math.inf)
+    play(count)
+    return count, receiver.finish(end)

@@ -1,0 +1,210 @@
+"""The SyncSC mode: face coefficients (SyncSC eq. 2) on stream 0, words with timing and prosody on stream 1.
+
+    sender:   frame → landmarks + stable crop → coefficients → quantise → face code (RTP + RS | PacSC)
+              audio → words (``speech.SpeechSender``)
+    receiver: face code → play-out + concealment → face renderer;  words → TextPC → TTS in sync with the lips
+
+Only bounded buffers exist between the stages (the code's block and the play-out delay), so memory does
+not grow with the length of the input. Both ends hold the same KB (checked by hash before the call).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from semtalk import registry
+from semtalk.fec.base import StreamCode
+from semtalk.kb.knowledge_base import KnowledgeBase, kb_tag
+from semtalk.modes.base import Captured, Outgoing, Played, Speech
+from semtalk.modes.syncsc.speech import RATE, SpeechConfig, SpeechReceiver, SpeechSender
+from semtalk.records import StageTimer, config_from
+from semtalk.semantics.face.mesh import mouth_opening
+from semtalk.streams.face import FaceDepacketizer, FacePacketizer, FaceStreamFormat
+
+FACE, WORDS = 0, 1  # stream numbers
+FPS = 25.0
+
+
+@dataclass(frozen=True)
+class SyncscConfig:
+    """Both ends' settings. ``fec`` names a ``StreamCode`` (RS, none, PacSC); ``playout_margin`` is what the
+    receiver adds to the code's block time for the network's delay and jitter."""
+
+    fec: str = "rs"
+    code_rate: float = 0.5
+    fec_k: int = 4
+    frames_per_packet: int = 5
+    speech: bool = True
+    text_window: int = 12
+    prosody: bool = True
+    voice_adapt: bool = False
+    seed: int = 0
+    playout_margin: float = 0.0
+
+    def code(self) -> StreamCode:
+        return registry.get("fec", self.fec)(k=self.fec_k, code_rate=self.code_rate)
+
+    def speech_config(self) -> SpeechConfig:
+        return SpeechConfig(window=self.text_window, fec_k=self.fec_k, prosody=self.prosody,
+                            voice_adapt=self.voice_adapt, seed=self.seed)
+
+    def stream_format(self, kb: KnowledgeBase, kb_bytes: bytes) -> FaceStreamFormat:
+        return FaceStreamFormat(n_coeffs=kb.face_model.n_coeffs, bits=kb.quantizer.bits, kb_tag=kb_tag(kb_bytes),
+                                fps=FPS, frames_per_packet=self.frames_per_packet)
+
+
+class SyncscSender:
+    def __init__(self, config: SyncscConfig, kb: KnowledgeBase, kb_bytes: bytes, timer: StageTimer):
+        from semtalk.semantics.face.encoder import FaceEncoder, FaceTracker
+
+        self.config, self.timer = config, timer
+        self.tracker = FaceTracker(kb.crop, kb.ref_box)
+        self.encoder = FaceEncoder(kb.face_model, kb.quantizer)
+        code = config.code()
+        self.face = code.sender(FacePacketizer(config.stream_format(kb, kb_bytes)))
+        self.speech = SpeechSender(config.speech_config(), code, kb_tag(kb_bytes), kb.language) \
+            if config.speech else None
+        self.frames = 0
+        self.no_face = 0
+
+    def frame(self, index: int, rgb: np.ndarray, time_s: float) -> tuple[Captured, list[Outgoing]]:
+        t = time.perf_counter()
+        tracked = self.tracker.track(index, rgb)
+        self.timer.add("landmarks", time.perf_counter() - t)
+        t = time.perf_counter()
+        coded = self.encoder(tracked)
+        self.frames += 1
+        self.no_face += not coded.face_found
+        mouth = np.nan if tracked.points is None else mouth_opening(tracked.points)
+        packets = self.face.push(coded)
+        self.timer.add("encode", time.perf_counter() - t)
+        return Captured(tracked.index, tracked.crop, mouth), [Outgoing(FACE, packets, time_s)]
+
+    def finish(self, audio: np.ndarray | None, end: float) -> list[Outgoing]:
+        self.tracker.close()
+        out = [Outgoing(FACE, self.face.flush(), end)]
+        if self.speech is not None and audio is not None:
+            out += [Outgoing(WORDS, packets, t) for packets, t in self.speech.send(audio, end)]
+        return out
+
+    def report(self) -> dict:
+        return {"frames": self.frames, "no_face_frames": self.no_face, "clipped_frames": self.encoder.clipped,
+                "payload_bits": self.face.payload_bits, "source_packets": self.face.packets}
+
+
+class SyncscReceiver:
+    def __init__(self, config: SyncscConfig, kb: KnowledgeBase, kb_bytes: bytes, timer: StageTimer):
+        from semtalk.generators.face_renderer import FaceRenderer
+        from semtalk.streams.playout import FacePlayout
+
+        self.config, self.kb, self.timer = config, kb, timer
+        code = config.code()
+        self.face = code.receiver(FaceDepacketizer(config.stream_format(kb, kb_bytes)), prior=kb.reference.codes)
+        self.playout = FacePlayout(kb.quantizer, kb.quantizer.dequantize(kb.reference.codes))
+        self.renderer = FaceRenderer(kb)
+        self.latency = (config.frames_per_packet * max(1, code.k) + 1) / FPS + config.playout_margin
+        self.speech = SpeechReceiver(config.speech_config(), code, kb_tag(kb_bytes), kb.language,
+                                     kb.voice_profile) if config.speech else None
+        self.mouth: list[float] = []  # received mouth opening per played frame: places words, shifts the speech
+        self.concealed = 0
+        self.outcome: tuple | None = None
+
+    def receive(self, stream: int, datagram: bytes) -> None:
+        if stream == FACE:
+            for frame in self.face.push(datagram):
+                self.playout.push(frame)
+        elif stream == WORDS and self.speech is not None:
+            self.speech.receive(datagram)
+
+    def play(self, until: int) -> list[Played]:
+        t = time.perf_counter()
+        for frame in self.face.due(until):  # blocks with lost rows are decoded when their first frame is due
+            self.playout.push(frame)
+        self.timer.add("receive", time.perf_counter() - t)
+        out = []
+        for face in self.playout.pop(until):
+            t = time.perf_counter()
+            image = self.renderer(face.coeffs)
+            self.timer.add("render", time.perf_counter() - t)
+            if self.speech is not None:
+                t = time.perf_counter()
+                self.mouth.append(mouth_opening(self.kb.face_model.decode(face.coeffs)))
+                self.timer.add("lips", time.perf_counter() - t)
+            self.concealed += face.concealed
+            out.append(Played(face.index, image, face.concealed))
+        return out
+
+    def finish(self, end: float) -> Speech | None:
+        if self.speech is None:
+            return None
+        received, audio, other, shift = self.speech.speak(end, filled(self.mouth), FPS)
+        self.outcome, self.speech_audio = (received, other, shift), audio
+        return Speech(audio, RATE)
+
+    def report(self) -> dict:
+        return {"concealed_frames": self.concealed, "late_frames": self.playout.late,
+                "garbage_packets": self.face.garbage, "wrong_kb_packets": self.face.wrong_kb,
+                "packets_recovered": self.face.recovered}
+
+
+@dataclass(frozen=True)
+class SyncscMode:
+    """The ``mode`` registry entry ``syncsc``: both ends from one config and the shared KB."""
+
+    config: SyncscConfig
+    kb: KnowledgeBase
+    kb_bytes: bytes
+    receiver_kb: KnowledgeBase
+    fps: float = FPS
+
+    @classmethod
+    def build(cls, run_config, kb: KnowledgeBase, kb_bytes: bytes, receiver_kb: KnowledgeBase) -> SyncscMode:
+        """From a run's settings: the mode's own fields, and the play-out margin the link's delay and jitter need."""
+        margin = run_config.delay + 4 * run_config.jitter
+        return cls(config_from(SyncscConfig, run_config, playout_margin=margin), kb, kb_bytes, receiver_kb)
+
+    @property
+    def speaks(self) -> bool:
+        return self.config.speech
+
+    @property
+    def code(self) -> StreamCode:
+        return self.config.code()
+
+    def sender(self, timer: StageTimer) -> SyncscSender:
+        return SyncscSender(self.config, self.kb, self.kb_bytes, timer)
+
+    def receiver(self, timer: StageTimer) -> SyncscReceiver:
+        return SyncscReceiver(self.config, self.receiver_kb, self.kb_bytes, timer)
+
+    def speech_report(self, sender: SyncscSender, receiver: SyncscReceiver, link, original: np.ndarray,
+                      duration: float, outputs, *, transcript: str | None, voice_seconds: float) -> dict:
+        """The ``speech`` section: what was sent against what was received and spoken."""
+        from semtalk.modes.syncsc.speech import SpeechOutcome
+        from semtalk.modes.syncsc.speech_report import speech_report
+
+        received, other, shift = receiver.outcome
+        words = link.stream(WORDS)
+        outcome = SpeechOutcome(
+            sent=sender.speech.words, received=received, audio=receiver.speech_audio, bits=sender.speech.bits,
+            packets={"sent": words.packets, "source": sender.speech.stream.packets, "lost": words.lost,
+                     "recovered": receiver.speech.stream.recovered},
+            seconds={**sender.speech.seconds, **receiver.speech.seconds}, alternate=other,
+            asr_prompt=sender.speech.asr_prompt, lip_shift=shift)
+        return speech_report(outcome, original, duration, transcript=transcript, voice_seconds=voice_seconds,
+                             mouth_out=filled(outputs.out_mouth), mouth_original=filled(outputs.sent_mouth),
+                             fps=self.fps, adapted=self.config.voice_adapt and self.receiver_kb.voice_profile
+                             is not None)
+
+
+def filled(values: list[float]) -> np.ndarray:
+    """Frames without a face get the opening interpolated from their neighbours (0 if none has one)."""
+    x = np.asarray(values, dtype=np.float64)
+    ok = np.isfinite(x)
+    if not ok.any():
+        return np.zeros_like(x)
+    return np.interp(np.arange(x.size), np.flatnonzero(ok), x[ok])
+
