@@ -24,6 +24,13 @@ REGISTRY: dict[str, dict[str, str]] = {
     "mode": {
         "syncsc": "semtalk.modes.syncsc.mode:SyncscMode",
     },
+    # Benchmark suites: run_suite(data, out, bench.runner.BenchOptions) -> rows; results.md in out.
+    "bench_suite": {
+        "foundation": "semtalk.bench.foundation:run_suite",
+        "speech": "semtalk.bench.speech:run_suite",
+        "syncsc": "semtalk.bench.syncsc:run_suite",
+        "pacsc": "semtalk.bench.pacsc:run_suite",
+    },
     # Benchmark cells: functions (task, env) -> row dict that the harness (bench.runner) runs by name.
     "bench_method": {
         "syncsc_prepare": "semtalk.bench.syncsc:prepare",

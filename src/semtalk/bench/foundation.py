@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from semtalk.bench.runner import BenchOptions
 from semtalk.call.run import RunConfig, run
 from semtalk.errors import SemtalkError
 
@@ -17,8 +18,9 @@ LOSSES = [0.0, 0.1, 0.3, 0.5, 0.7]
 FECS = [("rs", 0.5), ("none", 1.0)]
 
 
-def run_suite(data: Path, out: Path, quick: bool = False, seed: int = 0) -> list[dict]:
+def run_suite(data: Path, out: Path, options: BenchOptions) -> list[dict]:
     """Every clip at p = 0 with VMAF and videos, then the loss sweep reusing each clip's KB."""
+    quick, seed = options.quick, options.seed
     clips = [data / "faces_av" / name for name in HDTF]
     missing = [c for c in clips if not c.is_file()]
     if missing:

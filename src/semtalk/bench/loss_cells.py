@@ -22,6 +22,14 @@ import numpy as np
 
 from semtalk.bench.runner import BenchEnv, Task
 from semtalk.bench.syncsc import crops_path, kb_path
+from semtalk.link.simulated import ChannelConfig
+
+
+def channel_config(loss: float, burst: float, seed: int) -> ChannelConfig:
+    """A grid cell's channel: Gilbert–Elliott when the cell has a burst length, else Bernoulli."""
+    bursty = burst > 1.0
+    return ChannelConfig(channel="gilbert_elliott" if bursty else "bernoulli", loss=loss,
+                         burst=channel_burst(loss, burst), seed=seed)
 
 
 def channel_burst(loss: float, burst: float) -> float:

@@ -1,12 +1,12 @@
 """PacSC against Reed–Solomon under packet loss (SyncSC Fig. 8): coefficient error and held-out SSIM.
 
-``python -m semtalk.bench.pacsc --data ../shared/data --out out/pacsc_bench`` writes ``results.json``,
-``results.md`` and ``fig8.png``.
+``semtalk bench --suite pacsc --data ../shared/data --out out/pacsc_bench [--cache DIR]`` writes
+``results.json``, ``results.md`` and ``fig8.png``.
 
 What is run: the real sender stream of each held-out clip (face codes from the face encoder, run once
-per clip and cached), then for every condition the real packetiser (face payload + RS/none, or PacSC
-rows), the seeded channel of ``SimulatedLink``, the receiver's decoder and ``FacePlayout``, timed as in
-``FaceCall``, the receiver starting from its KB reference frame. Only the renderer is left out of the
+per clip and cached), then for every condition the call loop (``call.simulate``) with SyncSC's face stream
+code (face payload + RS/none, or PacSC rows) over the seeded ``SimulatedLink``, and the receiver's decoder
+and ``FacePlayout``, the receiver starting from its KB reference frame. Only the renderer is left out of the
 coefficient sweep. SSIM is end to end on every held-out clip, pooled over their frames: the played-out
 coefficients are rendered with the clip's KB and compared with the sender's crops on every
 ``ssim_stride``-th held-out frame (frames after the 2 s enrollment); renders are cached by exact
@@ -21,7 +21,6 @@ delta payload loses, at PacSC's bit rate (its row payloads are 83 bytes too). Th
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import time
@@ -30,10 +29,14 @@ from pathlib import Path
 
 import numpy as np
 
+from semtalk import registry
+from semtalk.bench.runner import BenchOptions
+from semtalk.call.simulate import simulate
 from semtalk.learned.pacsc.data import ClipCodes, clip_paths, encode_clip
 from semtalk.learned.pacsc.train import HELDOUT
-from semtalk.link.simulated import NetworkConfig, SimulatedLink
-from semtalk.records import CodedFrame
+from semtalk.link.simulated import ChannelConfig, SimulatedLink
+from semtalk.modes.base import Captured, Outgoing, Played
+from semtalk.records import CodedFrame, StageTimer
 from semtalk.semantics.face.quantize import Quantizer
 from semtalk.streams.face import FaceDepacketizer, FacePacketizer, FaceStreamFormat
 from semtalk.streams.playout import FacePlayout
@@ -61,46 +64,74 @@ class Condition:
         return max(BURST, self.loss / (1 - self.loss) + 1e-6) if self.bursty else 1.0
 
 
+class _CodesSender:
+    """SyncSC's face stream fed with codes extracted once per clip (the face encoder's output)."""
+
+    def __init__(self, code, fmt: FaceStreamFormat):
+        self.face = code.sender(FacePacketizer(fmt))
+
+    def frame(self, index: int, codes: np.ndarray, time: float) -> tuple[Captured, list[Outgoing]]:
+        return Captured(index, codes, np.nan), [Outgoing(0, self.face.push(CodedFrame(index, codes)), time)]
+
+    def finish(self, audio, end: float) -> list[Outgoing]:
+        return [Outgoing(0, self.face.flush(), end)]
+
+    def report(self) -> dict:
+        return {}
+
+
+class _CoefficientReceiver:
+    """SyncSC's face stream receiver without the renderer: the played coefficients are the output."""
+
+    def __init__(self, code, fmt: FaceStreamFormat, quantizer: Quantizer, reference: np.ndarray):
+        self.face = code.receiver(FaceDepacketizer(fmt), prior=reference)
+        self.playout = FacePlayout(quantizer, quantizer.dequantize(reference))
+        self.latency = (fmt.frames_per_packet * max(1, code.k) + 1) / FPS
+
+    def receive(self, stream: int, datagram: bytes) -> None:
+        for frame in self.face.push(datagram):
+            self.playout.push(frame)
+
+    def play(self, until: int) -> list[Played]:
+        for frame in self.face.due(until):
+            self.playout.push(frame)
+        return [Played(f.index, f.coeffs, f.concealed) for f in self.playout.pop(until)]
+
+    def finish(self, end: float) -> None:
+        return None
+
+    def report(self) -> dict:
+        return {}
+
+
+class _Collect:
+    """The loop's output sink: keeps the played coefficients."""
+
+    def __init__(self):
+        self.played: list[np.ndarray] = []
+
+    def frame(self, captured: Captured, played: Played) -> None:
+        self.played.append(played.image)
+
+
 def receive(codes: np.ndarray, quantizer: Quantizer, cond: Condition,
             reference: np.ndarray) -> tuple[np.ndarray, dict]:
-    """Send ``codes`` (T, C) through packetiser → link → decoder → play-out; coefficients played (T, C).
+    """Send ``codes`` (T, C) through the call loop with SyncSC's face stream code; coefficients played (T, C).
 
-    ``reference``: the KB reference frame's codes, which the receiver falls back on as in ``FaceCall``.
+    ``reference``: the KB reference frame's codes, which the receiver falls back on as in the SyncSC mode.
     """
     fmt = FaceStreamFormat(n_coeffs=codes.shape[1], bits=quantizer.bits, kb_tag=0)
-    net = NetworkConfig(loss=cond.loss, burst=cond.burst, fec=cond.fec, code_rate=cond.code_rate, seed=cond.seed)
-    link = SimulatedLink(net)
-    pacsc = cond.fec.startswith("pacsc")
-    packetizer, depacketizer = (link.fec.coders(fmt, reference) if pacsc
-                                else (FacePacketizer(fmt), FaceDepacketizer(fmt)))
-    playout = FacePlayout(quantizer, quantizer.dequantize(reference))
-    latency = link.latency(fmt.frames_per_packet, FPS)
-    played: list[np.ndarray] = []
-
-    def send(packets, now):
-        for p in packets if isinstance(packets, list) else [packets]:
-            link.send(p, now)
-
-    def step(now: float, until: int) -> None:
-        for pkt in link.deliver(now):
-            for f in depacketizer(pkt):
-                playout.push(f)
-        if pacsc:
-            for f in depacketizer.due(until):
-                playout.push(f)
-        played.extend(f.coeffs for f in playout.pop(until))
-
-    for i, c in enumerate(codes):
-        now = (i + 1) / FPS
-        send(packetizer.push(CodedFrame(i, c)), now)
-        step(now, min(i + 1, math.floor((now - latency) * FPS + 1e-9) + 1))
-    send(packetizer.flush(), len(codes) / FPS)
-    link.close(len(codes) / FPS)
-    step(math.inf, len(codes))
+    code = registry.get("fec", cond.fec)(k=4, code_rate=cond.code_rate)
+    channel = ChannelConfig(channel="gilbert_elliott" if cond.bursty else "bernoulli", loss=cond.loss,
+                            burst=cond.burst, seed=cond.seed)
+    link, sink = SimulatedLink(channel), _Collect()
+    receiver = _CoefficientReceiver(code, fmt, quantizer, reference)
+    simulate(iter(codes), lambda: None, _CodesSender(code, fmt), receiver, link, sink, StageTimer(), FPS)
     seconds = len(codes) / FPS
-    info = {"packets": link.sent_packets, "lost": link.lost, "channel_kbps": 8 * link.sent_bytes / seconds / 1000,
-            "concealed": playout.concealed}
-    return np.stack(played), info
+    stream = link.stream(0)
+    info = {"packets": stream.packets, "lost": stream.lost, "channel_kbps": 8 * stream.bytes / seconds / 1000,
+            "concealed": receiver.playout.concealed}
+    return np.stack(sink.played), info
 
 
 def code_error(played: np.ndarray, codes: np.ndarray, quantizer: Quantizer) -> float:
@@ -117,10 +148,8 @@ def block_ms(fec: str, code_rate: float, repeats: int = 200) -> dict:
     """Median ms per 20-frame block to encode and to decode (half the rows lost), 1 thread."""
     import torch
 
-    from semtalk import registry
-
     torch.set_num_threads(1)
-    codec = registry.get("fec", fec)(code_rate=code_rate).codec()
+    codec = registry.get("fec", fec)(code_rate=code_rate).codec
     rng = np.random.default_rng(0)
     x = rng.random((codec.cfg.frames, codec.cfg.n_coeffs)).astype(np.float32)
     rows, mask = codec.encode(x), rng.random(codec.cfg.rows) < 0.5
@@ -272,19 +301,8 @@ def plot(rows: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m semtalk.bench.pacsc", description=__doc__.splitlines()[0])
-    p.add_argument("--data", default="../shared/data", help="data folder with faces_av/")
-    p.add_argument("--out", default="out/pacsc_bench", help="output folder")
-    p.add_argument("--cache", default="out/pacsc/codes", help="cache of extracted codes, crops and KBs")
-    p.add_argument("--seeds", type=int, default=5, help="channel seeds for the coefficient error (default 5)")
-    p.add_argument("--ssim-stride", type=int, default=2, help="score every n-th held-out frame (default 2)")
-    p.add_argument("--ssim-seeds", type=int, default=3, help="channel seeds the SSIM is averaged over (default 3)")
-    args = p.parse_args(argv)
-    run_bench(Path(args.data), Path(args.out), Path(args.cache), args.seeds, args.ssim_stride, args.ssim_seeds)
-    print((Path(args.out) / "results.md").read_text())
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
+def run_suite(data: Path, out: Path, options: BenchOptions) -> list[dict]:
+    """The ``pacsc`` bench suite: 5 channel seeds (SSIM over 3), every 2nd held-out frame; ``quick``: 1 seed, every
+    8th frame. Extracted codes are cached in ``options.cache`` (default ``out/codes``)."""
+    seeds, stride = (1, 8) if options.quick else (5, 2)
+    return run_bench(data, out, options.cache or out / "codes", seeds, stride, min(3, seeds))

@@ -29,6 +29,19 @@ CACHE_NAME = "cache.jsonl"
 
 
 @dataclass(frozen=True)
+class BenchOptions:
+    """What ``semtalk bench`` passes every suite (``bench_suite`` registry entries: ``run_suite(data, out,
+    options)``). ``workers``/``scheduler``: the Dask executor of the suites that use one; ``cache``: where a
+    suite keeps expensive intermediate results between runs."""
+
+    quick: bool = False
+    seed: int = 0
+    workers: int = 2
+    scheduler: str | None = None
+    cache: Path | None = None
+
+
+@dataclass(frozen=True)
 class BenchEnv:
     """Where things are (not what is measured, so not part of a task's key): data and scratch folders."""
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from semtalk.bench.runner import BenchOptions
 from semtalk.call.run import RunConfig, run
 from semtalk.errors import SemtalkError
 from semtalk.modes.syncsc.speech import RATE
@@ -54,9 +55,10 @@ def steady_wer(text: str, audio: np.ndarray, rate: int, transcribe: Callable[[np
     return float(np.mean([wer(text, " ".join(w.text for w in words)) for words in heard]))
 
 
-def run_suite(data: Path, out: Path, quick: bool = False, seed: int = 0) -> dict:
+def run_suite(data: Path, out: Path, options: BenchOptions) -> dict:
     """Whole calls at p = 0 (``CLIPS``, then ``LONG_FORM``), then the text-loss sweep on ``CLIPS``; writes
     results.json and results.md into ``out``."""
+    quick, seed = options.quick, options.seed
     clips = [data / "faces_av" / name for name in (CLIPS[:1] + CLIPS[3:4] if quick else CLIPS + LONG_FORM)]
     missing = [c for c in clips if not c.is_file()]
     if missing:

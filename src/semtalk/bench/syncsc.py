@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from semtalk.bench.runner import BenchEnv, Task
+from semtalk.bench.runner import BenchEnv, BenchOptions, Task
 
 CLIPS = ["hdtf_WDA_KatieHill_000.mp4", "hdtf_WDA_EdMarkey0_000.mp4", "hdtf_RD_Radio34_000.mp4",
          "lrs2_00004.mp4", "lrs2_00016.mp4", "lrs2_00019.mp4",
@@ -159,16 +159,14 @@ def prepare(task: Task, env: BenchEnv) -> dict:
     """Build a clip's KB once (seeded like ``semtalk run`` would), its face crops and codes and (``asr``) its
     ASR words, for every later cell."""
     from semtalk.bench.crops import face_crops
-    from semtalk.call.run import RunConfig, crop_config
-    from semtalk.enroll.build import KbConfig, build_kb_from_clip
+    from semtalk.call.run import RunConfig, crop_config, kb_config
+    from semtalk.enroll.build import build_kb_from_clip
 
     clip, kb = env.clip_path(task.clip), kb_path(env, task.clip)
     kb.parent.mkdir(parents=True, exist_ok=True)
     if not kb.is_file():
         cfg = RunConfig(seed=task.seed)
-        kb_cfg = KbConfig(enroll_seconds=cfg.enroll_seconds, n_expr=cfg.n_expr, bits=cfg.bits,
-                          keyframes=cfg.keyframes, seed=cfg.seed, voice=cfg.speech, voice_seconds=cfg.voice_seconds)
-        atomic_bytes(kb, build_kb_from_clip(clip, crop_config(cfg), kb_cfg).to_bytes())
+        atomic_bytes(kb, build_kb_from_clip(clip, crop_config(cfg), kb_config(cfg)).to_bytes())
     if not crops_path(env, task.clip).is_file():
         crops = face_crops(clip, kb)
         tmp = crops_path(env, task.clip).with_suffix(".tmp.npz")
@@ -215,6 +213,7 @@ def semtalk_method(task: Task, env: BenchEnv) -> dict:
     transcript = clip.with_suffix(".txt")
     known = {f.name for f in fields(RunConfig)}
     options = {"kb": str(kb_path(env, task.clip)), "loss": p["loss"], "burst": p["burst"], "fec": p["fec"],
+               "channel": "gilbert_elliott" if p["burst"] > 1.0 else "bernoulli",
                "code_rate": p["code_rate"], "seed": task.seed, "vmaf": p["score_vmaf"], "write_video": clean,
                "progress": False, "speech": p["speech"],
                "transcript": str(transcript) if transcript.is_file() and p["speech"] else None}
@@ -299,14 +298,15 @@ def complexity_method(task: Task, env: BenchEnv) -> dict:
 
 # -- the suite -------------------------------------------------------------------------------------
 
-def run_suite(data: Path, out: Path, quick: bool = False, seed: int = 0, workers: int = 2,
-              scheduler: str | None = None, grid: Grid | None = None, progress: bool = True) -> list[dict]:
+def run_suite(data: Path, out: Path, options: BenchOptions = BenchOptions(), grid: Grid | None = None,
+              progress: bool = True) -> list[dict]:
     """Prepare every clip, run the grid on the executor, write results, tables, figures and report.html."""
     from semtalk.bench import report
     from semtalk.bench.runner import CACHE_NAME, open_executor, run
     from semtalk.errors import SemtalkError
 
-    grid = grid or (Grid.quick() if quick else Grid.full())
+    seed, workers, scheduler = options.seed, options.workers, options.scheduler
+    grid = grid or (Grid.quick() if options.quick else Grid.full())
     env = BenchEnv(str(Path(data) / "faces_av"), str(Path(out) / "work"))
     clips = list(dict.fromkeys(grid.clips + grid.loss_clips))
     missing = [c for c in clips if not env.clip_path(c).is_file()]

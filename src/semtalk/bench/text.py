@@ -1,8 +1,8 @@
 """Text-stream benchmarks: bitrate of text codings, and received-text quality under packet loss.
 
-``simulate_text`` runs words through the real text packetizer, a ``SimulatedLink`` (FEC + seeded
-loss) and the depacketizer, then optionally ``TextConcealer``; ``text_loss_sweep`` does that over loss
-rates, FEC choices and seeds and scores WER/BLEU against the reference transcript.
+``simulate_text`` runs words through the SyncSC mode's own text sender and receiver (packetizer + packet
+FEC, depacketizer) over a ``SimulatedLink``, then optionally ``TextConcealer``; ``text_loss_sweep`` does that
+over loss rates, FEC choices and seeds and scores WER/BLEU against the reference transcript.
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from collections.abc import Iterable, Iterator
 
 import brotli
 
-from semtalk.link.simulated import NetworkConfig, SimulatedLink
+from semtalk import registry
+from semtalk.link.simulated import ChannelConfig, SimulatedLink
 from semtalk.metrics.text import bleu, wer
+from semtalk.modes.syncsc.speech import SpeechConfig, SpeechReceiver, SpeechSender
 from semtalk.records import Word
 from semtalk.streams.huffman import ContextHuffmanCode, HuffmanCode
-from semtalk.streams.text import TextDepacketizer, TextPacketizer, TextStreamFormat, assemble
 from semtalk.text.concealment import TextConcealer
 from semtalk.text.normalize import normalize
 
@@ -55,34 +56,25 @@ def text_bitrates(text: str, seconds: float) -> dict[str, float]:
     return {k: v / seconds for k, v in bits.items()}
 
 
-def simulate_text(words: list[Word], net: NetworkConfig, fmt: TextStreamFormat | None = None,
-                  concealer: TextConcealer | None = None) -> list[Word]:
+def simulate_text(words: list[Word], channel: ChannelConfig, fec: str = "rs", code_rate: float = 0.5,
+                  config: SpeechConfig = SpeechConfig(), concealer: TextConcealer | None = None) -> list[Word]:
     """The words a receiver ends up with: lost slots dropped, or filled when a concealer is given.
 
-    Each window's packets are sent when its last word ends (the earliest the sender has them). The
-    default format's interleaver is matched to ``net.fec_k``.
+    Each word's packets go when it ends (the earliest the sender has them), over the link's stream 0.
     """
-    fmt = fmt or TextStreamFormat(fec_k=net.fec_k)
-    link = SimulatedLink(net)
-    packetizer = TextPacketizer(fmt)
-    for w in words:
-        for pkt in packetizer.push(w):
-            link.send(pkt, w.end)
-    end = words[-1].end if words else 0.0
-    for pkt in packetizer.flush():
-        link.send(pkt, end)
-    link.close(end)
-    depacketizer = TextDepacketizer(fmt)
-    pairs = [pair for pkt in link.deliver(math.inf) for pair in depacketizer(pkt)]
-    slots = assemble(pairs, depacketizer.n_slots)
-    if concealer is not None:
-        return concealer.fill(slots)
-    return [w for w in slots if w is not None]
+    code = registry.get("fec", fec)(k=config.fec_k, code_rate=code_rate)
+    sender = SpeechSender(config, code, kb_tag=0, language=None)
+    receiver = SpeechReceiver(config, code, kb_tag=0, language=None)
+    link = SimulatedLink(channel)
+    for packets, time in sender.send_words(words, words[-1].end if words else 0.0):
+        link.send(0, packets, time)
+    for _, datagram in link.deliver(math.inf):
+        receiver.receive(datagram)
+    return receiver.words(concealer)
 
 
 def text_loss_sweep(clips: Iterable[tuple[str, list[Word]]], losses: Iterable[float], fecs: Iterable[str],
-                    seeds: Iterable[int], concealer: TextConcealer, fmt: TextStreamFormat | None = None,
-                    code_rate: float = 0.5) -> list[dict]:
+                    seeds: Iterable[int], concealer: TextConcealer, code_rate: float = 0.5) -> list[dict]:
     """Mean WER/BLEU of the received text per (loss, fec, concealment) over clips and seeds.
 
     ``clips`` pairs each reference transcript with the sender's words (ASR output), so the loss-free row
@@ -97,8 +89,8 @@ def text_loss_sweep(clips: Iterable[tuple[str, list[Word]]], losses: Iterable[fl
                 n = 0
                 for ref, words in clips:
                     for seed in seeds:
-                        net = NetworkConfig(loss=loss, fec=fec, code_rate=code_rate, seed=seed)
-                        got = simulate_text(words, net, fmt, concealer if conceal else None)
+                        got = simulate_text(words, ChannelConfig(loss=loss, seed=seed), fec, code_rate,
+                                            concealer=concealer if conceal else None)
                         hyp = " ".join(w.text for w in got)
                         w_sum, b_sum, n = w_sum + wer(ref, hyp), b_sum + bleu(ref, hyp), n + 1
                 rows.append({"loss": loss, "fec": fec, "concealment": conceal,

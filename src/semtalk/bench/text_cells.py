@@ -84,20 +84,18 @@ def _concealer():
 
 def text_loss_method(task: Task, env: BenchEnv) -> dict:
     """The sent words over RS 1/2 and the channel, with or without concealment, scored against what was sent."""
-    from semtalk.bench.loss_cells import channel_burst
+    from semtalk.bench.loss_cells import channel_config
     from semtalk.bench.text import simulate_text
-    from semtalk.link.simulated import NetworkConfig
     from semtalk.metrics.text import bleu, semantic_similarity, wer
 
     p = task.params
     words = clip_words(env, task.clip)
-    net = NetworkConfig(loss=p["loss"], burst=channel_burst(p["loss"], p["burst"]), fec="rs",
-                        code_rate=p["code_rate"], seed=task.seed)
-    got = simulate_text(words, net, concealer=_concealer() if p["conceal"] else None)
+    channel = channel_config(p["loss"], p["burst"], task.seed)
+    got = simulate_text(words, channel, "rs", p["code_rate"], concealer=_concealer() if p["conceal"] else None)
     sent, received = " ".join(w.text for w in words), " ".join(w.text for w in got)
     return {"codec": "semtalk", "bleu": bleu(sent, received),
             "semantic_similarity": semantic_similarity(sent, received),
             "received_wer": wer(sent, received) if sent.strip() else None,
             "concealed_words": sum(w.concealed for w in got),
             "details": json.dumps({"words_sent": len(words), "words_received": len(got),
-                                   "channel_burst": net.burst}, sort_keys=True)}
+                                   "channel_burst": channel.burst}, sort_keys=True)}

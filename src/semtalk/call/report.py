@@ -7,11 +7,11 @@ played, scored on held-out frames only; speech is the mode's own section (``Mode
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 
 
 def call_report(input_path, config, mode, sender, receiver, link, outputs, timer, vmaf_score: float | None,
                 duration: float, has_audio: bool) -> dict:
-    from semtalk.call.run import config_dict
     from semtalk.kb.info import describe
 
     sent, got = sender.report(), receiver.report()
@@ -25,7 +25,7 @@ def call_report(input_path, config, mode, sender, receiver, link, outputs, timer
     return {
         "input": str(input_path),
         "mode": config.mode,
-        "config": config_dict(config),
+        "config": {k: v for k, v in asdict(config).items() if k != "progress"},
         "kb": {k: v for k, v in describe(mode.kb, mode.kb_bytes).items()
                if k in ("hash", "bytes", "keyframes", "mouth_atlas", "info")},
         "video": {

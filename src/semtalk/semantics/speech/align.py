@@ -122,7 +122,7 @@ def align_words(audio: np.ndarray, words: list[Word], offset: float = 0.0, max_s
     that one word left all 21 at Whisper's times, "initiated" in 0.12 s), so when the alignment fails,
     up to ``RETRIES`` words are left out at the end, then at the start, whatever ``cut`` says.
     """
-    from semtalk.semantics.speech.asr import loud_frames
+    from semtalk.semantics.speech.snap import loud_frames
 
     seconds = len(audio) / RATE
     inside = [i for i, w in enumerate(words) if (not cut[0] or w.start - offset >= EDGE)
@@ -195,7 +195,7 @@ def _misplaced(w: Word, offset: float, loud: np.ndarray | None) -> bool:
         return True
     if loud is None:
         return False
-    from semtalk.semantics.speech.asr import word_frames
+    from semtalk.semantics.speech.snap import word_frames
 
     i0, i1 = word_frames(w, offset, len(loud))
     return i1 > i0 and loud[i0:i1].mean() < 0.5
