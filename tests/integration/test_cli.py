@@ -3,19 +3,89 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
+from semtalk import registry
+from semtalk.bench.runner import BenchOptions
 from semtalk.cli import main
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["run", "--help"], ["kb", "--help"], ["kb", "build", "--help"],
-                                  ["kb", "info", "--help"], ["demo", "--help"]])
+                                  ["kb", "info", "--help"], ["demo", "--help"], ["bench", "--help"],
+                                  ["train", "--help"], ["train", "pacsc", "--help"]])
 def test_every_command_has_help(argv, capsys):
     with pytest.raises(SystemExit) as exc:
         main(argv)
     assert exc.value.code == 0
     assert "usage: semtalk" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, message", [
+    ([], "the following arguments are required: COMMAND"),
+    (["fly"], "argument COMMAND: invalid choice: 'fly'"),
+    (["run", "x.mp4"], "the following arguments are required: --out"),
+    (["run", "x.mp4", "--out", "o", "--loss", "much"], "argument --loss: invalid float value: 'much'"),
+    (["run", "x.mp4", "--out", "o", "--mode", "nope"], "argument --mode: invalid choice: 'nope'"),
+    (["bench", "--suite", "nope"], "argument --suite: invalid choice: 'nope'"),
+    (["bench", "--workers", "0", "--scheduler", "tcp://h:8786"], "not allowed with argument --workers"),
+    (["train", "pacsc", "--data", "d", "--seed", "-1"], "argument --seed: must be ≥ 0, got -1"),
+])
+def test_usage_errors_are_one_line_and_exit_2(argv, message, capsys):
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("semtalk: error: ") and message in err[0], err
+    assert "usage:" not in captured.err and captured.out == ""
+
+
+def test_choices_come_from_the_registry(capsys):
+    for argv, kind in ((["run", "--help"], "mode"), (["run", "--help"], "channel"), (["run", "--help"], "fec"),
+                       (["bench", "--help"], "bench_suite")):
+        with pytest.raises(SystemExit):
+            main(argv)
+        text = " ".join(capsys.readouterr().out.split())
+        assert "{" + ",".join(registry.names(kind)) + "}" in text, kind
+    assert "pacsc" in registry.names("bench_suite")
+
+
+def test_bench_calls_the_registered_suite_with_bench_options(tmp_path, monkeypatch, capsys):
+    calls = []
+
+    def fake_suite(data: Path, out: Path, options: BenchOptions) -> list[dict]:
+        calls.append((data, out, options))
+        out.mkdir(parents=True)
+        (out / "results.md").write_text("| table |\n")
+        return []
+
+    real_get = registry.get
+    monkeypatch.setattr(registry, "get", lambda kind, name: fake_suite if kind == "bench_suite" else real_get(
+        kind, name))
+    out = tmp_path / "b"
+    assert main(["bench", "--suite", "pacsc", "--data", "d", "--out", str(out), "--quick", "--seed", "4",
+                 "--workers", "0", "--cache", str(tmp_path / "codes")]) == 0
+    assert calls == [(Path("d"), out, BenchOptions(quick=True, seed=4, workers=0, scheduler=None,
+                                                   cache=tmp_path / "codes"))]
+    assert "| table |" in capsys.readouterr().out
+    assert main(["bench", "--out", str(tmp_path / "c"), "--scheduler", "tcp://h:8786"]) == 0
+    assert calls[-1][2] == BenchOptions(quick=False, seed=0, workers=2, scheduler="tcp://h:8786", cache=None)
+
+
+def test_train_pacsc_without_data_is_one_clear_line(tmp_path, capsys):
+    assert main(["train", "pacsc", "--data", str(tmp_path / "none")]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [f"semtalk: error: --data folder not found: "
+                                                           f"{tmp_path / 'none'}"]
+
+
+def test_help_is_fast_and_imports_nothing_heavy():
+    code = ("import sys\nfrom semtalk.cli import main\ntry:\n    main(['run', '--help'])\nexcept SystemExit:\n"
+            "    pass\nheavy = {'numpy', 'torch', 'av', 'cv2', 'mediapipe', 'scipy'} & set(sys.modules)\n"
+            "print(sorted(heavy))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
 
 
 def test_missing_input_is_one_clear_line(tmp_path, capsys):

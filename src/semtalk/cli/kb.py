@@ -1,0 +1,51 @@
+"""``semtalk kb build|info``: build a knowledge base from a clip, or print what a KB file holds."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from semtalk.errors import SemtalkError
+
+
+def add_parser(sub) -> None:
+    kb = sub.add_parser("kb", help="build or inspect a knowledge base").add_subparsers(
+        dest="kb_command", required=True, metavar="ACTION")
+    build = kb.add_parser("build", help="build a KB from a clip's enrollment segment",
+                          description="Build the knowledge base (reference frames, expression basis, quantiser "
+                                      "ranges, mouth atlas, background) from the first seconds of a clip.")
+    build.add_argument("input", help="video file")
+    build.add_argument("--out", required=True, help="KB file to write (e.g. speaker.stkb)")
+    build.add_argument("--enroll-seconds", type=float, default=2.0, help="enrollment length in seconds (default 2)")
+    build.add_argument("--keyframes", type=int, default=10, help="keyframes in the semantic base (default 10, ≥ 1)")
+    build.add_argument("--expr", type=int, default=6, help="expression coefficients (default 6)")
+    build.add_argument("--voice-seconds", type=float, default=4.0,
+                       help="audio used for the voice profile, in seconds (default 4)")
+    build.add_argument("--no-voice", action="store_true", help="face only: no voice profile")
+    build.add_argument("--lm-text", metavar="FILE", default=None,
+                       help="text corpus (one sentence a line) for the KB's domain language model "
+                            "(ASR prompt and correction, TextPC)")
+    build.set_defaults(handler=handle_build)
+    info = kb.add_parser("info", help="print what a KB file holds and its size",
+                         description="Print a KB's hash, byte size per part and contents as JSON.")
+    info.add_argument("kb_file", help="KB file")
+    info.set_defaults(handler=handle_info)
+
+
+def handle_build(args: argparse.Namespace) -> int:
+    from semtalk.enroll.build import KbConfig, build_kb_file
+
+    if args.keyframes < 1:
+        raise SemtalkError(f"--keyframes must be ≥ 1, got {args.keyframes}")
+    cfg = KbConfig(enroll_seconds=args.enroll_seconds, n_expr=args.expr, keyframes=args.keyframes,
+                   voice=not args.no_voice, voice_seconds=args.voice_seconds, lm_text=args.lm_text)
+    print(json.dumps(build_kb_file(args.input, args.out, config=cfg), indent=2))
+    return 0
+
+
+def handle_info(args: argparse.Namespace) -> int:
+    from semtalk.kb.info import describe
+    from semtalk.kb.knowledge_base import read_kb
+
+    print(json.dumps(describe(*read_kb(args.kb_file)), indent=2))
+    return 0

@@ -1,0 +1,81 @@
+"""``semtalk run CLIP --out DIR``: one clip through sender → lossy channel → receiver."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from semtalk import registry
+from semtalk.cli.options import non_negative_int
+from semtalk.cli.summary import summary
+
+
+def add_parser(sub) -> None:
+    run = sub.add_parser("run", help="run a clip through sender → lossy channel → receiver",
+                         description="Run a clip through the whole chain and write received.mp4, side_by_side.mp4 "
+                                     "and report.json into --out.")
+    run.add_argument("input", help="video file (mp4, mpg, avi, mkv, webm, ...)")
+    run.add_argument("--out", required=True, help="output folder (created if missing)")
+    add_run_options(run)
+    run.set_defaults(handler=handle)
+
+
+def add_run_options(p: argparse.ArgumentParser) -> None:
+    """The options that fill ``call.run.RunConfig`` (by name, through ``records.config_from``)."""
+    g = p.add_argument_group("mode, channel and FEC")
+    g.add_argument("--mode", choices=registry.names("mode"), default="syncsc",
+                   help="the system to run (default syncsc)")
+    g.add_argument("--channel", choices=registry.names("channel"), default="bernoulli",
+                   help="packet channel (default bernoulli; gilbert_elliott takes --burst)")
+    g.add_argument("--loss", type=float, default=0.0, help="packet loss probability p in [0, 1] (default 0)")
+    g.add_argument("--burst", type=float, default=1.0,
+                   help="mean loss burst length L in packets, with --channel gilbert_elliott (default 1)")
+    g.add_argument("--delay", type=float, default=0.0, help="one-way delay in seconds (default 0)")
+    g.add_argument("--jitter", type=float, default=0.0, help="delay jitter (std, seconds; default 0)")
+    g.add_argument("--fec", choices=registry.names("fec"), default="rs", help="packet FEC (default rs)")
+    g.add_argument("--code-rate", type=float, default=0.5, help="FEC code rate k/n, e.g. 0.5 or 0.25 (default 0.5)")
+    g.add_argument("--fec-k", type=int, default=4, help="source packets per FEC block (default 4)")
+    g.add_argument("--frames-per-packet", type=int, default=5, help="video frames per RTP packet (default 5)")
+    g = p.add_argument_group("semantics and knowledge base")
+    g.add_argument("--enroll-seconds", type=float, default=2.0, help="KB enrollment segment length (default 2)")
+    g.add_argument("--kb", help="use this KB file instead of building one from the clip")
+    g.add_argument("--receiver-kb", help="the receiver's KB file (must match the stream's, else refused)")
+    g.add_argument("--expr", dest="n_expr", type=int, default=6, help="expression coefficients (default 6)")
+    g.add_argument("--keyframes", type=int, default=10, help="keyframes in the semantic base (default 10)")
+    g = p.add_argument_group("speech")
+    g.add_argument("--no-speech", dest="speech", action="store_false",
+                   help="video only: mux the original audio, send no words")
+    g.add_argument("--transcript", help="reference transcript (text file) to score the sender's ASR against")
+    g.add_argument("--text-window", type=int, default=12,
+                   help="words interleaved across FEC blocks per sending window, 1..16 (default 12)")
+    g.add_argument("--no-prosody", dest="prosody", action="store_false",
+                   help="send words and timing only, no F0/energy")
+    g.add_argument("--voice-adapt", action="store_true",
+                   help="convert the TTS voice toward the KB voice profile (off by default: it costs intelligibility)")
+    g.add_argument("--voice-seconds", type=float, default=4.0,
+                   help="enrollment audio for the KB voice profile, in seconds (default 4)")
+    g.add_argument("--lm-text", metavar="FILE",
+                   help="domain text (one sentence a line) for the KB's language model: prompts the sender's ASR, "
+                        "corrects the words it misheard and helps TextPC guess lost words")
+    g = p.add_argument_group("run")
+    g.add_argument("--seed", type=non_negative_int, default=0, help="seed of the channel and the KB clustering")
+    g.add_argument("--max-seconds", type=float, help="only process the first seconds of the input")
+    g.add_argument("--no-vmaf", dest="vmaf", action="store_false", help="skip VMAF (saves a few seconds)")
+    g.add_argument("--quiet", dest="progress", action="store_false", help="no progress bar")
+
+
+def run_config(args: argparse.Namespace):
+    """``RunConfig`` from the parsed options (same-named fields)."""
+    from semtalk.call.run import RunConfig
+    from semtalk.records import config_from
+
+    return config_from(RunConfig, args)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from semtalk.call.run import run
+
+    out = Path(args.out)
+    report = run(args.input, out, run_config(args))
+    print(summary(report, out))
+    return 0

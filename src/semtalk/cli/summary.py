@@ -1,0 +1,44 @@
+"""The few lines ``semtalk run`` and ``semtalk demo`` print from a call's report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def summary(report: dict, out: Path) -> str:
+    """The few numbers a person looks at first."""
+    v, n = report["video"], report["network"]
+    if v["heldout_frames"] is None:
+        quality = "  quality  not scored: every frame of the clip went into the KB (none held out)"
+    else:
+        quality = (f"  quality  held-out frames {v['heldout_frames']}: SSIM {_num(v['ssim'], '.3f')}, PSNR "
+                   f"{_num(v['psnr'], 'g')} dB, MS-SSIM {_num(v['ms_ssim'], 'g')}, VMAF {_num(v['vmaf'], '.1f')}")
+    silent = report.get("audio", {}).get("mode") == "none"
+    no_audio = ["  speech   none: the input has no audio track"] if silent else []
+    return "\n".join([
+        f"semtalk: {report['input']} → {out}",
+        f"  stream   {v['stream_kbps']:.2f} kbps coefficients ({v['bits_per_frame']:.1f} bits/frame), "
+        f"{v['rtp_kbps']:.2f} kbps with RTP headers, {v['channel_kbps']:.2f} kbps on the channel; "
+        f"KB {v['kb_bytes'] / 1024:.0f} KiB once",
+        f"  network  {n['packets_lost']}/{n['packets_sent']} packets lost ({n['loss_rate']:.1%}), "
+        f"{n['packets_recovered']} recovered by {n['fec']} FEC, {v['concealed_frames']} frames concealed",
+        quality,
+        f"  speed    {sum(v['ms_per_frame'].values()):.1f} ms/frame in all "
+        f"(render {v['ms_per_frame'].get('render', 0):.1f})",
+        *_speech_summary(report.get("speech")),
+        *no_audio,
+    ])
+
+
+def _num(value, fmt: str) -> str:
+    return "n/a" if value is None else format(value, fmt)
+
+
+def _speech_summary(s: dict | None) -> list[str]:
+    """The speech line of :func:`summary`, when the call regenerated speech."""
+    if not s or s.get("mode") != "semantic":
+        return []
+    return [f"  speech   {s['words_sent']} words at {s['text_bps'] + s['timing_bps']:.0f} bps text + timing "
+            f"(+{s['prosody_bps']:.0f} prosody), {s['concealed_words']} concealed; re-ASR WER "
+            f"{_num(s['resynth_wer'], '.2f')}, AV offset {_num(s['av_offset_ms'], '+.0f')} ms "
+            f"(original {_num(s['av_offset_ms_original'], '+.0f')})"]
