@@ -90,7 +90,7 @@ def run(input_path: str | Path, out_dir: str | Path, config: RunConfig = RunConf
         vmaf_score = outputs.finish()
         report = call_report(input_path, config, mode, sender, receiver, link, outputs, timer, vmaf_score,
                              duration, info.has_audio)
-        if speech is not None:
+        if speech is not None and speaking:  # without an audio track nothing was said
             report["speech"] = _speech(out, tmp if config.write_video else None, config, mode, sender, receiver,
                                        link, outputs, speech, original, duration)
     (out / "report.json").write_text(json.dumps(report, indent=2, default=_json_default))
