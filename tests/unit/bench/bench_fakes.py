@@ -1,4 +1,5 @@
-"""Fake bench methods for the harness tests: importable by Dask worker processes, deterministic, countable."""
+"""Fake bench methods for the harness tests: importable by Dask worker processes (as tests.unit.bench.bench_fakes:
+the repository root is on their sys.path, inherited from pytest), deterministic, countable."""
 
 from __future__ import annotations
 

@@ -7,11 +7,10 @@ import json
 import re
 from pathlib import Path
 
-from bench_fakes import fake_method
-
 from semtalk.bench import report
 from semtalk.bench.runner import BenchEnv, SerialExecutor, Task, run
 from semtalk.bench.syncsc import Grid, semtalk_row
+from tests.unit.bench.bench_fakes import fake_method
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "benchmark.md"
 

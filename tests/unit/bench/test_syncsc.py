@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from semtalk.bench.runner import BenchOptions
 from semtalk.bench.syncsc import Grid, run_suite
 from semtalk.cli import main
 
@@ -29,7 +30,7 @@ def test_run_suite_on_one_real_clip_fills_every_table(tmp_path):
     grid = Grid(clips=(CLIP,), codecs=("x264",), rates_kbps=(20.0,), loss_clips=(CLIP,), losses=(0.0, 0.5),
                 bursts=(1.0,), loss_codecs=("x264",), code_rates=(0.5,), semtalk_fecs=(("rs", 0.5),),
                 text_losses=(0.8,), speech=False, vmaf=False, complexity=False)
-    rows = run_suite(SHARED, tmp_path, grid=grid, workers=0, progress=False)
+    rows = run_suite(SHARED, tmp_path, BenchOptions(workers=0), grid=grid, progress=False)
     assert [r["error"] for r in rows if r["status"] != "ok"] == []
     codec = next(r for r in rows if r["method"] == "codec_video" and r["table"] == "rate_quality")
     assert codec["kbps"] <= 1.05 * 20.0 or codec["floor"]

@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-_UNIT = Path(__file__).resolve().parents[1]
-for _folder in ("semantics", "kb"):
-    if str(_UNIT / _folder) not in sys.path:
-        sys.path.insert(0, str(_UNIT / _folder))
-
-from kb_fixtures import SyntheticKb, make_kb  # noqa: E402
-
-from semtalk.generators.face_renderer import FaceRenderer  # noqa: E402
+from semtalk.generators.face_renderer import FaceRenderer
+from tests.unit.kb.kb_fixtures import SyntheticKb, make_kb
 
 
 @pytest.fixture(scope="session")

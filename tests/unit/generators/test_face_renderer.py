@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from kb_fixtures import SIZE
 
 from semtalk.generators.face_renderer import FaceRenderer, RendererConfig
+from tests.unit.kb.kb_fixtures import SIZE
 
 E = 6  # expression coefficients in the synthetic KB
 TX, TY, CROP_DX = E + 4, E + 5, E + 7

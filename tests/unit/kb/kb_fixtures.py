@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from face_fixtures import NOSE_TIP, Pose, SyntheticFaces, synthetic_faces
 
 from semtalk.kb.knowledge_base import Keyframe, KnowledgeBase
 from semtalk.semantics.face import mesh
@@ -20,6 +19,7 @@ from semtalk.semantics.face.coefficients import FaceModel, fit_face_model
 from semtalk.semantics.face.crop import CropBox
 from semtalk.semantics.face.encoder import CropConfig
 from semtalk.semantics.face.quantize import Quantizer, fit_ranges
+from tests.unit.semantics.face.face_fixtures import NOSE_TIP, Pose, SyntheticFaces, synthetic_faces
 
 SIZE = 256
 N_EXPR = 6

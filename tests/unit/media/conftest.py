@@ -6,7 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from media_clips import make_clip
+
+from tests.unit.media.media_clips import make_clip
 
 
 @pytest.fixture

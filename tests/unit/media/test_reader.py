@@ -5,11 +5,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from media_clips import FORMATS, TONE_HZ, index_of
 
 from semtalk.errors import SemtalkError
 from semtalk.media.reader import MediaInfo, iter_audio, probe, read_audio, read_video
 from semtalk.media.writer import write_wav
+from tests.unit.media.media_clips import FORMATS, TONE_HZ, index_of
 
 GRID = Path(__file__).parents[3].parent / "shared" / "data" / "faces_av" / "grid_bbaf2n.mpg"
 

@@ -4,10 +4,10 @@ import wave
 
 import numpy as np
 import pytest
-from media_clips import LEVELS, av, index_of, synthetic_frame
 
 from semtalk.media.reader import probe, read_audio, read_video
 from semtalk.media.writer import VideoWriter, mux_audio, write_wav
+from tests.unit.media.media_clips import LEVELS, av, index_of, synthetic_frame
 
 
 def tone(seconds: float, rate: int = 16000) -> np.ndarray:

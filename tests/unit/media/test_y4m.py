@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from media_clips import av, synthetic_frame
 
 from semtalk.media.color import rgb_to_luma, rgb_to_yuv420
 from semtalk.media.reader import probe, read_video
 from semtalk.media.y4m import Y4mWriter
+from tests.unit.media.media_clips import av, synthetic_frame
 
 
 def test_luma_of_reference_colours():

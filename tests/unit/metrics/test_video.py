@@ -4,7 +4,6 @@ import math
 
 import numpy as np
 import pytest
-from metric_images import add_noise, texture
 
 from semtalk.metrics.video import (
     MS_SSIM_WEIGHTS,
@@ -17,6 +16,7 @@ from semtalk.metrics.video import (
     psnr,
     ssim,
 )
+from tests.unit.metrics.metric_images import add_noise, texture
 
 torch = pytest.importorskip("torch")
 pytorch_msssim = pytest.importorskip("pytorch_msssim")

@@ -4,12 +4,12 @@ import math
 
 import numpy as np
 import pytest
-from metric_images import add_noise, blurred, texture
 
 from semtalk.errors import SemtalkError
 from semtalk.media.y4m import Y4mWriter
 from semtalk.metrics.video import VideoQuality
 from semtalk.metrics.vmaf import ffmpeg_psnr_ssim, vmaf
+from tests.unit.metrics.metric_images import add_noise, blurred, texture
 
 pytest.importorskip("imageio_ffmpeg")
 

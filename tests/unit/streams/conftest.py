@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from payload_frames import BITS, N_COEFFS, TAG, random_walk
 
 from semtalk.streams.face import FaceStreamFormat
+from tests.unit.streams.payload_frames import BITS, N_COEFFS, TAG, random_walk
 
 
 @pytest.fixture

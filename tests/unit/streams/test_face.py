@@ -4,7 +4,6 @@ import re
 
 import numpy as np
 import pytest
-from payload_frames import N_COEFFS, TAG
 
 from semtalk.records import CodedFrame
 from semtalk.streams.bits import BitWriter
@@ -17,6 +16,7 @@ from semtalk.streams.face import (
     encode_payload,
 )
 from semtalk.streams.packet import RtpPacket
+from tests.unit.streams.payload_frames import N_COEFFS, TAG
 
 
 def exactly(message: str) -> str:

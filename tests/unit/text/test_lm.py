@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -88,12 +86,8 @@ def test_a_grid_domain_lm_fills_grid_gaps_in_grammar():
 
 
 def test_the_kb_file_carries_the_language_model():
-    for folder in ("semantics", "kb"):  # the synthetic KB of ../kb/kb_fixtures.py, as the generator tests use it
-        if str(Path(__file__).resolve().parents[1] / folder) not in sys.path:
-            sys.path.insert(0, str(Path(__file__).resolve().parents[1] / folder))
-    from kb_fixtures import make_kb
-
     from semtalk.kb.knowledge_base import KnowledgeBase
+    from tests.unit.kb.kb_fixtures import make_kb
 
     kb = make_kb().kb
     kb.language = bytes(DomainLM.train(["bin blue at a one again"]))

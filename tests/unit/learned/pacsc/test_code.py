@@ -11,10 +11,15 @@ from semtalk import registry
 from semtalk.learned.pacsc import code as pacsc
 from semtalk.learned.pacsc.code import PacscCodec, PacscFec, rate_config
 from semtalk.records import CodedFrame
-from semtalk.streams.face import FaceStreamFormat
+from semtalk.streams.face import FaceDepacketizer, FacePacketizer, FaceStreamFormat
 from semtalk.streams.packet import RtpPacket
 
 FMT = FaceStreamFormat(n_coeffs=16, bits=8, kb_tag=0x3C)
+
+
+def _coders(code, reference=None):
+    """Both halves of a PacSC ``StreamCode`` on the face stream ``FMT``: the rows replace the face packets."""
+    return code.sender(FacePacketizer(FMT)), code.receiver(FaceDepacketizer(FMT), prior=reference)
 
 
 def _frames(n: int, seed: int = 0) -> list[CodedFrame]:
@@ -75,7 +80,7 @@ def test_registry_entry_and_rates():
 
 
 def test_rows_become_rtp_packets_and_decode_in_any_order():
-    packetizer, depacketizer = PacscFec(code_rate=0.5).coders(FMT)
+    packetizer, depacketizer = _coders(PacscFec(code_rate=0.5))
     frames = _frames(47)
     packets = []
     for f in frames:
@@ -91,23 +96,23 @@ def test_rows_become_rtp_packets_and_decode_in_any_order():
     assert parsed[-1].payload[0] & 0x1F == 6  # the last block holds 7 frames
     got = []
     for p in reversed(packets):
-        got += depacketizer(p)
+        got += depacketizer.push(p)
     assert sorted(f.index for f in got) == list(range(47))
     assert depacketizer.garbage == 0
 
 
 def test_lost_rows_wait_until_due_and_garbage_is_counted():
-    packetizer, depacketizer = PacscFec(code_rate=0.5).coders(FMT)
+    packetizer, depacketizer = _coders(PacscFec(code_rate=0.5))
     packets = [p for f in _frames(20) for p in packetizer.push(f)]
     for p in packets[::2]:
-        assert depacketizer(p) == []
+        assert depacketizer.push(p) == []
     assert depacketizer.due(0) == []
     frames = depacketizer.due(1)  # frame by frame, as play-out reaches them
     assert [f.index for f in frames] == [0]
     frames += depacketizer.due(20)
     assert [f.index for f in frames] == list(range(20))
-    assert depacketizer(packets[1]) == [] and depacketizer.late == 1
-    assert depacketizer(b"\x80junk") == [] and depacketizer.garbage == 1
+    assert depacketizer.push(packets[1]) == [] and depacketizer.late == 1
+    assert depacketizer.push(b"\x80junk") == [] and depacketizer.garbage == 1
     wrong = bytearray(packets[0])
     wrong[13] ^= 0xFF  # the KB tag byte
-    assert depacketizer(bytes(wrong)) == [] and depacketizer.wrong_kb == 1
+    assert depacketizer.push(bytes(wrong)) == [] and depacketizer.wrong_kb == 1

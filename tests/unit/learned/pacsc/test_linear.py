@@ -12,9 +12,14 @@ from semtalk import registry
 from semtalk.learned.pacsc.code import PacscFec, PacscMaeFec, rate_config
 from semtalk.learned.pacsc.linear import LinearCodec, choose_mix, fit
 from semtalk.records import CodedFrame
-from semtalk.streams.face import FaceStreamFormat
+from semtalk.streams.face import FaceDepacketizer, FacePacketizer, FaceStreamFormat
 
 FMT = FaceStreamFormat(n_coeffs=16, bits=8, kb_tag=0x3C)
+
+
+def _coders(code, reference=None):
+    """Both halves of a PacSC ``StreamCode`` on the face stream ``FMT``: the rows replace the face packets."""
+    return code.sender(FacePacketizer(FMT)), code.receiver(FaceDepacketizer(FMT), prior=reference)
 
 
 def _trajectory(n: int, seed: int = 0, rate: float = 0.5) -> np.ndarray:
@@ -139,24 +144,24 @@ def test_chosen_mix_is_better_conditioned_than_a_random_one():
 
 def test_registry_names_and_the_systematic_flag_on_the_wire():
     assert registry.get("fec", "pacsc") is PacscFec and registry.get("fec", "pacsc-mae") is PacscMaeFec
-    sender, _ = PacscFec(code_rate=0.5).coders(FMT)
-    _, mae_receiver = PacscMaeFec(code_rate=0.5).coders(FMT)
+    sender, _ = _coders(PacscFec(code_rate=0.5))
+    _, mae_receiver = _coders(PacscMaeFec(code_rate=0.5))
     t = np.arange(20)[:, None]
     packets = [p for i in range(20) for p in sender.push(CodedFrame(i, (128 + 20 * np.sin(t[i] / 4 + np.arange(16)))
                                                                     .astype(np.uint16)))]
     assert len(packets) == 8
     for p in packets:
-        assert mae_receiver(p) == []
+        assert mae_receiver.push(p) == []
     assert mae_receiver.garbage == 8  # a systematic row is not a transformer row
 
 
 def test_stream_decodes_as_soon_as_the_codes_are_in_and_uses_the_previous_block():
-    sender, receiver = PacscFec(code_rate=0.5).coders(FMT)
+    sender, receiver = _coders(PacscFec(code_rate=0.5))
     x = _trajectory(40, seed=5)
     packets = [p for i, c in enumerate(x) for p in sender.push(CodedFrame(i, np.rint(c * 255).astype(np.uint16)))]
-    first = [f for p in packets[:4] for f in receiver(p)]  # block 0: its four code rows, no parity
+    first = [f for p in packets[:4] for f in receiver.push(p)]  # block 0: its four code rows, no parity
     assert [f.index for f in first] == list(range(20))
-    second = [f for p in packets[8:][1::2] for f in receiver(p)]  # block 1: rows 1, 3, 5, 7
+    second = [f for p in packets[8:][1::2] for f in receiver.push(p)]  # block 1: rows 1, 3, 5, 7
     second += receiver.due(40)
     assert [f.index for f in second] == list(range(20, 40))
     got = np.stack([f.codes for f in second]) / 255
@@ -188,14 +193,14 @@ def test_a_speaker_far_from_the_training_mean_is_decoded_around_its_own_mean():
 
 
 def test_stream_hands_the_codec_an_old_anchor_with_its_lag_and_the_mean_of_exact_frames():
-    sender, receiver = PacscFec(code_rate=0.5).coders(FMT)
+    sender, receiver = _coders(PacscFec(code_rate=0.5))
     calls = _spy(receiver, lambda a: (a.previous is not None, a.lag, None if a.seen is None else a.seen[1]))
     x = _trajectory(60, seed=6)
     packets = [p for i, c in enumerate(x) for p in sender.push(CodedFrame(i, np.rint(c * 255).astype(np.uint16)))]
     for p in packets[:4]:  # block 0 whole; block 1 lost; block 2: one code row and one parity row
-        receiver(p)
+        receiver.push(p)
     for p in (packets[16], packets[21]):
-        receiver(p)
+        receiver.push(p)
     receiver.due(41)
     assert calls == [(False, 1, None), (True, 21, 4)]
 
@@ -214,16 +219,16 @@ def test_a_frame_ahead_pulls_the_end_of_a_lost_block_toward_it_from_a_valid_prio
 
 
 def test_a_lost_block_plays_frame_by_frame_using_rows_that_arrive_while_it_plays():
-    sender, receiver = PacscFec(code_rate=0.5).coders(FMT)
+    sender, receiver = _coders(PacscFec(code_rate=0.5))
     calls = _spy(receiver, lambda a: (int(a.received.sum()), None if a.ahead is None else a.ahead[1]))
     x = _trajectory(60, seed=8)
     packets = [p for i, c in enumerate(x) for p in sender.push(CodedFrame(i, np.rint(c * 255).astype(np.uint16)))]
     for p in packets[:4]:  # block 0 whole
-        receiver(p)
-    receiver(packets[9])  # block 1: code row 1 only
+        receiver.push(p)
+    receiver.push(packets[9])  # block 1: code row 1 only
     assert [f.index for f in receiver.due(25)] == list(range(20, 25))
-    receiver(packets[11])  # block 1 code row 3 arrives late, block 2's code row 0 while block 1 plays
-    receiver(packets[16])
+    receiver.push(packets[11])  # block 1 code row 3 arrives late, block 2's code row 0 while block 1 plays
+    receiver.push(packets[16])
     later = receiver.due(40)
     assert [f.index for f in later] == list(range(25, 40))
     assert calls[1:] == [(1, None), (2, 1)]  # re-decoded once with what arrived, the frame ahead 1 after
@@ -232,11 +237,11 @@ def test_a_lost_block_plays_frame_by_frame_using_rows_that_arrive_while_it_plays
 
 
 def test_the_receiver_starts_from_the_kb_reference_frame():
-    sender, receiver = PacscFec(code_rate=0.5).coders(FMT, reference=np.full(16, 200, np.uint16))
+    sender, receiver = _coders(PacscFec(code_rate=0.5), reference=np.full(16, 200, np.uint16))
     calls = _spy(receiver, lambda a: (None if a.previous is None else np.rint(a.previous * 255), a.lag, a.seen[1]))
     packets = [p for i, c in enumerate(_trajectory(20, seed=9))
                for p in sender.push(CodedFrame(i, np.rint(c * 255).astype(np.uint16)))]
-    receiver(packets[5])  # one parity row: the block leans on the reference, weighed as a frame 1 before it
+    receiver.push(packets[5])  # one parity row: the block leans on the reference, weighed as a frame 1 before it
     receiver.due(20)
     (previous, lag, rows), = calls
     assert np.all(previous == 200) and lag == 1 and rows == 4

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from semtalk.learned.pacsc.code import RATE_CONFIGS, PacscConfig
+from semtalk.learned.pacsc.config import RATE_CONFIGS, PacscConfig
 from semtalk.learned.pacsc.model import LinearDiscriminator, PacscModel
 from semtalk.learned.pacsc.train import TrainConfig, sample_windows, train
 

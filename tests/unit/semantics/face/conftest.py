@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from face_fixtures import SyntheticFaces, synthetic_faces
+
+from tests.unit.semantics.face.face_fixtures import SyntheticFaces, synthetic_faces
 
 
 @pytest.fixture(scope="session")

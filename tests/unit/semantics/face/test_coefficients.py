@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from face_fixtures import synthetic_faces
 from scipy.spatial.transform import Rotation
 
 from semtalk.semantics.face import mesh
 from semtalk.semantics.face.coefficients import FaceModel, coeff_names, fit_face_model
+from tests.unit.semantics.face.face_fixtures import synthetic_faces
 
 CROP = np.array([0.02, -0.03, 0.1])
 

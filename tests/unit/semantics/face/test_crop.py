@@ -3,10 +3,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from face_fixtures import AXES
 
 from semtalk.semantics.face import mesh
 from semtalk.semantics.face.crop import CropBox, CropTracker, crop_image, face_box
+from tests.unit.semantics.face.face_fixtures import AXES
 
 REF = CropBox(320.0, 240.0, 200.0)
 

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from face_fixtures import EYE_HALF_HEIGHT, EYE_HALF_WIDTH
 
 from semtalk.semantics.face import mesh
 from semtalk.semantics.face.mesh import eye_aspect_ratio, set_eye_aspect_ratio
+from tests.unit.semantics.face.face_fixtures import EYE_HALF_HEIGHT, EYE_HALF_WIDTH
 
 # The synthetic eyes have lids at sin(π·k/8) of the half height, 2·half-width between the corners:
 # EAR = (|p2 − p6| + |p3 − p5|) / (2 |p1 − p4|) with p2/p6 at k = 3 and p3/p5 at k = 5.

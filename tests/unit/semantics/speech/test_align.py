@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from speech_text_data import shared_file
 
 from semtalk.kb.language import DomainLM
 from semtalk.records import Word
 from semtalk.semantics.speech.align import align_words, ipa_to_arpabet
+from tests.unit.semantics.speech.speech_data import shared_file
 
 
 def test_ipa_maps_diphthongs_first_and_skips_stress_and_length():
