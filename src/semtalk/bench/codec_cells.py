@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from semtalk.bench.clips import atomic_bytes, crops_path, save_thumb, thumb_index
 from semtalk.bench.runner import BenchEnv, Task
-from semtalk.bench.syncsc import atomic_bytes, crops_path, save_thumb, thumb_index
 
 CROSSCHECK_KBPS = 20.0  # the one ladder rate per codec whose numbers are re-measured by ffmpeg's filters
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from semtalk.bench.curves import loss_curves
+
 
 def make_figures(rows: list[dict], out: Path) -> dict[str, Path]:
     """Rate–quality curves (Table I as a plot), quality vs loss (Fig. 8), BLEU vs loss (Fig. 9); name → PNG."""
@@ -11,8 +13,6 @@ def make_figures(rows: list[dict], out: Path) -> dict[str, Path]:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from semtalk.bench.report import loss_curves
 
     out.mkdir(parents=True, exist_ok=True)
     ok = [r for r in rows if r["status"] == "ok"]

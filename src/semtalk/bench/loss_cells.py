@@ -20,8 +20,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from semtalk.bench.clips import atomic_bytes, crops_path, kb_path
 from semtalk.bench.runner import BenchEnv, Task
-from semtalk.bench.syncsc import crops_path, kb_path
 from semtalk.link.simulated import ChannelConfig
 
 
@@ -111,8 +111,6 @@ def clean_scores(env: BenchEnv, clip: str, crops, stride: int) -> dict[str, np.n
     exactly these coefficients, and the renderer is a pure function of them, so every loss cell of the
     clip reuses these scores instead of rendering it again. Cached in ``work/<clip>/clean_scores_s<stride>.npz``.
     """
-    from semtalk.bench.syncsc import atomic_bytes
-
     path = env.clip_dir(clip) / f"clean_scores_s{stride}.npz"
     if not path.is_file():
         quantizer, _, renderer = _receiver(str(kb_path(env, clip)))

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from semtalk.bench.curves import loss_curves
+from semtalk.bench.curves import mean_of as _mean
+
 
 @dataclass(frozen=True)
 class Column:
@@ -161,11 +164,6 @@ def _table(header: list[str], body: list[list[Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _mean(values: list) -> float | None:
-    vals = [v for v in values if v is not None]
-    return sum(vals) / len(vals) if vals else None
-
-
 def _rate_quality(rows: list[dict]) -> str:
     rq = sorted((r for r in rows if r["table"] == "rate_quality"),
                 key=lambda r: (r["clip"], r["codec"] != "semtalk", r["codec"], r["target_kbps"] or 0))
@@ -188,25 +186,6 @@ def _crosscheck(rows: list[dict]) -> str:
             "(same convention) with ffmpeg's, which must agree within 0.01; both conventions are listed.\n")
     return _table(["clip", "codec", "kbps", "PSNR ours", "PSNR ffmpeg", "|Δ| dB", "SSIM Gaussian (ours)",
                    "SSIM 8×8 (ours)", "SSIM ffmpeg", "|Δ| block"], body) + note
-
-
-def _loss_label(r: dict) -> str:
-    name = "semtalk" if r["method"] in ("semtalk", "semtalk_loss") else r["codec"] or r["method"]
-    fec = ("PacSC" if r["fec"] == "pacsc" else "no FEC" if r["fec"] == "none" or r["code_rate"] == 1.0
-           else f"RS {r['code_rate']:g}")
-    return f"{name} + {fec}" + (f" @ {r['target_kbps']:g} kbps" if r["target_kbps"] else "") + (
-        f" {r['code_rate']:g}" if r["fec"] == "pacsc" else "")
-
-
-def loss_curves(rows: list[dict], metric: str = "ssim") -> dict[tuple[str, float], dict[float, float]]:
-    """(series label, burst) → {p: mean metric over clips}; the p = 0 cell (run once) starts every burst's curve."""
-    loss_rows = [r for r in rows if r["table"] == "loss" and r[metric] is not None]
-    bursts = sorted({r["burst"] for r in loss_rows if r["loss"] > 0.0}) or [1.0]
-    curves: dict[tuple[str, float], dict[float, list]] = {}
-    for r in loss_rows:
-        for burst in bursts if r["loss"] == 0.0 else [r["burst"]]:
-            curves.setdefault((_loss_label(r), burst), {}).setdefault(r["loss"], []).append(r[metric])
-    return {k: {p: _mean(v) for p, v in sorted(pts.items())} for k, pts in sorted(curves.items())}
 
 
 def _loss(rows: list[dict], metric: str = "ssim") -> str:

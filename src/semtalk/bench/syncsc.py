@@ -23,8 +23,7 @@ import os
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-import numpy as np
-
+from semtalk.bench.clips import atomic_bytes, crops_path, kb_path, save_thumb, thumb_index
 from semtalk.bench.runner import BenchEnv, BenchOptions, Task
 
 CLIPS = ["hdtf_WDA_KatieHill_000.mp4", "hdtf_WDA_EdMarkey0_000.mp4", "hdtf_RD_Radio34_000.mp4",
@@ -33,7 +32,6 @@ CLIPS = ["hdtf_WDA_KatieHill_000.mp4", "hdtf_WDA_EdMarkey0_000.mp4", "hdtf_RD_Ra
 VIDEO_CODECS = ["x264", "x265", "svtav1", "aom"]
 FPS = 25.0
 BURST = 3.0  # mean burst length (packets) of the bursty channel: the PacSC sweep's (bench.pacsc.BURST)
-THUMB = 128  # thumbnail side in the report
 LOSSES = tuple(round(0.1 * i, 1) for i in range(9))  # p = 0, 0.1, …, 0.8
 SEMTALK_FECS = (("none", 1.0), ("rs", 0.5), ("rs", 0.25), ("pacsc", 0.5), ("pacsc", 0.25))
 TEXT_CODINGS = ("utf8", "5bit", "huffman", "brotli")
@@ -147,14 +145,6 @@ def _registered() -> list[str]:
 
 # -- shared per-clip preparation ---------------------------------------------------------------------
 
-def kb_path(env: BenchEnv, clip: str) -> Path:
-    return env.clip_dir(clip) / "kb.stkb"
-
-
-def crops_path(env: BenchEnv, clip: str) -> Path:
-    return env.clip_dir(clip) / "crops.npz"
-
-
 def prepare(task: Task, env: BenchEnv) -> dict:
     """Build a clip's KB once (seeded like ``semtalk run`` would), its face crops and codes and (``asr``) its
     ASR words, for every later cell."""
@@ -178,25 +168,6 @@ def prepare(task: Task, env: BenchEnv) -> dict:
 
         clip_words(env, task.clip)
     return {"ref_bytes": kb.stat().st_size}
-
-
-def atomic_bytes(path: Path, data: bytes) -> None:
-    """Write then rename, so a worker never reads half a file another one is writing."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
-def save_thumb(frame: np.ndarray, path: Path) -> str:
-    from PIL import Image
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(frame).resize((THUMB, THUMB), Image.Resampling.LANCZOS).save(path)
-    return str(path)
-
-
-def thumb_index(n_heldout: int) -> int:
-    return n_heldout // 2
 
 
 # -- semtalk -------------------------------------------------------------------------------------------

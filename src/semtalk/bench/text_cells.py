@@ -17,6 +17,7 @@ from dataclasses import asdict
 
 import numpy as np
 
+from semtalk.bench.clips import atomic_bytes
 from semtalk.bench.runner import BenchEnv, Task
 from semtalk.records import Word
 
@@ -45,8 +46,6 @@ def transcribe(audio: np.ndarray) -> list[Word]:
 
 def clip_words(env: BenchEnv, clip: str) -> list[Word]:
     """The clip's ASR words, transcribed once and cached in ``work/<clip>/asr_words.json``."""
-    from semtalk.bench.syncsc import atomic_bytes
-
     path = env.clip_dir(clip) / WORDS_NAME
     if not path.is_file():
         words = transcribe(clip_audio(env, clip))

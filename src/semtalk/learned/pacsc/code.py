@@ -26,7 +26,7 @@ faces.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import ClassVar, Protocol
 
@@ -34,6 +34,7 @@ import numpy as np
 
 from semtalk.fec.base import Depacketizer, Packetizer
 from semtalk.fec.reed_solomon import ReedSolomonFec
+from semtalk.learned.pacsc.config import LEVELS, PacscConfig, rate_config
 from semtalk.records import CodedFrame
 from semtalk.streams.face import FaceStreamFormat
 from semtalk.streams.packet import RtpPacket, StreamFilter
@@ -42,62 +43,7 @@ PAYLOAD_VERSION = 2
 HEADER_BYTES = 3
 WEIGHTS = "pacsc.pt"
 FACE_FRAMES_PER_PACKET = 5  # the face payload's default, so a 20-frame block spans k = 4 of its packets
-LEVELS = 255  # 8 bits per transmitted value
 REFERENCE_ROWS = 4  # the KB reference frame counts as this many received code rows toward the speaker's mean
-
-
-@dataclass(frozen=True)
-class PacscConfig:
-    """Shapes of one PacSC code; ``code_rate`` follows from them."""
-
-    frames: int = 20
-    n_coeffs: int = 16
-    d_v: int = 8
-    n_p: int = 2
-    rows: int = 8  # M: packets per block
-    d_p: int = 80  # values per packet
-    d_model: int = 64
-    heads: int = 4
-    enc_layers: int = 2
-    dec_layers: int = 2
-    ff: int = 128
-
-    def __post_init__(self) -> None:
-        if (self.frames * self.n_coeffs) % self.d_v or self.n_pv % self.n_p:
-            raise ValueError(f"block of {self.frames}×{self.n_coeffs} values does not split into vectors of "
-                             f"D_v={self.d_v} and patches of n_p={self.n_p}")
-        if self.d_p % self.n_coeffs or self.frames % self.frames_per_row or self.rows <= self.systematic_rows:
-            raise ValueError(f"{self.rows} rows of D_p={self.d_p} cannot carry {self.frames} frames of "
-                             f"{self.n_coeffs} codes plus parity")
-
-    @property
-    def n_pv(self) -> int:
-        return self.frames * self.n_coeffs // self.d_v
-
-    @property
-    def frames_per_row(self) -> int:
-        return self.d_p // self.n_coeffs
-
-    @property
-    def systematic_rows(self) -> int:
-        """K: rows that carry the codes themselves."""
-        return self.frames // self.frames_per_row
-
-    @property
-    def parity_rows(self) -> int:
-        """P: learned rows."""
-        return self.rows - self.systematic_rows
-
-    @property
-    def tokens(self) -> int:
-        return self.n_pv // self.n_p
-
-    @property
-    def code_rate(self) -> float:
-        return self.frames * self.n_coeffs / (self.rows * self.d_p)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 class Codec(Protocol):
@@ -111,20 +57,6 @@ class Codec(Protocol):
     def decode(self, rows: np.ndarray, received: np.ndarray, previous: np.ndarray | None = None,
                lag: int = 1, seen: tuple[np.ndarray, int] | None = None,
                ahead: tuple[np.ndarray, int] | None = None) -> np.ndarray: ...
-
-
-RATE_CONFIGS = {
-    0.5: PacscConfig(d_v=8, n_p=2, rows=8, d_p=80),
-    0.25: PacscConfig(d_v=16, n_p=2, rows=16, d_p=80),
-}
-
-
-def rate_config(code_rate: float) -> PacscConfig:
-    """The shipped configuration nearest to ``code_rate``; ValueError if none is within 1 %."""
-    for rate, cfg in RATE_CONFIGS.items():
-        if abs(rate - code_rate) <= 0.01 * rate:
-            return cfg
-    raise ValueError(f"PacSC code rate must be one of {', '.join(map(str, RATE_CONFIGS))}, got {code_rate}")
 
 
 @lru_cache(maxsize=1)

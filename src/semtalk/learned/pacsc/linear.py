@@ -36,7 +36,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from semtalk.learned.pacsc.code import LEVELS, PacscConfig, rate_config
+from semtalk.learned.pacsc.config import LEVELS, PacscConfig, rate_config
+from semtalk.learned.pacsc.data import sample_windows
 
 _FIELDS = ("mix", "span", "coeff_mean", "coeff_scale", "mean", "cov", "acov")
 
@@ -151,8 +152,6 @@ def choose_mix(parity_rows: int, systematic_rows: int, rng: np.random.Generator,
 
 def fit(cfg: PacscConfig, seqs: list[np.ndarray], rng: np.random.Generator, windows: int = 20_000) -> LinearCode:
     """Fit the prior and choose G on training sequences ``(T, C)`` of codes / 255."""
-    from semtalk.learned.pacsc.train import sample_windows
-
     data = np.concatenate(seqs)
     coeff_mean = data.mean(0).astype(np.float64)
     coeff_scale = np.maximum(data.std(0), SCALE_FLOOR).astype(np.float64)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from semtalk.learned.pacsc.code import PacscConfig
+from semtalk.learned.pacsc.config import PacscConfig
 
 
 def _stack(cfg: PacscConfig, layers: int) -> nn.TransformerEncoder:
