@@ -27,4 +27,4 @@ def test_run_with_pacsc(sample_clip, tmp_path):
 def test_pacsc_refuses_an_untrained_rate(sample_clip, tmp_path, capsys):
     argv = ["run", str(sample_clip), "--out", str(tmp_path), "--fec", "pacsc", "--code-rate", "0.75", "--quiet"]
     assert main(argv) == 2
-    assert "--fec pacsc is trained for 20-frame blocks" in capsys.readouterr().err
+    assert "--fec pacsc: PacSC code rate must be one of 0.5, 0.25, got 0.75" in capsys.readouterr().err
