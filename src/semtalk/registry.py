@@ -20,6 +20,8 @@ REGISTRY: dict[str, dict[str, str]] = {
     "channel": {
         "bernoulli": "semtalk.channel.packet_loss:BernoulliLoss",
         "gilbert_elliott": "semtalk.channel.packet_loss:GilbertElliottLoss",
+        "awgn": "semtalk.channel.radio:RadioChannel",
+        "rayleigh": "semtalk.channel.radio:RadioChannel",
     },
     "mode": {
         "syncsc": "semtalk.modes.syncsc.mode:SyncscMode",

@@ -133,6 +133,22 @@ def test_run_is_reproducible_with_a_seed(tmp_path, sample_clip):
     assert a["video"]["ssim"] == b["video"]["ssim"]
 
 
+def test_a_call_over_the_radio_reports_its_phy_and_repeats_with_a_seed(tmp_path, sample_clip, capsys):
+    reports = []
+    for name in ("a", "b"):
+        assert main(["run", str(sample_clip), "--out", str(tmp_path / name), "--channel", "awgn", "--snr", "1.5",
+                     "--seed", "2", "--quiet", "--no-vmaf", "--max-seconds", "3", "--no-speech"]) == 0
+        reports.append(json.loads((tmp_path / name / "report.json").read_text()))
+    a, b = reports
+    assert a["phy"] == b["phy"] and a["network"] == b["network"] and a["video"]["ssim"] == b["video"]["ssim"]
+    phy = a["phy"]
+    assert (phy["channel"], phy["modulation"], phy["ldpc_rate_fraction"], phy["csi"]) == ("awgn", "qpsk", "1/2",
+                                                                                         "perfect")
+    assert phy["channel_uses_per_s"] > 0 and 0 < phy["ber_uncoded"] < 0.5
+    assert phy["packets_lost"] == a["network"]["packets_lost"]  # one stream (no speech): the same packets
+    assert "radio    awgn at 1.5 dB" in capsys.readouterr().out
+
+
 def test_face_vanishing_mid_call_is_flagged_not_fatal(tmp_path, sample_then_no_face):
     assert main(["run", str(sample_then_no_face), "--out", str(tmp_path), "--quiet", "--no-vmaf"]) == 0
     report = json.loads((tmp_path / "report.json").read_text())

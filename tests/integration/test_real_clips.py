@@ -48,3 +48,23 @@ def test_lrs2_clip_end_to_end(tmp_path):
     assert abs(s["av_offset_ms"]) < 200
     info = probe(tmp_path / "received.mp4")
     assert abs(read_audio(tmp_path / "received.mp4", 16000).size / 16000 - info.duration) <= 1 / 25
+
+
+@pytest.mark.slow
+def test_lrs2_call_over_rayleigh_has_phy_keys_and_degrades_without_failing(tmp_path):
+    """The issue-18 command at 10 dB and at 0 dB: video, speech and ``phy.*`` either way; 0 dB erases more."""
+    clip = real_clip("lrs2_00004.mp4")
+    reports = {snr: run(clip, tmp_path / f"snr{snr}", RunConfig(channel="rayleigh", snr=snr, modulation="qpsk",
+                                                                 ldpc_rate=0.5, progress=False, vmaf=False))
+               for snr in (10.0, 0.0)}
+    for snr, r in reports.items():
+        phy = r["phy"]
+        assert {"channel", "snr_db", "modulation", "ldpc_rate", "channel_uses_per_s", "ber_uncoded", "ber_coded",
+                "bler", "packet_loss"} <= set(phy)
+        assert (phy["channel"], phy["snr_db"], phy["modulation"], phy["ldpc_rate"]) == ("rayleigh", snr, "qpsk", 0.5)
+        assert r["video"]["ssim"] > 0.4 and r["speech"]["words_sent"] > 0
+        assert (tmp_path / f"snr{snr}" / "received.mp4").is_file()
+    good, bad = reports[10.0]["phy"], reports[0.0]["phy"]
+    assert good["packet_loss"] < 0.1 < 0.5 < bad["packet_loss"]
+    assert good["ber_uncoded"] < bad["ber_uncoded"] and reports[0.0]["video"]["concealed_frames"] > 0
+    assert good["channel_uses_per_s"] == bad["channel_uses_per_s"]  # same bits, same bandwidth, whatever the SNR

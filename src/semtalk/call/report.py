@@ -58,6 +58,42 @@ def call_report(input_path, config, mode, sender, receiver, link, outputs, timer
         },
         "audio": _audio(has_audio, mode.speaks),
         "duration_s": round(duration, 3),
+        **({"phy": phy} if (phy := _phy(config, link, n, seconds)) else {}),
+    }
+
+
+def _phy(config, link, frames: int, seconds: float) -> dict | None:
+    """The radio's section: the scheme, what it cost in channel uses and how it erred, over every stream.
+
+    Bandwidth is counted as Seb does: channel uses (complex symbols, pilots included) per second, and for the
+    face stream the channel bandwidth ratio CBR = channel uses ÷ source dimensions (3·H·W per frame) with the
+    ideal-capacity SNR at which its bits would fit (``phy.theory.capacity_snr_threshold_db``).
+    """
+    from semtalk.phy.radio import ldpc_rate
+    from semtalk.phy.theory import capacity_snr_threshold_db, channel_bandwidth_ratio
+
+    total = link.radio()
+    if total is None:
+        return None
+    face = link.radio([0])
+    pixels = max(frames, 1) * config.crop_size**2
+    cbr = channel_bandwidth_ratio(face.channel_uses, 3 * pixels) if face.channel_uses else None
+    bpp = face.info_bits / pixels
+    rate = ldpc_rate(config.ldpc_rate)
+    return {
+        "channel": config.channel, "snr_db": config.snr, "modulation": config.modulation,
+        "ldpc_rate": round(float(rate), 4), "ldpc_rate_fraction": str(rate), "csi": config.csi,
+        "coherence_symbols": config.coherence if config.channel == "rayleigh" else None,
+        "pilots": config.pilots if config.csi == "estimated" else 0,
+        "channel_uses": total.channel_uses, "channel_uses_per_s": round(total.channel_uses / max(seconds, 1e-9), 1),
+        "pilot_symbols": total.pilot_symbols,
+        "ber_uncoded": round(total.ber_uncoded, 6), "ber_coded": round(total.ber_coded, 6),
+        "bler": round(total.bler, 6), "packet_loss": round(total.packet_loss, 4),
+        "packets_sent": total.packets_sent, "packets_lost": total.packets_lost, "blocks": total.blocks,
+        "block_errors": total.block_errors, "undetected_errors": total.undetected_errors,
+        "video": {"channel_uses_per_s": round(face.channel_uses / max(seconds, 1e-9), 1),
+                  "cbr": None if cbr is None else round(cbr, 6), "bpp_on_air": round(bpp, 5),
+                  "capacity_snr_db": None if cbr is None else _r(float(capacity_snr_threshold_db(bpp, cbr)), 2)},
     }
 
 

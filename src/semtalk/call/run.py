@@ -32,6 +32,12 @@ class RunConfig:
     burst: float = 1.0
     delay: float = 0.0
     jitter: float = 0.0
+    snr: float = 10.0
+    modulation: str = "qpsk"
+    ldpc_rate: float = 0.5
+    csi: str = "perfect"
+    coherence: int = 100
+    pilots: int = 4
     fec: str = "rs"
     code_rate: float = 0.5
     fec_k: int = 4
@@ -194,12 +200,54 @@ def _timed(it: Iterator, timer: StageTimer, stage: str) -> Iterator:
         yield item
 
 
+RADIO_FLAGS = {"snr": "--snr", "modulation": "--modulation", "ldpc_rate": "--ldpc-rate", "csi": "--csi",
+               "coherence": "--coherence", "pilots": "--pilots"}
+PACKET_FLAGS = {"loss": "--loss", "burst": "--burst", "jitter": "--jitter"}
+
+
+def _check_channel(config: RunConfig) -> None:
+    """A packet channel takes no radio flags and a radio channel no loss flags: one clear line, not a silent
+    setting that does nothing."""
+    if config.channel not in registry.names("channel"):
+        return  # check_config has said so
+    radio = registry.get("channel", config.channel).kind == "radio"
+    wrong = PACKET_FLAGS if radio else RADIO_FLAGS
+    defaults = RunConfig()
+    for name, flag in wrong.items():
+        if getattr(config, name) != getattr(defaults, name):
+            if radio:
+                raise SemtalkError(f"{flag} is for the packet channels: over --channel {config.channel} packets are "
+                                   "lost by the radio itself (set --snr)")
+            raise SemtalkError(f"{flag} sets up a radio link: add --channel awgn or --channel rayleigh")
+    if not radio:
+        return
+    from semtalk.phy.modem import BITS_PER_SYMBOL
+    from semtalk.phy.radio import ldpc_rate
+
+    if config.modulation not in BITS_PER_SYMBOL:
+        raise SemtalkError(f"--modulation must be one of {', '.join(BITS_PER_SYMBOL)}, got '{config.modulation}'")
+    try:
+        ldpc_rate(config.ldpc_rate)
+    except ValueError as exc:
+        raise SemtalkError(f"--ldpc-rate: {exc}") from exc
+    if not -30.0 <= config.snr <= 60.0:
+        raise SemtalkError(f"--snr is Es/N0 in dB and must be in [-30, 60], got {config.snr}")
+    if config.csi == "estimated" and config.channel != "rayleigh":
+        raise SemtalkError("--csi estimated needs --channel rayleigh: AWGN has no fading to estimate")
+    if config.coherence < 1:
+        raise SemtalkError(f"--coherence is the fading block in symbols and must be ≥ 1, got {config.coherence}")
+    if config.csi == "estimated" and not 1 <= config.pilots < config.coherence:
+        raise SemtalkError(f"--pilots must be in 1..{config.coherence - 1} (fewer than --coherence {config.coherence} "
+                           f"symbols), got {config.pilots}")
+
+
 def check_config(config: RunConfig) -> None:
     """Reject impossible settings with one clear line before any work starts."""
     for kind, name, flag in (("mode", config.mode, "--mode"), ("channel", config.channel, "--channel"),
                              ("fec", config.fec, "--fec")):
         if name not in registry.names(kind):
             raise SemtalkError(f"{flag} must be one of {', '.join(registry.names(kind))}, got '{name}'")
+    _check_channel(config)
     if not 0.0 <= config.loss <= 1.0:
         raise SemtalkError(f"--loss must be in [0, 1], got {config.loss}")
     if config.burst < 1.0:

@@ -37,6 +37,8 @@ class _PacketChannel:
     ``duplicate`` a copy is delivered too, with its own jitter draw.
     """
 
+    kind = "packet"  # vs "radio": what ``semtalk run`` checks its flags against
+
     loss: float
     _: KW_ONLY
     seed: int | np.random.Generator | None = None

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from semtalk import registry
-from semtalk.cli.options import non_negative_int
+from semtalk.cli.options import fraction, non_negative_int
 from semtalk.cli.summary import summary
 
 
@@ -26,13 +26,25 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--mode", choices=registry.names("mode"), default="syncsc",
                    help="the system to run (default syncsc)")
     g.add_argument("--channel", choices=registry.names("channel"), default="bernoulli",
-                   help="packet channel (default bernoulli; gilbert_elliott takes --burst)")
+                   help="packet channel bernoulli (default) or gilbert_elliott (takes --burst), or a radio "
+                        "channel awgn or rayleigh (5G LDPC + QAM; takes --snr)")
     g.add_argument("--loss", type=float, default=0.0, help="packet loss probability p in [0, 1] (default 0)")
     g.add_argument("--burst", type=float, default=1.0,
                    help="mean loss burst length L in packets, with --channel gilbert_elliott (default 1)")
     g.add_argument("--delay", type=float, default=0.0, help="one-way delay in seconds (default 0)")
     g.add_argument("--jitter", type=float, default=0.0, help="delay jitter (std, seconds; default 0)")
     g.add_argument("--fec", choices=registry.names("fec"), default="rs", help="packet FEC (default rs)")
+    g = p.add_argument_group("radio (with --channel awgn or rayleigh)")
+    g.add_argument("--snr", type=float, default=10.0, help="Es/N0 per complex symbol in dB (default 10)")
+    g.add_argument("--modulation", default="qpsk", help="bpsk, qpsk, 16qam or 64qam (default qpsk)")
+    g.add_argument("--ldpc-rate", type=fraction, default=0.5,
+                   help="5G LDPC code rate: 1/3, 1/2, 2/3, 3/4 or 5/6 (default 1/2)")
+    g.add_argument("--csi", choices=("perfect", "estimated"), default="perfect",
+                   help="channel state at the receiver: perfect, or estimated from pilots (rayleigh; default perfect)")
+    g.add_argument("--coherence", type=int, default=100,
+                   help="Rayleigh fading block in symbols, pilots included; 1 = fast fading (default 100)")
+    g.add_argument("--pilots", type=int, default=4, help="pilot symbols per fading block with --csi estimated "
+                                                         "(default 4)")
     g.add_argument("--code-rate", type=float, default=0.5, help="FEC code rate k/n, e.g. 0.5 or 0.25 (default 0.5)")
     g.add_argument("--fec-k", type=int, default=4, help="source packets per FEC block (default 4)")
     g.add_argument("--frames-per-packet", type=int, default=5, help="video frames per RTP packet (default 5)")

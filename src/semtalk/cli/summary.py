@@ -20,6 +20,7 @@ def summary(report: dict, out: Path) -> str:
         f"  stream   {v['stream_kbps']:.2f} kbps coefficients ({v['bits_per_frame']:.1f} bits/frame), "
         f"{v['rtp_kbps']:.2f} kbps with RTP headers, {v['channel_kbps']:.2f} kbps on the channel; "
         f"KB {v['kb_bytes'] / 1024:.0f} KiB once",
+        *_radio_summary(report.get("phy")),
         f"  network  {n['packets_lost']}/{n['packets_sent']} packets lost ({n['loss_rate']:.1%}), "
         f"{n['packets_recovered']} recovered by {n['fec']} FEC, {v['concealed_frames']} frames concealed",
         quality,
@@ -32,6 +33,16 @@ def summary(report: dict, out: Path) -> str:
 
 def _num(value, fmt: str) -> str:
     return "n/a" if value is None else format(value, fmt)
+
+
+def _radio_summary(phy: dict | None) -> list[str]:
+    """The radio line of :func:`summary`, when the call went over ``awgn`` or ``rayleigh``."""
+    if not phy:
+        return []
+    return [f"  radio    {phy['channel']} at {phy['snr_db']:g} dB Es/N0, {phy['modulation']} + LDPC "
+            f"{phy['ldpc_rate_fraction']}: BER {phy['ber_uncoded']:.2e} before decoding, {phy['ber_coded']:.2e} after, "
+            f"BLER {phy['bler']:.1%}; {phy['packets_lost']}/{phy['packets_sent']} packets erased, all streams; "
+            f"{phy['channel_uses_per_s']:.0f} channel uses/s"]
 
 
 def _speech_summary(s: dict | None) -> list[str]:

@@ -9,8 +9,10 @@ losses, and a seed gives the same run whatever else changes.
 
 from __future__ import annotations
 
+import functools
 import heapq
-from collections.abc import Iterator
+import operator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from semtalk import registry
@@ -21,7 +23,13 @@ STREAM_SEED_STEP = 7919
 
 @dataclass(frozen=True)
 class ChannelConfig:
-    """Which channel (a ``channel`` registry name) and its parameters; the same for every stream."""
+    """Which channel (a ``channel`` registry name) and its parameters; the same for every stream.
+
+    ``loss``, ``burst`` and ``jitter`` belong to the packet channels; ``snr`` (Es/N0 in dB per complex symbol)
+    and the fields after it to the radio channels. Radio defaults: QPSK, 5G LDPC 1/2, perfect CSI, Rayleigh
+    fades held for 100 symbols (slow fading: about one fade per LDPC block) and, with ``estimated`` CSI, 4
+    pilots per fade (4 % of the channel uses).
+    """
 
     channel: str = "bernoulli"
     loss: float = 0.0
@@ -29,6 +37,12 @@ class ChannelConfig:
     delay: float = 0.0
     jitter: float = 0.0
     seed: int = 0
+    snr: float = 10.0
+    modulation: str = "qpsk"
+    ldpc_rate: float = 0.5
+    csi: str = "perfect"
+    coherence: int = 100
+    pilots: int = 4
 
     def make(self, stream: int):
         """A fresh channel for stream number ``stream``."""
@@ -77,3 +91,10 @@ class SimulatedLink:
 
     def stream(self, stream: int) -> StreamCounts:
         return self.counts.get(stream, StreamCounts())
+
+    def radio(self, streams: Iterable[int] | None = None):
+        """The PHY totals (``phy.radio.RadioCounts``) of these streams (default all), or None on a packet
+        channel."""
+        chosen = self._channels if streams is None else {s: self._channels[s] for s in streams if s in self._channels}
+        counts = [c.counts for c in chosen.values() if getattr(c, "kind", "packet") == "radio"]
+        return functools.reduce(operator.add, counts) if counts else None

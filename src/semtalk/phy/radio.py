@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from fractions import Fraction
 
 import numpy as np
@@ -89,8 +89,31 @@ class Reception:
     pilot_symbols: int
 
 
+class _Rates:
+    """Error rates from the counts (shared by one transmission's outcome and a link's running totals)."""
+
+    coded_bits: int
+    uncoded_bit_errors: int
+    info_bits: int
+    coded_bit_errors: int
+    blocks: int
+    block_errors: int
+
+    @property
+    def ber_uncoded(self) -> float:
+        return self.uncoded_bit_errors / self.coded_bits if self.coded_bits else 0.0
+
+    @property
+    def ber_coded(self) -> float:
+        return self.coded_bit_errors / self.info_bits if self.info_bits else 0.0
+
+    @property
+    def bler(self) -> float:
+        return self.block_errors / self.blocks if self.blocks else 0.0
+
+
 @dataclass(frozen=True)
-class RadioOutcome:
+class RadioOutcome(_Rates):
     """Per packet its exact bytes or None (erased), plus the link counts of one ``transmit`` call."""
 
     packets: list[bytes | None]
@@ -105,20 +128,41 @@ class RadioOutcome:
     undetected_errors: int  # blocks whose CRC passed on wrong bits (erased anyway)
 
     @property
-    def ber_uncoded(self) -> float:
-        return self.uncoded_bit_errors / self.coded_bits if self.coded_bits else 0.0
+    def packet_loss(self) -> float:
+        return sum(p is None for p in self.packets) / len(self.packets) if self.packets else 0.0
 
-    @property
-    def ber_coded(self) -> float:
-        return self.coded_bit_errors / self.info_bits if self.info_bits else 0.0
 
-    @property
-    def bler(self) -> float:
-        return self.block_errors / self.blocks if self.blocks else 0.0
+@dataclass
+class RadioCounts(_Rates):
+    """Running totals over many ``transmit`` calls (a stream of a call, or a whole call): rates are
+    count-weighted, so a long quiet stretch and a short bad one weigh what they carried."""
+
+    packets_sent: int = 0
+    packets_lost: int = 0
+    channel_uses: int = 0
+    pilot_symbols: int = 0
+    coded_bits: int = 0
+    uncoded_bit_errors: int = 0
+    info_bits: int = 0
+    coded_bit_errors: int = 0
+    blocks: int = 0
+    block_errors: int = 0
+    undetected_errors: int = 0
+
+    def add(self, outcome: RadioOutcome) -> None:
+        """Count one transmission."""
+        self.packets_sent += len(outcome.packets)
+        self.packets_lost += sum(p is None for p in outcome.packets)
+        for f in fields(self):
+            if f.name not in ("packets_sent", "packets_lost"):
+                setattr(self, f.name, getattr(self, f.name) + getattr(outcome, f.name))
+
+    def __add__(self, other: RadioCounts) -> RadioCounts:
+        return RadioCounts(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
 
     @property
     def packet_loss(self) -> float:
-        return sum(p is None for p in self.packets) / len(self.packets) if self.packets else 0.0
+        return self.packets_lost / self.packets_sent if self.packets_sent else 0.0
 
 
 class DigitalRadio:

@@ -111,3 +111,16 @@ def test_a_burst_length_needs_the_gilbert_elliott_channel():
     arrived = {d for _, d in _everything(link)}
     mask = [p not in arrived for p in sent]
     assert burst_lengths(mask).mean() == pytest.approx(4.0, rel=0.25)
+
+
+def test_radio_totals_sum_the_streams_and_a_packet_link_has_none():
+    link = SimulatedLink(ChannelConfig(channel="awgn", snr=2.0, seed=3))
+    for s in (0, 1):
+        link.send(s, _packets(s, 20, size=60), 0.0)
+    total, face, words = link.radio(), link.radio([0]), link.radio([1])
+    assert total == face + words
+    assert total.packets_sent == 40 and face.channel_uses > 0
+    assert link.stream(0).lost == face.packets_lost and link.stream(1).lost == words.packets_lost
+    packet = SimulatedLink(ChannelConfig(loss=0.5))
+    packet.send(0, _packets(0, 5), 0.0)
+    assert packet.radio() is None
