@@ -10,15 +10,22 @@ silence to the input's exact length. Bitrate is counted on codec packets, withou
 Opus: libopus, VoIP application, constant bitrate (so the kbps asked is the kbps sent), 20 ms frames.
 AAC: FFmpeg's native encoder (LC profile); it cannot go below its own floor per channel and rate,
 which the measured ``kbps`` then shows.
+
+Lost packets (``decode_audio(keep=...)``): the decoder never sees them, as a receiver would not, and each
+one's span is filled with silence. FFmpeg's decoders offer no way to ask for packet-loss concealment (an
+empty packet means end of stream), so silence is the audio counterpart of the video FREEZE convention: a
+lower bound that owes nothing to a decoder's concealment.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from semtalk.errors import SemtalkError
 from semtalk.media.reader import require_av
 
 AUDIO_CODECS = ("opus", "aac")
@@ -36,8 +43,32 @@ class CodedAudio:
     rate: int
 
 
+@dataclass(frozen=True)
+class AudioPackets:
+    """An encoded clip as a call sends it, one codec packet per frame, and the container the encoder wrote
+    (it records the codec delay, which decoding needs to line the output up with the input)."""
+
+    codec: str
+    target_kbps: float
+    rate: int  # of the input, and of the decoded output
+    n_samples: int  # of the input, and of the decoded output
+    packets: tuple[bytes, ...]
+    container: bytes
+
+    @property
+    def kbps(self) -> float:
+        """Bitrate of the codec packets (no container overhead)."""
+        return sum(len(p) for p in self.packets) * 8 / (self.n_samples / self.rate) / 1000
+
+
 def encode_audio(audio: np.ndarray, rate: int, codec: str, kbps: float) -> CodedAudio:
     """Encode and decode mono float32 ``audio`` at ``rate`` Hz with ``codec`` ('opus' or 'aac') at ``kbps``."""
+    coded = encode_audio_packets(audio, rate, codec, kbps)
+    return CodedAudio(codec, float(kbps), coded.kbps, decode_audio(coded), rate)
+
+
+def encode_audio_packets(audio: np.ndarray, rate: int, codec: str, kbps: float) -> AudioPackets:
+    """Encode mono float32 ``audio`` at ``rate`` Hz with ``codec`` ('opus' or 'aac') at ``kbps`` into packets."""
     av = require_av()
     if codec not in AUDIO_CODECS:
         raise ValueError(f"unknown audio codec {codec!r}; choose one of {', '.join(AUDIO_CODECS)}")
@@ -49,7 +80,7 @@ def encode_audio(audio: np.ndarray, rate: int, codec: str, kbps: float) -> Coded
     # Opus takes only some rates; other inputs are resampled to the next one up.
     codec_rate = rate if codec == "aac" else min((r for r in _OPUS_RATES if r >= rate), default=48000)
     buffer = io.BytesIO()
-    payload = 0
+    packets: list[bytes] = []
     with av.open(buffer, mode="w", format="ogg" if codec == "opus" else "mp4") as out:
         stream = out.add_stream("libopus" if codec == "opus" else "aac", rate=codec_rate, layout="mono")
         stream.bit_rate = round(kbps * 1000)
@@ -63,20 +94,61 @@ def encode_audio(audio: np.ndarray, rate: int, codec: str, kbps: float) -> Coded
         )
         frame = av.AudioFrame.from_ndarray(x[None, :], format="flt", layout="mono")
         frame.sample_rate, frame.pts = rate, 0
-        for chunk in [*resampler.resample(frame), *resampler.resample(None)]:
+        for chunk in [*resampler.resample(frame), *resampler.resample(None), None]:
             for packet in stream.encode(chunk):
-                payload += packet.size
+                packets.append(bytes(packet))
                 out.mux(packet)
-        for packet in stream.encode(None):
-            payload += packet.size
-            out.mux(packet)
-    buffer.seek(0)
-    decoded = []
-    with av.open(buffer, mode="r") as inp:
-        back = av.AudioResampler(format="flt", layout="mono", rate=rate)
-        for frame in inp.decode(inp.streams.audio[0]):
-            decoded += [f.to_ndarray().ravel() for f in back.resample(frame)]
-        decoded += [f.to_ndarray().ravel() for f in back.resample(None)]
-    y = np.concatenate(decoded) if decoded else np.zeros(0, dtype=np.float32)
-    y = np.pad(y[: x.size], (0, max(0, x.size - y.size))).astype(np.float32)
-    return CodedAudio(codec, float(kbps), payload * 8 / (x.size / rate) / 1000, y, rate)
+    return AudioPackets(codec, float(kbps), rate, x.size, tuple(packets), buffer.getvalue())
+
+
+def decode_audio(coded: AudioPackets, keep: Sequence[bool] | None = None) -> np.ndarray:
+    """Float32 mono at the input rate and of the input's exact length; ``keep[i]`` False: packet i was lost.
+
+    Only the packets kept reach the decoder; a lost packet's span (what it decodes to without loss) is silent.
+    """
+    kept = np.ones(len(coded.packets), dtype=bool) if keep is None else np.asarray(keep, dtype=bool)
+    if kept.shape != (len(coded.packets),):
+        raise ValueError(f"keep mask has shape {kept.shape}, expected ({len(coded.packets)},)")
+    pieces, decoded_rate = _decode_packets(coded, kept)
+    if not kept.all():
+        spans = [p.size for p in _decode_packets(coded, np.ones_like(kept))[0]]
+        pieces = [_fit(p, n) if k else np.zeros(n, np.float32) for p, n, k in zip(pieces, spans, kept, strict=True)]
+    y = _resample(np.concatenate(pieces), decoded_rate, coded.rate)
+    return np.pad(y[: coded.n_samples], (0, max(0, coded.n_samples - y.size))).astype(np.float32)
+
+
+def _decode_packets(coded: AudioPackets, kept: np.ndarray) -> tuple[list[np.ndarray], int]:
+    """What each packet decodes to (empty if not kept) at the decoder's rate, and that rate; the container's
+    flush at the end belongs to the last packet."""
+    av = require_av()
+    pieces: list[list[np.ndarray]] = [[] for _ in coded.packets]
+    decoded_rate = coded.rate
+    with av.open(io.BytesIO(coded.container), mode="r") as inp:
+        i = -1
+        for packet in inp.demux(inp.streams.audio[0]):
+            i += bool(packet.size)  # the empty packet at the end flushes the decoder
+            if packet.size and not kept[i]:
+                continue
+            for frame in packet.decode():
+                decoded_rate = frame.sample_rate
+                pieces[i].append(frame.to_ndarray()[0].astype(np.float32))
+    if i + 1 != len(coded.packets):
+        raise SemtalkError(f"container holds {i + 1} packets, expected {len(coded.packets)}")
+    return [np.concatenate(p) if p else np.zeros(0, np.float32) for p in pieces], decoded_rate
+
+
+def _fit(x: np.ndarray, n: int) -> np.ndarray:
+    """``x`` made ``n`` samples long, aligned at its end: the decoder drops the codec delay (Opus' pre-skip) from
+    the first packet it decodes, so when the first packet is lost the next one comes out short at its start."""
+    return x[-n:] if x.size >= n else np.pad(x, (n - x.size, 0))
+
+
+def _resample(x: np.ndarray, rate: int, out_rate: int) -> np.ndarray:
+    """The whole signal in one go: swresample gives the same samples however its input is chunked, so this is
+    what resampling each decoded frame gives, and silence needs no frames of its own."""
+    av = require_av()
+    frame = av.AudioFrame.from_ndarray(x[None, :], format="fltp", layout="mono")
+    frame.sample_rate, frame.pts = rate, 0
+    back = av.AudioResampler(format="flt", layout="mono", rate=out_rate)
+    out = [f.to_ndarray().ravel() for f in [*back.resample(frame), *back.resample(None)]]
+    return np.concatenate(out) if out else np.zeros(0, np.float32)

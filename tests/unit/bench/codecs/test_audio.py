@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from semtalk.bench.codecs import encode_audio
+from semtalk.bench.codecs import decode_audio, encode_audio, encode_audio_packets
 
 
 def _lag_ms(x: np.ndarray, y: np.ndarray, rate: int, max_ms: float = 30.0) -> float:
@@ -39,3 +39,33 @@ def test_rejects_bad_input(speechlike):
         encode_audio(speechlike, 16000, "mp3", 16)
     with pytest.raises(ValueError, match=r"expected non-empty mono audio, got shape \(2, 3\)"):
         encode_audio(np.zeros((2, 3), np.float32), 16000, "opus", 8)
+
+
+@pytest.mark.parametrize(("codec", "kbps"), [("opus", 12), ("aac", 16)])
+def test_packets_decode_to_encode_audio_and_a_lost_packet_is_silent_in_its_own_span(speechlike, codec, kbps):
+    coded = encode_audio_packets(speechlike, 16000, codec, kbps)
+    clean = decode_audio(coded)
+    assert np.array_equal(clean, encode_audio(speechlike, 16000, codec, kbps).samples)
+    assert coded.kbps == pytest.approx(8 * sum(map(len, coded.packets)) / 2 / 1000)
+    # Samples per packet at 16 kHz (20 ms; AAC's 1024) and the codec delay that shifts packet i's span earlier:
+    # Opus' pre-skip of 312 samples at 48 kHz, AAC's whole first packet.
+    step, delay = (320, 104) if codec == "opus" else (1024, 1024)
+    keep = np.ones(len(coded.packets), dtype=bool)
+    keep[10:15] = False
+    lossy = decode_audio(coded, keep)
+    assert lossy.shape == speechlike.shape
+    start, stop, margin = 10 * step - delay, 15 * step - delay, 32  # the lost span; margin: resampler's reach
+    assert not lossy[start + margin : stop - margin].any() and clean[start + margin : stop - margin].any()
+    assert np.array_equal(lossy[: start - margin], clean[: start - margin])  # before the loss: decoded alike
+    assert lossy[stop + margin :].any()
+    late = decode_audio(coded, np.arange(len(coded.packets)) > 0)  # the packet carrying the codec delay is lost
+    assert abs(_lag_ms(clean, late, 16000)) <= 1.0
+    assert not late[: step - delay].any() and late[2 * step - delay - 2 * margin : 2 * step - delay - margin].any()
+    assert np.corrcoef(clean[4 * step :], late[4 * step :])[0, 1] > 0.99
+
+
+def test_decode_audio_checks_the_mask(speechlike):
+    coded = encode_audio_packets(speechlike[:3200], 16000, "opus", 12)
+    assert not decode_audio(coded, np.zeros(len(coded.packets), dtype=bool)).any()
+    with pytest.raises(ValueError, match="keep mask has shape"):
+        decode_audio(coded, [True])
