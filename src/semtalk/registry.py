@@ -32,6 +32,7 @@ REGISTRY: dict[str, dict[str, str]] = {
         "speech": "semtalk.bench.speech:run_suite",
         "syncsc": "semtalk.bench.syncsc:run_suite",
         "pacsc": "semtalk.bench.pacsc:run_suite",
+        "radio": "semtalk.bench.radio:run_suite",
     },
     # Benchmark cells: functions (task, env) -> row dict that the harness (bench.runner) runs by name.
     "bench_method": {
@@ -43,6 +44,11 @@ REGISTRY: dict[str, dict[str, str]] = {
         "text_rate": "semtalk.bench.text_cells:text_rate_method",
         "text_loss": "semtalk.bench.text_cells:text_loss_method",
         "complexity": "semtalk.bench.syncsc:complexity_method",
+        "semtalk_radio": "semtalk.bench.radio:semtalk_radio_method",
+        "radio_phy": "semtalk.bench.radio:radio_phy_method",
+        "codec_radio_video": "semtalk.bench.radio_cells:codec_radio_video_method",
+        "codec_radio_speech": "semtalk.bench.radio_cells:codec_radio_speech_method",
+        "jpeg_radio": "semtalk.bench.radio_cells:jpeg_radio_method",
     },
 }
 

@@ -9,7 +9,7 @@ import base64
 import html
 from pathlib import Path
 
-_STYLE = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;
+STYLE = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;
 margin:1em 0;font-size:13px}td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}th{background:#f4f4f4}
 td:first-child{text-align:left}figure{display:inline-block;margin:4px;text-align:center;font-size:12px}
 img{image-rendering:auto}"""
@@ -22,7 +22,7 @@ def render_html(rows: list[dict], tables: dict[str, str], figures: dict[str, Pat
     failed = [r for r in rows if r["status"] != "ok"]
     shas = sorted({r["git_sha"] for r in rows if r["git_sha"]})
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>semtalk SyncSC benchmark</title>"
-             f"<style>{_STYLE}</style></head><body><h1>semtalk — SyncSC benchmark</h1>",
+             f"<style>{STYLE}</style></head><body><h1>semtalk — SyncSC benchmark</h1>",
              f"<p>{len(ok)} cells ok, {len(failed)} failed; code {html.escape(', '.join(shas))}; "
              f"seeds {sorted({r['seed'] for r in rows})}. Schema: docs/benchmark.md.</p>"]
     for title, md in tables.items():
@@ -55,9 +55,9 @@ def _thumbnails(rows: list[dict]) -> list[str]:
         figs = []
         original = Path(cells[0]["thumb"]).parent / "original.png" if cells else None
         if original is not None and original.is_file():
-            figs.append(_figure(original, "original crop"))
+            figs.append(figure_html(original, "original crop"))
         if sem is not None:
-            figs.append(_figure(sem["thumb"], f"semtalk {sem['kbps']:.2f} kbps, SSIM {_num(sem['ssim'])}"))
+            figs.append(figure_html(sem["thumb"], f"semtalk {sem['kbps']:.2f} kbps, SSIM {_num(sem['ssim'])}"))
         for codec in sorted({r["codec"] for r in cells} - {"semtalk"}):
             mine = sorted((r for r in cells if r["codec"] == codec), key=lambda r: r["kbps"] or 0)
             picks = {id(mine[0]): mine[0]}
@@ -66,13 +66,14 @@ def _thumbnails(rows: list[dict]) -> list[str]:
                 picks[id(near)] = near
             for r in picks.values():
                 floor = " (floor)" if r["floor"] else ""
-                figs.append(_figure(r["thumb"], f"{codec} {r['kbps']:.1f} kbps{floor}, SSIM {_num(r['ssim'])}"))
+                figs.append(figure_html(r["thumb"], f"{codec} {r['kbps']:.1f} kbps{floor}, SSIM {_num(r['ssim'])}"))
         out.append(f"<h3>{html.escape(clip)}</h3><div>{''.join(figs)}</div>")
     return out
 
 
-def _figure(path: Path | str, caption: str) -> str:
-    return f"<figure>{_img(path, caption, 128)}<figcaption>{html.escape(caption)}</figcaption></figure>"
+def figure_html(path: Path | str, caption: str, width: int | None = 128) -> str:
+    """An inlined PNG with its caption (thumbnails at 128 px; ``width=None`` keeps a figure's own size)."""
+    return f"<figure>{_img(path, caption, width)}<figcaption>{html.escape(caption)}</figcaption></figure>"
 
 
 def _num(value) -> str:

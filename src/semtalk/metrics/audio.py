@@ -29,6 +29,16 @@ def _trim_pair(ref: np.ndarray, deg: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return ref[:n], deg[:n]
 
 
+def or_none(fn, *args):
+    """A metric's value, or None where the signal cannot support it (the reason is a ValueError): PESQ of a
+    silent output, a speaker embedding of no speech. Tables then show a gap, not a made-up score."""
+    try:
+        value = fn(*args)
+    except ValueError:
+        return None
+    return None if value is None or not math.isfinite(value) else value
+
+
 def pesq_wb(ref: np.ndarray, deg: np.ndarray, rate: int) -> float:
     """Wide-band PESQ MOS-LQO (P.862.2), about 1.0 (bad) to 4.64 (identical).
 
@@ -43,6 +53,8 @@ def pesq_wb(ref: np.ndarray, deg: np.ndarray, rate: int) -> float:
     r, d = _trim_pair(resample(ref, rate, PESQ_RATE), resample(deg, rate, PESQ_RATE))
     if r.size < PESQ_RATE // 4:
         raise ValueError(f"PESQ needs at least 0.25 s of audio, got {r.size / PESQ_RATE:.3f} s")
+    if not np.any(d):
+        raise ValueError("PESQ cannot score a silent output")
     try:
         return float(pesq(PESQ_RATE, r, d, "wb"))
     except PesqError as exc:

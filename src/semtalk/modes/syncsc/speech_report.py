@@ -7,7 +7,6 @@ on the speech it was built from (``speaker_heldout`` says which was used).
 
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np
@@ -50,7 +49,7 @@ def speech_report(outcome: SpeechOutcome, original: np.ndarray, duration: float,
     def similarity(audio: np.ndarray | None) -> float | None:
         if audio is None or not has_speech:
             return None
-        return _safe(am.speaker_similarity, original[start:], audio[start:], RATE)
+        return am.or_none(am.speaker_similarity, original[start:], audio[start:], RATE)
 
     def resynth_wer(audio: np.ndarray | None) -> float | None:
         if audio is None or not has_speech:
@@ -86,9 +85,9 @@ def speech_report(outcome: SpeechOutcome, original: np.ndarray, duration: float,
         "resynth_text": text_of(heard),
         "resynth_wer_plain": plain_wer,
         "resynth_wer_original": original_wer,
-        "mcd_db": _r(_safe(am.mcd_db, original, outcome.audio, RATE)) if has_speech else None,
-        "pesq_wb": _r(_safe(am.pesq_wb, original, outcome.audio, RATE)) if has_speech else None,
-        "stoi": _r(_safe(am.stoi, original, outcome.audio, RATE)) if has_speech else None,
+        "mcd_db": _r(am.or_none(am.mcd_db, original, outcome.audio, RATE)) if has_speech else None,
+        "pesq_wb": _r(am.or_none(am.pesq_wb, original, outcome.audio, RATE)) if has_speech else None,
+        "stoi": _r(am.or_none(am.stoi, original, outcome.audio, RATE)) if has_speech else None,
         "speaker_similarity": main_sim,
         "speaker_similarity_adapted": main_sim if adapted else other_sim,
         "speaker_similarity_unadapted": other_sim if adapted else main_sim,
@@ -96,21 +95,12 @@ def speech_report(outcome: SpeechOutcome, original: np.ndarray, duration: float,
         "resynth_wer_unadapted": other_wer if adapted else main_wer,
         "voice_adapted": adapted,
         "speaker_heldout": start > 0,
-        "av_offset_ms": _r(_safe(av_offset_ms, mouth_out, fps, outcome.audio, RATE), 1) if has_speech else None,
-        "av_offset_ms_original": _r(_safe(av_offset_ms, mouth_original, fps, original, RATE), 1)
+        "av_offset_ms": _r(am.or_none(av_offset_ms, mouth_out, fps, outcome.audio, RATE), 1) if has_speech else None,
+        "av_offset_ms_original": _r(am.or_none(av_offset_ms, mouth_original, fps, original, RATE), 1)
         if has_speech else None,
         "lip_shift_ms": round(1000 * outcome.lip_shift, 1),
         "rtf": rtf,
     }
-
-
-def _safe(fn, *args):
-    """A metric's value, or None where the signal cannot support it (the reason is a ValueError)."""
-    try:
-        value = fn(*args)
-    except ValueError:
-        return None
-    return None if value is None or not math.isfinite(value) else value
 
 
 def _r(value, digits: int = 3):
