@@ -1,13 +1,21 @@
 """What a call leaves behind, frame by frame: the videos, the held-out quality metrics, the VMAF inputs,
 the output's mouth curve (for AV sync) and the progress bar. Bounded memory: frames are written as they
-are played."""
+are played.
+
+Scoring and writing a frame cost as much as making it (SSIM, MS-SSIM, landmarks on the output, two video
+encoders), and they need nothing the call needs, so they run on a second thread, in play-out order, while the
+call goes on: numpy, torch, OpenCV, MediaPipe and FFmpeg release the GIL, so a 2-core machine does both at
+once. At most ``PENDING`` frames wait for it, which keeps memory bounded when it falls behind.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import math
 import time
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +24,7 @@ from semtalk.modes.base import Captured, Played
 from semtalk.records import StageTimer
 
 VIDEOS = ("received.mp4", "side_by_side.mp4")
+PENDING = 8  # frames queued for the output thread before the call waits for it
 
 
 class Outputs(contextlib.ExitStack):
@@ -50,10 +59,27 @@ class Outputs(contextlib.ExitStack):
 
             self._landmarker = FaceLandmarker()
             self.callback(self._landmarker.close)
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="semtalk-outputs")
+        self._pending: deque[Future] = deque()
+        self.callback(self._drain)  # closed files must not be written: drain first (callbacks run last first)
 
     def frame(self, captured: Captured, played: Played) -> None:
-        original, image, index = captured.crop, played.image, played.index
+        """Queue one played frame (and the captured one it shows) for scoring and writing."""
         self.sent_mouth.append(captured.mouth)
+        while len(self._pending) >= PENDING:
+            self._pending.popleft().result()  # re-raises what went wrong on the output thread
+        self._pending.append(self._worker.submit(self._frame, captured.crop, played.image, played.index))
+        self.progress.update(1)
+
+    def _drain(self) -> None:
+        """Wait for every queued frame (raising the first error) and stop the output thread."""
+        try:
+            while self._pending:
+                self._pending.popleft().result()
+        finally:
+            self._worker.shutdown(wait=True, cancel_futures=True)
+
+    def _frame(self, original: np.ndarray, image: np.ndarray, index: int) -> None:
         if self._landmarker is not None:
             from semtalk.semantics.face.mesh import mouth_opening
 
@@ -76,12 +102,12 @@ class Outputs(contextlib.ExitStack):
                 for w in self.writers:
                     w.write_audio(chunk)
         self.timer.add("write", time.perf_counter() - t)
-        self.progress.update(1)
 
     def finish(self) -> float | None:
         """Write the rest of the audio, close every file; the VMAF of the scored frames (None without)."""
         from semtalk.metrics.vmaf import vmaf
 
+        self._drain()
         for chunk in self.audio if self.writers else ():
             for w in self.writers:
                 w.write_audio(chunk)

@@ -11,7 +11,9 @@ from dataclasses import asdict
 
 
 def call_report(input_path, config, mode, sender, receiver, link, outputs, timer, vmaf_score: float | None,
-                duration: float, has_audio: bool) -> dict:
+                duration: float, has_audio: bool, wall: float) -> dict:
+    """``wall``: seconds from the first frame to the last output closed (VMAF included); stages overlap (the
+    outputs run on their own thread), so it is less than the sum of ``ms_per_frame``."""
     from semtalk.kb.info import describe
 
     sent, got = sender.report(), receiver.report()
@@ -44,6 +46,7 @@ def call_report(input_path, config, mode, sender, receiver, link, outputs, timer
             "clipped_frames": sent["clipped_frames"],
             "ms_per_frame": timer.ms_per_frame(n),
             "realtime_factor": round(sum(timer.seconds.values()) / max(seconds, 1e-9), 3),
+            "wall_s": round(wall, 2), "wall_realtime_factor": round(wall / max(seconds, 1e-9), 3),
         },
         "network": {
             "packets_sent": stream.packets, "source_packets": sent["source_packets"],

@@ -86,6 +86,7 @@ def run(input_path: str | Path, out_dir: str | Path, config: RunConfig = RunConf
         tmp = Path(tmp_dir)
         outputs = _outputs(config, tmp if speaking else out, tmp, audio_rate, input_path, duration, speaking,
                            int(kb.info.get("enroll_frames", 0)) if same_clip else 0, timer)
+        started = time.perf_counter()
         with outputs:
             frames = _timed(iter(read_video(input_path, fps=mode.fps, duration=duration)), timer, "decode")
             sender, receiver = mode.sender(timer), mode.receiver(timer)
@@ -95,7 +96,7 @@ def run(input_path: str | Path, out_dir: str | Path, config: RunConfig = RunConf
             raise SemtalkError(f"{input_path}: no video frames decoded")
         vmaf_score = outputs.finish()
         report = call_report(input_path, config, mode, sender, receiver, link, outputs, timer, vmaf_score,
-                             duration, info.has_audio)
+                             duration, info.has_audio, wall=time.perf_counter() - started)
         if speech is not None and speaking:  # without an audio track nothing was said
             report["speech"] = _speech(out, tmp if config.write_video else None, config, mode, sender, receiver,
                                        link, outputs, speech, original, duration)

@@ -15,8 +15,9 @@ def add_parser(sub) -> None:
                            description="Reproduce the measured numbers: results.json and results.md in --out.")
     bench.add_argument("--suite", choices=suites, default="foundation",
                        help=f"one of {', '.join(suites)}: foundation (semtalk video alone), speech (the speech path "
-                            "on LRS2/GRID), syncsc (the paper's comparisons), pacsc (the learned face FEC sweep), radio (semtalk and "
-                            "codec + LDPC + QAM against SNR over AWGN and Rayleigh); default foundation")
+                            "on LRS2/GRID), syncsc (the paper's comparisons), pacsc (the learned face FEC sweep), "
+                            "radio (semtalk and codec + LDPC + QAM against SNR over AWGN and Rayleigh); default "
+                            "foundation")
     bench.add_argument("--data", default="../shared/data", help="data folder with faces_av/ (default ../shared/data)")
     bench.add_argument("--out", default="out/bench", help="output folder (default out/bench)")
     bench.add_argument("--quick", action="store_true", help="a small grid: one clip, a few points (≤ 5 minutes)")

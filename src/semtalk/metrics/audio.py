@@ -16,12 +16,13 @@ import numpy as np
 from semtalk.dsp.dtw import dtw_path
 from semtalk.dsp.signal import resample
 from semtalk.dsp.speaker import speaker_embedding
-from semtalk.dsp.world import speech_frames, world_analysis
+from semtalk.dsp.world import FRAME_MS, speech_frames, world_analysis
 from semtalk.errors import MissingDependencyError
 
 PESQ_RATE = 16000  # ITU-T P.862.2 wide-band is defined at 16 kHz
 MCD_ORDER = 24  # c1..c24; c0 (energy) is excluded as is standard
 _MCD_SCALE = 10.0 / math.log(10.0) * math.sqrt(2.0)
+MCD_BAND_S = 2.0  # DTW may drift this far from the scaled diagonal: more than speech re-timing needs
 
 
 def _trim_pair(ref: np.ndarray, deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -76,11 +77,12 @@ def mcd_db(ref: np.ndarray, deg: np.ndarray, rate: int) -> float:
 
     ``MCD = 10/ln10 · sqrt(2 · Σ_{d=1..24} (c_d − ĉ_d)²)`` averaged over the aligned pairs, on
     all-pass-warped mel-cepstra of WORLD envelopes at 16 kHz (``semtalk.dsp.world``), c0 excluded.
-    Silent frames of each signal are dropped before alignment so pauses do not dilute the score.
+    Silent frames of each signal are dropped before alignment so pauses do not dilute the score. The
+    alignment is banded (``MCD_BAND_S``) so its memory grows with the call's length, not with its square.
     """
     a, b = world_analysis(ref, rate).mcep, world_analysis(deg, rate).mcep
     a, b = a[speech_frames(a), 1:MCD_ORDER + 1], b[speech_frames(b), 1:MCD_ORDER + 1]
-    i, j = dtw_path(a, b)
+    i, j = dtw_path(a, b, band=round(1000 * MCD_BAND_S / FRAME_MS))
     return float(np.mean(_MCD_SCALE * np.sqrt(((a[i] - b[j]) ** 2).sum(1))))
 
 

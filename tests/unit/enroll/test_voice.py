@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 
 from semtalk.dsp import world
-from semtalk.dsp.dtw import dtw_path
 from semtalk.enroll.voice import build_voice_profile
 from semtalk.generators.tts import synthesize
 from semtalk.generators.voice import voice_adapter
@@ -131,13 +130,3 @@ def test_mel_cepstrum_of_high_order_inverts_to_the_envelope() -> None:
     log_amp = np.stack([np.cos(3 * freqs) - 0.5 * freqs, np.sin(freqs) ** 2])
     mc = world.mel_cepstrum(np.exp(2 * log_amp), order=200)
     np.testing.assert_allclose(world.mcep_to_log_amplitude(mc, 257), log_amp, atol=0.02)
-
-
-def test_dtw_recovers_a_known_time_warp() -> None:
-    rng = np.random.default_rng(0)
-    a = np.cumsum(rng.normal(size=(80, 3)), axis=0)
-    warp = np.repeat(np.arange(80), rng.integers(1, 3, 80))  # each frame once or twice
-    i, j = dtw_path(a, a[warp])
-    np.testing.assert_array_equal(i, warp)
-    np.testing.assert_array_equal(j, np.arange(len(warp)))
-
