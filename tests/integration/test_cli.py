@@ -99,6 +99,56 @@ def test_bad_loss_is_rejected_before_work(tmp_path, sample_clip, capsys):
     assert "--loss must be in [0, 1], got 1.5" in capsys.readouterr().err
 
 
+def _one_line_error(capsys) -> str:
+    """The single stderr line of a refused command (no traceback, no usage block, nothing on stdout)."""
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("semtalk: error: "), captured.err
+    assert captured.out == ""
+    return err[0]
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--channel", "gilbert_elliott", "--loss", "0.1", "--burst", "inf"], "--burst must be a finite number, got inf"),
+    (["--fec-k", "0"], "--fec-k must be ≥ 1, got 0"),
+    (["--fec", "none", "--fec-k", "0"], "--fec-k must be ≥ 1, got 0"),
+    (["--keyframes", "0"], "--keyframes must be ≥ 1, got 0"),
+    (["--delay", "-5"], "--delay must be ≥ 0 seconds, got -5.0"),
+])
+def test_bad_settings_are_refused_before_the_kb_is_built(tmp_path, sample_clip, capsys, options, message):
+    out = tmp_path / "o"
+    assert main(["run", str(sample_clip), "--out", str(out), "--quiet", "--no-vmaf", "--max-seconds", "2",
+                 *options]) == 2
+    assert message in _one_line_error(capsys)
+    assert not (out / "kb.stkb").exists()
+
+
+def test_bad_out_is_refused_before_work(tmp_path, sample_clip, capsys):
+    taken = tmp_path / "taken"
+    taken.write_text("x")
+    assert main(["run", str(sample_clip), "--out", str(taken), "--quiet", "--no-vmaf", "--max-seconds", "2"]) == 2
+    assert _one_line_error(capsys) == f"semtalk: error: --out: {taken} exists and is not a folder"
+    assert taken.read_text() == "x" and not (tmp_path / "kb.stkb").exists()
+
+
+def test_kb_build_into_a_folder_is_refused_before_work(tmp_path, sample_clip, capsys):
+    assert main(["kb", "build", str(sample_clip), "--out", str(tmp_path)]) == 2
+    assert _one_line_error(capsys) == (f"semtalk: error: --out {tmp_path} is a folder: give the KB file to write, "
+                                       f"e.g. {tmp_path / 'speaker.stkb'}")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["run", "x.mp4", "--out", "o", "--bogus"], "unrecognized arguments: --bogus (see `semtalk run --help`)"),
+    (["kb", "build", "x.mp4", "--out", "k", "--expr", "six"],
+     "argument --expr: invalid int value: 'six' (see `semtalk kb build --help`)"),
+    (["bench", "--workers", "two"], "argument --workers: not a whole number: 'two' (see `semtalk bench --help`)"),
+])
+def test_bad_argument_values_are_one_line_naming_the_verb(argv, message, capsys):
+    assert main(argv) == 2
+    assert _one_line_error(capsys) == f"semtalk: error: {message}"
+
+
 def test_clip_without_a_face_is_a_clear_error(tmp_path, no_face_clip, capsys):
     assert main(["run", str(no_face_clip), "--out", str(tmp_path), "--quiet"]) == 2
     err = capsys.readouterr().err

@@ -7,18 +7,22 @@
 from __future__ import annotations
 
 import json
+import math
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from semtalk import registry
 from semtalk.errors import SemtalkError
 from semtalk.records import StageTimer, config_from
+
+if TYPE_CHECKING:
+    from semtalk.enroll.build import KbConfig
 
 
 @dataclass(frozen=True)
@@ -70,9 +74,9 @@ def run(input_path: str | Path, out_dir: str | Path, config: RunConfig = RunConf
     from semtalk.media.reader import probe, read_video
 
     check_config(config)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     info = probe(input_path)
+    out = Path(out_dir)
+    check_output_dir(out)
     kb, kb_bytes, receiver_kb = _knowledge_bases(input_path, out, config)
     mode = registry.get("mode", config.mode).build(config, kb, kb_bytes, receiver_kb)
     link = _link(config)
@@ -248,37 +252,97 @@ def check_config(config: RunConfig) -> None:
                              ("fec", config.fec, "--fec")):
         if name not in registry.names(kind):
             raise SemtalkError(f"{flag} must be one of {', '.join(registry.names(kind))}, got '{name}'")
+    _check_finite(config)
     _check_channel(config)
     if not 0.0 <= config.loss <= 1.0:
         raise SemtalkError(f"--loss must be in [0, 1], got {config.loss}")
     if config.burst < 1.0:
         raise SemtalkError(f"--burst is a mean burst length in packets and must be ≥ 1, got {config.burst}")
-    if not 0.0 < config.code_rate <= 1.0:
-        raise SemtalkError(f"--code-rate must be in (0, 1], got {config.code_rate}")
-    if not 1 <= config.frames_per_packet <= 16:
-        raise SemtalkError(f"--frames-per-packet must be in 1..16, got {config.frames_per_packet}")
-    try:
-        registry.get("fec", config.fec)(k=config.fec_k, code_rate=config.code_rate).check_stream(
-            config.frames_per_packet)
-    except ValueError as exc:
-        raise SemtalkError(f"--fec {config.fec}: {exc}") from exc
+    for name in ("delay", "jitter"):
+        if getattr(config, name) < 0.0:
+            raise SemtalkError(f"--{name} must be ≥ 0 seconds, got {getattr(config, name)}")
+    if config.seed < 0:
+        raise SemtalkError(f"--seed must be ≥ 0, got {config.seed}")
+    _check_fec(config)
     try:
         _link(config).config.make(0)
     except ValueError as exc:
         raise SemtalkError(f"--channel {config.channel}: {exc}") from exc
-    if config.enroll_seconds <= 0:
-        raise SemtalkError(f"--enroll-seconds must be positive, got {config.enroll_seconds}")
     if not 1 <= config.text_window <= 16:
         raise SemtalkError(f"--text-window must be in 1..16 words, got {config.text_window}")
-    if config.voice_seconds <= 0:
-        raise SemtalkError(f"--voice-seconds must be positive, got {config.voice_seconds}")
     if config.transcript is not None and not Path(config.transcript).is_file():
         raise SemtalkError(f"transcript not found: {config.transcript}")
     if config.lm_text is not None and config.kb:
         raise SemtalkError("--lm-text goes into a KB built for this run; with --kb, build the KB with "
                            "`semtalk kb build --lm-text FILE` instead")
-    if config.lm_text is not None and not Path(config.lm_text).is_file():
-        raise SemtalkError(f"--lm-text file not found: {config.lm_text}")
+    check_kb_config(kb_config(config))
     if config.crop_size < 64 or config.crop_size % 2:
         raise SemtalkError(f"--crop-size must be an even number ≥ 64, got {config.crop_size}")
+    if config.max_seconds is not None and config.max_seconds <= 0:
+        raise SemtalkError(f"--max-seconds must be positive, got {config.max_seconds}")
 
+
+def _check_fec(config: RunConfig) -> None:
+    """The FEC classes hold their own limits (RS: n ≤ 255 for the 8-bit header; PacSC: its trained rates and
+    block); here their message is tied to the flags that set them. ``--fec-k`` is checked for every code, because
+    the words are interleaved over blocks of ``--fec-k`` packets even under ``--fec none``."""
+    if not 0.0 < config.code_rate <= 1.0:
+        raise SemtalkError(f"--code-rate must be in (0, 1], got {config.code_rate}")
+    if config.fec_k < 1:
+        raise SemtalkError(f"--fec-k must be ≥ 1, got {config.fec_k}")
+    if not 1 <= config.frames_per_packet <= 16:
+        raise SemtalkError(f"--frames-per-packet must be in 1..16, got {config.frames_per_packet}")
+    try:
+        code = registry.get("fec", config.fec)(k=config.fec_k, code_rate=config.code_rate)
+    except ValueError as exc:
+        raise SemtalkError(f"--fec-k {config.fec_k} and --code-rate {config.code_rate:g} do not fit "
+                           f"--fec {config.fec}: {exc}") from exc
+    try:
+        code.check_stream(config.frames_per_packet)
+    except ValueError as exc:
+        raise SemtalkError(f"--frames-per-packet {config.frames_per_packet} does not fit --fec {config.fec}: "
+                           f"{exc}") from exc
+
+
+def check_kb_config(config: KbConfig) -> None:
+    """The KB builder's limits (``semtalk run`` and ``semtalk kb build``), checked before enrollment starts."""
+    from semtalk.semantics.face.quantize import crop_quantizer
+
+    _check_finite(config)
+    for flag, value in (("--enroll-seconds", config.enroll_seconds), ("--voice-seconds", config.voice_seconds)):
+        if value <= 0:
+            raise SemtalkError(f"{flag} must be positive, got {value}")
+    for flag, value in (("--expr", config.n_expr), ("--keyframes", config.keyframes)):
+        if value < 1:  # no expression basis, or no reference frame to render from (k-means needs k ≥ 1)
+            raise SemtalkError(f"{flag} must be ≥ 1, got {value}")
+    try:
+        crop_quantizer(config.bits)  # the quantiser's own range of bits
+    except ValueError as exc:
+        raise SemtalkError(f"--bits: {exc}") from exc
+    if config.lm_text is not None and not Path(config.lm_text).is_file():
+        raise SemtalkError(f"--lm-text file not found: {config.lm_text}")
+
+
+def _check_finite(config: RunConfig | KbConfig) -> None:
+    """inf and nan pass every range check written as a comparison (``--burst inf`` would mean no loss at all), so
+    every float field of a config dataclass is refused unless finite; the flag is the field's name."""
+    for f in fields(config):
+        value = getattr(config, f.name)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise SemtalkError(f"--{f.name.replace('_', '-')} must be a finite number, got {value}")
+
+
+def check_output_dir(folder: Path) -> None:
+    """Create ``folder`` and write a probe file into it, so an output folder that cannot take the outputs is
+    refused in one line before the KB and the call, not by a traceback after them."""
+    if folder.exists() and not folder.is_dir():
+        raise SemtalkError(f"--out: {folder} exists and is not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SemtalkError(f"--out: cannot create the folder {folder} ({exc.strerror or exc})") from exc
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".semtalk-probe-"):
+            pass
+    except OSError as exc:
+        raise SemtalkError(f"--out: cannot write into {folder} ({exc.strerror or exc})") from exc

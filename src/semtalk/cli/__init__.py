@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 
 from semtalk import __version__
 from semtalk.cli.summary import summary
@@ -26,6 +27,15 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str):  # type: ignore[override]
         raise _UsageError(f"{message} (see `{self.prog} --help`)")
+
+    def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                         namespace: argparse.Namespace | None = None) -> tuple[argparse.Namespace, list[str]]:
+        """Unknown arguments are refused by the innermost verb's parser (`semtalk run --help`), not left to the
+        top-level one, whose help does not list the verb's options."""
+        namespace, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return namespace, extras
 
 
 def _parser() -> Parser:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from semtalk.errors import SemtalkError
 
@@ -33,13 +34,17 @@ def add_parser(sub) -> None:
 
 
 def handle_build(args: argparse.Namespace) -> int:
+    from semtalk.call.run import check_kb_config, check_output_dir
     from semtalk.enroll.build import KbConfig, build_kb_file
 
-    if args.keyframes < 1:
-        raise SemtalkError(f"--keyframes must be ≥ 1, got {args.keyframes}")
     cfg = KbConfig(enroll_seconds=args.enroll_seconds, n_expr=args.expr, keyframes=args.keyframes,
                    voice=not args.no_voice, voice_seconds=args.voice_seconds, lm_text=args.lm_text)
-    print(json.dumps(build_kb_file(args.input, args.out, config=cfg), indent=2))
+    check_kb_config(cfg)
+    out = Path(args.out)
+    if out.is_dir():
+        raise SemtalkError(f"--out {out} is a folder: give the KB file to write, e.g. {out / 'speaker.stkb'}")
+    check_output_dir(out.parent)
+    print(json.dumps(build_kb_file(args.input, out, config=cfg), indent=2))
     return 0
 
 
