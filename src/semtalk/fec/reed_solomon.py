@@ -158,9 +158,12 @@ class RsDecoder:
     never raised. The protected stream is the SSRC of the first source packet; packets of other
     streams pass through unprotected. Memory is bounded: packets and blocks more than ``window``
     sequence numbers behind the newest are forgotten, and packets that old are dropped as stale.
+    A source packet half the window or more from the newest is a jump (RFC 3550 A.1) and dropped
+    unless the next one confirms it: a forged packet that far ahead would otherwise push every real
+    packet out of the window, and one less far ahead still leaves them half of it.
 
-    Counters: ``recovered``, ``garbage``, ``duplicates`` (packets or repair symbols seen before),
-    ``stale`` (older than the window).
+    Counters: ``recovered``, ``garbage`` (jumps included), ``duplicates`` (packets or repair symbols
+    seen before), ``stale`` (older than the window).
     """
 
     def __init__(self, fec: ReedSolomonFec, window: int = 2048) -> None:
@@ -173,7 +176,7 @@ class RsDecoder:
         self.duplicates = 0
         self.stale = 0
         self._ssrc: int | None = None
-        self._unwrap = SequenceUnwrapper()
+        self._unwrap = SequenceUnwrapper(max(window // 2, 2))
         self._sources: dict[int, bytes] = {}  # extended seq -> packet, delivered already
         self._blocks: dict[int, _Block] = {}  # extended seq of the first source packet -> block
         self._block_of: dict[int, int] = {}  # extended seq -> first seq of its block
@@ -197,11 +200,14 @@ class RsDecoder:
             self._ssrc = pkt.ssrc
         if pkt.ssrc != self._ssrc:
             return [data]
-        seq = self._unwrap(pkt.sequence_number)
-        self._prune()
+        seq = self._unwrap.peek(pkt.sequence_number)
         if seq < self._floor():
             self.stale += 1
             return []
+        if self._unwrap(pkt.sequence_number) is None:
+            self.garbage += 1
+            return []
+        self._prune()
         if seq in self._sources:
             self.duplicates += 1
             return []
@@ -221,8 +227,9 @@ class RsDecoder:
         # Only packets of the protected stream move the sequence reference, so a stray repair
         # header cannot shift where later packets are placed.
         highest = self._unwrap.highest
-        place = self._unwrap if highest is None else self._unwrap.peek
-        first = place((first16 + k - 1) & 0xFFFF) - (k - 1)
+        if highest is None:
+            self._unwrap((first16 + k - 1) & 0xFFFF)  # nothing came before: the block sets the reference
+        first = self._unwrap.peek((first16 + k - 1) & 0xFFFF) - (k - 1)
         if highest is not None and first + k - 1 > highest + self.window:
             self.garbage += 1  # a block that far ahead of the stream is not ours
             return []

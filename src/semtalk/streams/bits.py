@@ -58,6 +58,12 @@ class BitReader:
         code = ((1 << zeros) | self.read(zeros)) - 1
         return (code + 1) // 2 if code % 2 else -(code // 2)
 
+    def end(self) -> None:
+        """``ValueError`` unless all that is left is ``BitWriter.to_bytes``'s padding: under a byte, all zero.
+        A payload that decodes but does not end there was not written by the encoder."""
+        if self._left >= 8 or self._value & ((1 << self._left) - 1):
+            raise ValueError(f"payload has {self._left} bits left after its fields, not zero padding")
+
     def _zeros(self) -> int:
         zeros = 0
         while self.read(1) == 0:

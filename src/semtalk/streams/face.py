@@ -9,6 +9,8 @@ Payload layout::
 
 Each packet decodes on its own (the deltas never cross packets), so a lost packet costs only its
 frames. The RTP timestamp is that of the first frame (90 kHz), which gives the frame indices.
+The receiver drops packets whose sequence number jumps (RFC 3550 A.1, ``packet.SequenceUnwrapper``);
+how far ahead a frame index may be is the play-out buffer's to judge, which knows the time.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import numpy as np
 
 from semtalk.records import CodedFrame
 from semtalk.streams.bits import BitReader, BitWriter
-from semtalk.streams.packet import VIDEO_CLOCK_RATE, RtpPacket, StreamFilter
+from semtalk.streams.packet import VIDEO_CLOCK_RATE, RtpPacket, SequenceUnwrapper, StreamFilter
 
 PAYLOAD_VERSION = 1
 MAX_FRAMES = 16
@@ -116,11 +118,13 @@ class FacePacketizer:
 
 
 class FaceDepacketizer(StreamFilter):
-    """Bytes from the network → coded frames. Never raises: anything malformed is counted and dropped."""
+    """Bytes from the network → coded frames. Never raises: anything malformed, or a sequence number that
+    jumps, is counted as garbage and dropped."""
 
     def __init__(self, fmt: FaceStreamFormat):
         super().__init__(fmt.ssrc, fmt.payload_type, fmt.kb_tag)
         self.fmt = fmt
+        self._unwrap = SequenceUnwrapper(first=fmt.first_seq)
 
     def __call__(self, data: bytes) -> list[CodedFrame]:
         pkt = self.admit(data)
@@ -131,7 +135,11 @@ class FaceDepacketizer(StreamFilter):
         try:
             if rest:
                 raise ValueError("timestamp is not on a frame boundary")
-            return decode_payload(pkt.payload, self.fmt, index)
+            frames = decode_payload(pkt.payload, self.fmt, index)
         except ValueError:
             self.garbage += 1
             return []
+        if self._unwrap(pkt.sequence_number) is None:
+            self.garbage += 1
+            return []
+        return frames

@@ -22,6 +22,7 @@ RTP_VERSION = 2
 HEADER_SIZE = 12
 SEQ_MOD = 1 << 16
 VIDEO_CLOCK_RATE = 90_000  # RTP timestamp units per second for video (RFC 3551 §5)
+MAX_DROPOUT = 3000  # RFC 3550 A.1: a sequence number further than this from the highest is a jump
 
 _U32 = 1 << 32
 
@@ -36,21 +37,40 @@ def seq_distance(a: int, b: int) -> int:
 
 
 class SequenceUnwrapper:
-    """Extends 16-bit sequence numbers to ints that keep increasing across wraparounds.
+    """Extends 16-bit sequence numbers to ints that keep increasing across wraparounds, and tells which
+    numbers an honest stream can send next (RFC 3550 A.1, ``update_seq``).
 
-    Each number is placed nearest to the highest one seen so far (RFC 3550 A.1), so reordering by
-    less than half the sequence space is handled. The first number maps to itself; a packet that
-    arrives reordered before it may map to a negative int, which is still correctly ordered.
+    Each number is placed nearest to ``highest``, the highest *trusted* one. A number less than
+    ``max_dropout`` ahead of it is in order (the gap was lost) and becomes the highest; one less than
+    ``max_dropout`` behind is late or a duplicate. Anything further is a jump: ``__call__`` returns None
+    and the reference stays, so one forged packet can neither make the real ones look stale nor shift
+    where they land. A jump is trusted only once a later jump follows it in order (RFC 3550's ``bad_seq``:
+    the source restarted); that packet then moves the reference, back down too.
+
+    RFC 3550 takes only ``MAX_MISORDER`` = 100 packets behind as late; here the window is as wide behind as
+    ahead, so the real packets behind a forged one that moved the reference keep their places.
+    ``first``: where the session says the stream starts (SDP); the reference starts just before it, so
+    packets are placed right however many of the first are lost.
     """
 
-    def __init__(self) -> None:
-        self.highest: int | None = None
+    def __init__(self, max_dropout: int = MAX_DROPOUT, first: int | None = None) -> None:
+        if not 0 < max_dropout < 1 << 15:
+            raise ValueError(f"max_dropout must be in [1, 32767], got {max_dropout}")
+        self.max_dropout = max_dropout
+        self.highest: int | None = None if first is None else first - 1
+        self._candidate: int | None = None  # the last jump: confirmed by a number in order after it
 
-    def __call__(self, seq: int) -> int:
-        """The extended number of ``seq``; it becomes the new reference if it is the highest."""
+    def __call__(self, seq: int) -> int | None:
+        """The extended number of ``seq``, or None for an unconfirmed jump; moves the reference."""
         ext = self.peek(seq)
-        self.highest = ext if self.highest is None else max(self.highest, ext)
-        return ext
+        if self.highest is None or abs(ext - self.highest) < self.max_dropout:
+            self.highest = ext if self.highest is None else max(self.highest, ext)
+            return ext
+        if self._candidate is not None and 0 < seq_distance(self._candidate, seq) < self.max_dropout:
+            self.highest, self._candidate = ext, None
+            return ext
+        self._candidate = seq & 0xFFFF
+        return None
 
     def peek(self, seq: int) -> int:
         """The extended number ``seq`` would get, without moving the reference."""

@@ -3,6 +3,10 @@
 Frames are played out in index order with a fixed look-ahead: a missing frame is linearly
 interpolated between the last frame played and the next frame already received, or the last frame
 is held when nothing later has arrived yet. The first frames fall back to the KB reference.
+
+The play-out position is the receiver's clock: no honest frame arrives more than the play-out delay
+ahead of it, so a frame index beyond ``horizon`` frames ahead is forged or corrupt and refused. That
+bounds the buffer, and what one forged frame can cost is its own index.
 """
 
 from __future__ import annotations
@@ -12,22 +16,35 @@ import numpy as np
 from semtalk.records import CodedFrame, FaceFrame
 from semtalk.semantics.face.quantize import Quantizer
 
+DEFAULT_HORIZON = 1500  # frames ahead of play-out: a minute at 25 fps, beyond any play-out delay semtalk uses
+
 
 class FacePlayout:
-    """``push`` received coded frames in any order; ``pop(until)`` plays out every index below ``until``."""
+    """``push`` received coded frames in any order; ``pop(until)`` plays out every index below ``until``.
 
-    def __init__(self, quantizer: Quantizer, fallback: np.ndarray):
+    Counters: ``late`` (arrived after their play-out), ``implausible`` (``horizon`` or more frames ahead
+    of it), ``concealed``.
+    """
+
+    def __init__(self, quantizer: Quantizer, fallback: np.ndarray, horizon: int = DEFAULT_HORIZON):
+        if horizon < 1:
+            raise ValueError(f"play-out horizon must be at least 1 frame, got {horizon}")
         self.quantizer = quantizer
+        self.horizon = horizon
         self._fallback = np.asarray(fallback, dtype=np.float32)
         self._buffer: dict[int, CodedFrame] = {}
         self._next = 0
         self._last: np.ndarray | None = None
         self.late = 0
+        self.implausible = 0
         self.concealed = 0
 
     def push(self, frame: CodedFrame) -> None:
         if frame.index < self._next:
             self.late += 1  # arrived after its play-out time: as good as lost
+            return
+        if frame.index >= self._next + self.horizon:
+            self.implausible += 1  # further ahead than any honest sender can be
             return
         self._buffer.setdefault(frame.index, frame)
 

@@ -23,6 +23,10 @@ RTP sequence number gives the window and the position inside it (every window bu
 ``window`` words), and byte 0 gives the window's size: a receiver knows the exact slot of every word it
 gets and, from any later packet, that the slots of a wholly lost window existed. Only the last window
 can be shorter; its packets carry the RTP marker bit. Each packet decodes on its own.
+
+The receiver trusts a sequence number only within ``MAX_DROPOUT_WORDS`` of the highest it trusts
+(``packet.SequenceUnwrapper``, RFC 3550 A.1), and takes the slot count from that highest packet alone:
+a forged or duplicated packet costs at most its own slot, never the count or the place of the others.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ PAYLOAD_VERSION = 2
 MAX_WINDOW = 16
 TEXT_CLOCK_RATE = 1000  # RTP timestamp units per second for text (RFC 4103)
 HEADER_BITS = 16
+MAX_DROPOUT_WORDS = 64  # RFC 3550's MAX_DROPOUT for a word stream (~20 s of speech): the most one forged packet adds
 
 
 @dataclass(frozen=True)
@@ -208,6 +213,7 @@ def decode_payload(payload: bytes, fmt: TextStreamFormat, window_index: int, pos
     if fmt.prosody:
         f0_code = r.read(q.f0_bits)
         f0, energy = q.dequantize(f0_code, r.read(q.energy_bits))
+    r.end()
     slot = fmt.send_order(window_index, n)[position]
     return slot, Word(text, start * fmt.time_unit, end * fmt.time_unit, f0, energy)
 
@@ -217,21 +223,27 @@ class TextDepacketizer(StreamFilter):
 
     ``n_slots`` is the number of slots the receiver knows exist (lost ones included); ``ended`` is True
     once a packet of the last window has arrived, after which ``n_slots`` is the stream's exact length.
+    Both come from the highest trusted packet, so a jump in sequence numbers (counted as garbage until a
+    second packet confirms it) cannot inflate them. Each slot is delivered once; ``duplicates`` counts
+    the packets dropped for a slot already delivered.
     """
 
     def __init__(self, fmt: TextStreamFormat = TextStreamFormat(), code: WordCoder | None = None):
         super().__init__(fmt.ssrc, fmt.payload_type, fmt.kb_tag)
         self.fmt = fmt
         self.code = code or ContextHuffmanCode.default()
-        self._unwrap = SequenceUnwrapper()
+        self._unwrap = SequenceUnwrapper(MAX_DROPOUT_WORDS, first=fmt.first_seq)
+        self._delivered: set[int] = set()  # stream positions handed out (recent ones: older are refused)
         self.n_slots = 0
         self.ended = False
+        self.duplicates = 0
 
     def __call__(self, data: bytes) -> list[tuple[int, Word]]:
         pkt = self.admit(data)
         if pkt is None:
             return []
-        count = self._unwrap.peek(pkt.sequence_number) - self.fmt.first_seq
+        ext = self._unwrap.peek(pkt.sequence_number)
+        count = ext - self.fmt.first_seq
         window_index, position = divmod(count, self.fmt.window)
         start, rest = divmod(pkt.timestamp, self.fmt.ticks_per_unit)
         try:
@@ -243,10 +255,18 @@ class TextDepacketizer(StreamFilter):
         except ValueError:
             self.garbage += 1
             return []
-        self._unwrap(pkt.sequence_number)
-        n = (pkt.payload[0] & 0x0F) + 1
-        self.n_slots = max(self.n_slots, window_index * self.fmt.window + n)
-        self.ended = self.ended or pkt.marker
+        if self._unwrap(pkt.sequence_number) is None:
+            self.garbage += 1  # no honest stream jumps that far
+            return []
+        if count in self._delivered:
+            self.duplicates += 1
+            return []
+        self._delivered.add(count)
+        if len(self._delivered) > 4 * MAX_DROPOUT_WORDS:  # forget slots a jump behind (refused anyway)
+            self._delivered = {c for c in self._delivered if c > count - 2 * MAX_DROPOUT_WORDS}
+        if ext == self._unwrap.highest:  # the newest packet tells the stream's length so far
+            self.n_slots = window_index * self.fmt.window + (pkt.payload[0] & 0x0F) + 1
+            self.ended = pkt.marker
         return [pair]
 
 

@@ -272,3 +272,22 @@ def test_encoder_rejects_a_second_stream_and_the_repair_ssrc():
 def test_decoder_window_is_validated():
     with pytest.raises(ValueError, match=r"^FEC decoder window must be in \[8, 32767\], got 4$"):
         ReedSolomonFec().decoder(window=4)
+
+
+def test_one_forged_packet_far_ahead_stops_nothing():
+    """A copy of a source packet moved 2049 ahead (past half the window) is dropped; all 1000 frames arrive."""
+    from semtalk.records import CodedFrame
+    from semtalk.streams.face import FaceDepacketizer, FacePacketizer, FaceStreamFormat
+
+    fmt = FaceStreamFormat(n_coeffs=4, bits=8, kb_tag=0x2A)
+    frames = [CodedFrame(i, np.full(4, i % 256, dtype=np.uint16)) for i in range(1000)]
+    code = ReedSolomonFec(k=4, code_rate=0.5)
+    sender = code.sender(FacePacketizer(fmt))
+    sent = [d for f in frames for d in sender.push(f)] + sender.flush()
+    real = RtpPacket.parse(sent[8])
+    forged = bytes(RtpPacket(payload_type=real.payload_type, sequence_number=real.sequence_number + 2049,
+                             timestamp=real.timestamp, ssrc=real.ssrc, payload=real.payload))
+    receiver = code.receiver(FaceDepacketizer(fmt))
+    got = [f.index for d in [*sent[:10], forged, *sent[10:]] for f in receiver.push(d)]
+    assert sorted(got) == list(range(1000))
+    assert receiver.decoder.garbage == 1 and receiver.decoder.stale == 0

@@ -88,3 +88,19 @@ def test_exp_golomb_of_order_k_codes_and_round_trips(value, k, code):
 def test_exp_golomb_rejects_negative_values():
     with pytest.raises(ValueError, match="negative"):
         BitWriter().write_ue(-1, 2)
+
+
+def test_end_accepts_only_the_writers_zero_padding():
+    w = BitWriter()
+    w.write_ue(5, 2)
+    r = BitReader(w.to_bytes())
+    r.read_ue(2)
+    r.end()  # 3 bits of zero padding
+    r = BitReader(w.to_bytes() + b"\x00")
+    r.read_ue(2)
+    with pytest.raises(ValueError, match=r"^payload has 11 bits left after its fields, not zero padding$"):
+        r.end()
+    r = BitReader(bytes([w.to_bytes()[0] | 1]))
+    r.read_ue(2)
+    with pytest.raises(ValueError, match=r"^payload has 3 bits left after its fields, not zero padding$"):
+        r.end()

@@ -220,3 +220,14 @@ def test_timestamp_off_the_frame_grid_is_garbage(fmt, walk):
     depack = FaceDepacketizer(fmt)
     assert list(depack(bytes(moved))) == []
     assert depack.garbage == 1
+
+
+def test_sequence_number_jump_is_garbage(fmt, walk):
+    """A copy moved 3000 or more sequence numbers away (RFC 3550 MAX_DROPOUT) is dropped; the stream goes on."""
+    packets = _all_packets(fmt, walk(np.random.default_rng(13), 20))
+    first = RtpPacket.parse(packets[0])
+    moved = RtpPacket(payload_type=first.payload_type, sequence_number=3001, timestamp=first.timestamp,
+                      ssrc=first.ssrc, payload=first.payload)
+    depack = FaceDepacketizer(fmt)
+    assert len(depack(packets[0])) == 5 and depack(bytes(moved)) == [] and depack.garbage == 1
+    assert [len(depack(p)) for p in packets[1:]] == [5, 5, 5]

@@ -164,3 +164,29 @@ def test_unwrapper_extends_across_wraparound_and_reordering():
 def test_unwrapper_places_early_reordered_packet_before_the_first():
     unwrap = SequenceUnwrapper()
     assert [unwrap(5), unwrap(65534), unwrap(6)] == [5, -2, 6]
+
+
+def test_unwrapper_refuses_a_jump_and_keeps_its_reference():
+    unwrap = SequenceUnwrapper(max_dropout=100)
+    assert [unwrap(s) for s in (10, 11)] == [10, 11]
+    assert unwrap(11 + 100) is None and unwrap(11 + 32767) is None  # forged: a jump ahead, dropped
+    assert unwrap((11 - 100) & 0xFFFF) is None  # and one as far behind
+    assert unwrap.highest == 11
+    assert [unwrap(s) for s in (13, 12, 13 - 99)] == [13, 12, 13 - 99]  # in order, late, as late as allowed
+    assert unwrap.highest == 13
+
+
+def test_unwrapper_follows_a_restart_once_a_second_packet_confirms_it():
+    unwrap = SequenceUnwrapper(max_dropout=100)
+    unwrap(65530)
+    assert unwrap(5000) is None  # the source moved: not trusted yet (RFC 3550 A.1 bad_seq)
+    assert unwrap(5002) == 65536 + 5002 and unwrap.highest == 65536 + 5002  # one in order after it confirms
+    assert unwrap(65533) is None and unwrap(65534) == 65534 and unwrap.highest == 65534  # and back down
+
+
+def test_unwrapper_starts_before_the_sessions_first_number():
+    unwrap = SequenceUnwrapper(max_dropout=100, first=65530)
+    assert unwrap.peek(0) == 65536  # the first six lost: the seventh still lands in order
+    assert unwrap(0) == 65536 and unwrap(65531) == 65531
+    with pytest.raises(ValueError, match=r"^max_dropout must be in \[1, 32767\], got 0$"):
+        SequenceUnwrapper(max_dropout=0)

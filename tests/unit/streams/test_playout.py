@@ -146,3 +146,20 @@ def test_random_loss_keeps_a_continuous_track(seed):
         after = track[i + later[0]] if len(later) else before
         assert np.all(track[i] >= np.minimum(before, after) - 1e-5)
         assert np.all(track[i] <= np.maximum(before, after) + 1e-5)
+
+
+def test_a_frame_beyond_the_horizon_is_refused_and_counted():
+    """A forged index (1,046,374: 11.6 hours in) can neither sit in the buffer nor steer concealment."""
+    p = FacePlayout(Q, FALLBACK, horizon=50)
+    p.push(frame(0, A))
+    p.push(frame(1_046_374, B))
+    p.push(frame(49, B))  # the furthest an honest frame can be
+    assert p.implausible == 1
+    out = p.pop(3)
+    np.testing.assert_allclose(out[1].coeffs, DA + (DB - DA) / 49, rtol=1e-6)
+    p.pop(1000)
+    p.push(frame(1049, A))
+    p.push(frame(1050, A))
+    assert p.implausible == 2 and p.late == 0
+    with pytest.raises(ValueError, match=r"^play-out horizon must be at least 1 frame, got 0$"):
+        FacePlayout(Q, FALLBACK, horizon=0)

@@ -143,3 +143,70 @@ def test_format_is_validated():
         TextStreamFormat(window=17)
     with pytest.raises(ValueError, match="fec_k"):
         TextStreamFormat(fec_k=0)
+
+
+def _moved(packet: bytes, by: int) -> bytes:
+    """A copy of ``packet`` with its sequence number moved ``by`` (mod 2**16): what a forger sends."""
+    p = RtpPacket.parse(packet)
+    return bytes(RtpPacket(payload_type=p.payload_type, sequence_number=(p.sequence_number + by) & 0xFFFF,
+                           timestamp=p.timestamp, ssrc=p.ssrc, marker=p.marker, payload=p.payload))
+
+
+def _check_slots(words: list[Word], slots: list[Word | None]) -> None:
+    """Every word received sits in its own slot (timing to the 20-ms step)."""
+    assert all(s is None or (s.text == w.text and abs(s.start - w.start) < 0.011)
+               for w, s in zip(words, slots[:len(words)], strict=True))
+
+
+@pytest.mark.parametrize(("forged", "lost", "margin"), [
+    ((32767,), 0, 0), ((32767, 2 * 32767), 0, 0), ((3000, 3001), 1, 0), ((40,), 0, 64 + 12)])  # 64: the dropout
+def test_forged_packets_cost_at_most_their_own_slots(forged, lost, margin):
+    """Forged copies at seq + 32767 (and that again) are refused: the count stays exact and every word where it
+    belongs. A forged pair confirms a jump only until the real stream confirms itself again, at the cost of one
+    word; a copy forged less than MAX_DROPOUT_WORDS ahead is placed as one, adding at most that many slots."""
+    fmt = TextStreamFormat(seed=2)
+    words = _words(46)
+    _, pkts = _send(words, fmt)
+    dp = TextDepacketizer(fmt)
+    pairs = [pair for p in pkts[:10] for pair in dp(p)]
+    pairs += [pair for by in forged for pair in dp(_moved(pkts[9], by))]
+    real = [pair for p in pkts[10:] for pair in dp(p)]
+    assert 46 <= dp.n_slots <= 46 + margin and (dp.ended or margin)
+    _check_slots(words, assemble(pairs + real, dp.n_slots))
+    assert len(real) == 36 - lost and len(pairs) - 10 <= 1  # a forged word lands only in its own slot
+
+
+def test_first_packets_lost_across_the_wraparound_keep_every_later_word():
+    fmt = TextStreamFormat(first_seq=65530, seed=4)
+    words = _words(48)
+    _, pkts = _send(words, fmt)
+    dp = TextDepacketizer(fmt)
+    slots = assemble([pair for p in pkts[6:] for pair in dp(p)], dp.n_slots)
+    _check_slots(words, slots)
+    assert sum(s is not None for s in slots) == 42 and dp.garbage == 0
+
+
+def test_duplicates_are_delivered_once():
+    fmt = TextStreamFormat(seed=5)
+    words = _words(30)
+    _, pkts = _send(words, fmt)
+    dp = TextDepacketizer(fmt)
+    pairs = [pair for p in pkts for pair in dp(p) + dp(p)]
+    pairs += [pair for p in pkts[::-1] for pair in dp(p)]
+    assert sorted(s for s, _ in pairs) == list(range(30))
+    assert dp.duplicates == 60 and dp.n_slots == 30
+
+
+def test_random_payloads_behind_a_valid_header_rarely_pass_as_words():
+    """A payload must end where its fields do (then only zero padding): random bytes seldom do."""
+    fmt = TextStreamFormat(kb_tag=7)
+    dp = TextDepacketizer(fmt)
+    rng = np.random.default_rng(0)
+    accepted = 0
+    for i in range(2000):
+        body = bytes([(2 << 6) | (1 << 5) | 11, 7]) + rng.integers(0, 256, int(rng.integers(0, 12)),
+                                                                   dtype=np.uint8).tobytes()
+        pkt = RtpPacket(payload_type=fmt.payload_type, sequence_number=i, timestamp=20 * i, ssrc=fmt.ssrc,
+                        payload=body)
+        accepted += len(dp(bytes(pkt)))
+    assert accepted + dp.garbage == 2000 and accepted < 2000 * 0.03

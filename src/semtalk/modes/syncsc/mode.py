@@ -10,6 +10,7 @@ not grow with the length of the input. Both ends hold the same KB (checked by ha
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -103,9 +104,11 @@ class SyncscReceiver:
         self.config, self.kb, self.timer = config, kb, timer
         code = config.code()
         self.face = code.receiver(FaceDepacketizer(config.stream_format(kb, kb_bytes)), prior=kb.reference.codes)
-        self.playout = FacePlayout(kb.quantizer, kb.quantizer.dequantize(kb.reference.codes))
-        self.renderer = FaceRenderer(kb)
         self.latency = (config.frames_per_packet * max(1, code.k) + 1) / FPS + config.playout_margin
+        # No honest frame arrives more than the play-out delay ahead; a second beyond it is refused as forged.
+        self.playout = FacePlayout(kb.quantizer, kb.quantizer.dequantize(kb.reference.codes),
+                                   horizon=math.ceil((self.latency + 1) * FPS))
+        self.renderer = FaceRenderer(kb)
         self.speech = SpeechReceiver(config.speech_config(), code, kb_tag(kb_bytes), kb.language,
                                      kb.voice_profile) if config.speech else None
         self.mouth: list[float] = []  # received mouth opening per played frame: places words, shifts the speech
@@ -146,6 +149,7 @@ class SyncscReceiver:
 
     def report(self) -> dict:
         return {"concealed_frames": self.concealed, "late_frames": self.playout.late,
+                "implausible_frames": self.playout.implausible,
                 "garbage_packets": self.face.garbage, "wrong_kb_packets": self.face.wrong_kb,
                 "packets_recovered": self.face.recovered}
 
