@@ -71,7 +71,7 @@ COLUMNS = [
     Column("bleu", float, "sentence BLEU of received text against sent text (0–1)"),
     Column("semantic_similarity", float, "cosine similarity of sentence embeddings (all-MiniLM-L6-v2)"),
     Column("concealed_words", int, "words predicted by text concealment"),
-    Column("mcd_db", float, "mel-cepstral distortion (dB) of output vs input speech"),
+    Column("mcd_db", float, "mel-cepstral distortion (dB) of output vs input speech, on the band both carry"),
     Column("pesq_wb", float, "PESQ wide-band MOS-LQO"),
     Column("stoi", float, "short-time objective intelligibility"),
     Column("speaker_similarity", float, "cosine similarity of speaker embeddings (Resemblyzer)"),

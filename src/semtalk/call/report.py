@@ -13,7 +13,12 @@ from dataclasses import asdict
 def call_report(input_path, config, mode, sender, receiver, link, outputs, timer, vmaf_score: float | None,
                 duration: float, has_audio: bool, wall: float) -> dict:
     """``wall``: seconds from the first frame to the last output closed (VMAF included); stages overlap (the
-    outputs run on their own thread), so it is less than the sum of ``ms_per_frame``."""
+    outputs run on their own thread), so it is less than the sum of ``ms_per_frame``.
+
+    ``duration_s`` is what was decoded (frames ÷ fps), the span the video rates are measured over; ``duration``, what
+    the container declared (capped by ``--max-seconds``), is kept as ``probed_duration_s``: a truncated file
+    declares more than it holds.
+    """
     from semtalk.kb.info import describe
 
     sent, got = sender.report(), receiver.report()
@@ -57,10 +62,11 @@ def call_report(input_path, config, mode, sender, receiver, link, outputs, timer
             "frames_per_packet": config.frames_per_packet,
             "latency_ms": round(1000 * receiver.latency, 1),
             "late_frames": got["late_frames"], "garbage_packets": got["garbage_packets"],
-            "wrong_kb_packets": got["wrong_kb_packets"],
+            "wrong_kb_packets": got["wrong_kb_packets"], "implausible_frames": got.get("implausible_frames", 0),
         },
         "audio": _audio(has_audio, mode.speaks),
-        "duration_s": round(duration, 3),
+        "duration_s": round(seconds, 3),
+        "probed_duration_s": round(duration, 3),
         **({"phy": phy} if (phy := _phy(config, link, n, seconds)) else {}),
     }
 

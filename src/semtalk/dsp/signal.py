@@ -24,3 +24,25 @@ def window_power(x: np.ndarray, centres: np.ndarray, half: int) -> np.ndarray:
     csum = np.concatenate(([0.0], np.cumsum(np.square(np.asarray(x, np.float64)))))
     lo, hi = np.clip(centres - half, 0, x.size), np.clip(centres + half, 0, x.size)
     return (csum[hi] - csum[lo]) / np.maximum(hi - lo, 1)
+
+
+BANDWIDTH_DB = 50.0  # below the peak: speech's top octave stays above it, a codec's or low-pass's stop band does not
+BANDWIDTH_WINDOW_S = 0.032
+
+
+def bandwidth_hz(audio: np.ndarray, rate: int) -> float:
+    """Effective bandwidth: the highest frequency whose long-term level is within ``BANDWIDTH_DB`` of the peak.
+
+    The long-term spectrum is Welch's average of 32 ms Hann periodograms. Measured at 16 kHz, speech keeps its
+    4–8 kHz octave 29–48 dB below the peak (HDTF, LibriSpeech, LJSpeech, piper), while the stop band of Opus
+    8 kbps, AAC 16 kbps or a steep low-pass lies 65 dB and more below it; an energy fraction (e.g. 99 %) would
+    not separate them, as speech's tilt puts 99 % of its energy below 2–5 kHz. A gentle low-pass reads wider than
+    its −3 dB point: its transition band is still there. Raises ``ValueError`` for a silent signal.
+    """
+    from scipy.signal import welch
+
+    x = np.asarray(audio, np.float64)
+    if not np.any(x):
+        raise ValueError("a silent signal has no bandwidth")
+    f, p = welch(x, rate, nperseg=min(x.size, round(BANDWIDTH_WINDOW_S * rate)))
+    return float(f[np.flatnonzero(p > p.max() * 10 ** (-BANDWIDTH_DB / 10))[-1]])

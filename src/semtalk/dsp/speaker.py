@@ -11,6 +11,7 @@ from semtalk.dsp.world import ANALYSIS_RATE
 from semtalk.errors import MissingDependencyError
 
 EMBED_DIM = 256
+MIN_SPEECH_S = 0.1  # less speech than this embeds the noise around it, not a voice
 
 
 @lru_cache(maxsize=1)
@@ -27,13 +28,24 @@ def speaker_encoder():
     return VoiceEncoder(device="cpu", verbose=False)
 
 
-def speaker_embedding(audio: np.ndarray, rate: int) -> np.ndarray:
-    """Unit-norm 256-d speaker embedding of an utterance (resemblyzer's preprocessing: VAD, level)."""
+def voice_activity(audio: np.ndarray, rate: int) -> np.ndarray:
+    """The speech of an utterance at 16 kHz as the encoder takes it: resemblyzer's preprocessing (level to
+    −30 dBFS, WebRTC VAD over 30 ms windows, non-speech cut out). Silence and low-level noise come back empty."""
     from resemblyzer import preprocess_wav
 
-    encoder = speaker_encoder()
-    wav = preprocess_wav(resample(audio, rate, ANALYSIS_RATE).astype(np.float32))
-    if wav.size < ANALYSIS_RATE // 10:  # VAD kept (almost) nothing: embed the raw signal instead
-        wav = resample(audio, rate, ANALYSIS_RATE).astype(np.float32)
-    return encoder.embed_utterance(wav).astype(np.float32)
+    wav = resample(audio, rate, ANALYSIS_RATE).astype(np.float32)
+    return preprocess_wav(wav) if np.any(wav) else wav[:0]  # its level step divides by the signal's RMS
 
+
+def embed_speech(speech: np.ndarray) -> np.ndarray:
+    """Unit-norm 256-d d-vector of 16 kHz speech (e.g. :func:`voice_activity`'s output)."""
+    return speaker_encoder().embed_utterance(speech).astype(np.float32)
+
+
+def speaker_embedding(audio: np.ndarray, rate: int) -> np.ndarray:
+    """Unit-norm 256-d speaker embedding of an utterance; where the VAD keeps under ``MIN_SPEECH_S`` the raw
+    signal is embedded instead, so an enrollment always gets a profile."""
+    speech = voice_activity(audio, rate)
+    if speech.size < MIN_SPEECH_S * ANALYSIS_RATE:
+        speech = resample(audio, rate, ANALYSIS_RATE).astype(np.float32)
+    return embed_speech(speech)

@@ -18,6 +18,8 @@ ANALYSIS_RATE = 16000  # every WORLD analysis runs here, so speaker and piper ce
 FRAME_MS = 5.0
 ORDER = 24  # mel-cepstrum order; c0 (energy) is never mapped
 ALPHA = 0.42  # all-pass constant approximating the mel scale at 16 kHz
+# SPTK's all-pass constants by sampling rate (Hz); between them the mel scale is interpolated, below 8 kHz held
+SPTK_ALPHA = ((8000, 0.31), (10000, 0.35), (12000, 0.37), (ANALYSIS_RATE, ALPHA))
 F0_FLOOR, F0_CEIL = 60.0, 500.0
 SPEECH_DB = 35.0  # frames within this many dB of the loud frames count as speech
 
@@ -83,6 +85,17 @@ def mel_cepstrum(sp: np.ndarray, order: int = ORDER, alpha: float = ALPHA) -> np
     frac = pos - lo
     warped = log_amp[:, lo] * (1 - frac) + log_amp[:, lo + 1] * frac
     return np.fft.irfft(warped, axis=1)[:, : order + 1]
+
+
+def band_mel_cepstrum(sp: np.ndarray, band_hz: float, order: int = ORDER) -> np.ndarray:
+    """Mel-cepstrum of envelopes ``sp`` (at ``ANALYSIS_RATE``) over 0..``band_hz`` alone.
+
+    The envelope is cut at ``band_hz`` and analysed as if sampled at twice that, with the all-pass constant of
+    that rate (SPTK's table, e.g. α = 0.31 for a 4 kHz band), so a band one signal lacks never enters the cepstra.
+    """
+    n = round(band_hz / (ANALYSIS_RATE / 2) * (sp.shape[1] - 1)) + 1
+    rates, alphas = zip(*SPTK_ALPHA, strict=True)
+    return mel_cepstrum(sp[:, :n], order, float(np.interp(2 * band_hz, rates, alphas)))
 
 
 def mcep_to_log_amplitude(mcep: np.ndarray, n_bins: int, alpha: float = ALPHA) -> np.ndarray:

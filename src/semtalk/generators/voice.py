@@ -16,8 +16,8 @@ its frames are aligned to the speaker's by DTW, and a ridge regression learns th
 of the per-dimension mean/variance mapping. Strong regularisation pulls ``W`` to zero, i.e. to the
 statistics-only mapping, which is the default (``W`` = 0): on real clips the regression lowers MCD
 but not speaker similarity, and costs intelligibility (see ``build_voice_profile``). Mel-cepstra
-are the standard all-pass-warped ones (α = 0.42 at 16 kHz), so ``semtalk.metrics.audio.mcd_db``
-measures distances in the same space.
+are the standard all-pass-warped ones (α = 0.42 at 16 kHz), the space ``semtalk.metrics.audio.mcd_db``
+measures distances in (restricted to the band both signals carry).
 """
 
 from __future__ import annotations
