@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import signal
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -159,8 +164,9 @@ def test_clip_without_a_face_is_a_clear_error(tmp_path, no_face_clip, capsys):
 def test_run_writes_outputs_and_report(tmp_path, sample_clip, capsys):
     out = tmp_path / "run"
     assert main(["run", str(sample_clip), "--out", str(out), "--loss", "0.2", "--seed", "3", "--quiet"]) == 0
-    for name in ("received.mp4", "side_by_side.mp4", "report.json", "kb.stkb"):
-        assert (out / name).is_file(), name
+    # exactly the outputs: no temporary name, no scratch folder left beside them
+    assert sorted(p.name for p in out.iterdir()) == ["kb.stkb", "received.mp4", "received.wav", "report.json",
+                                                     "side_by_side.mp4"]
     report = json.loads((out / "report.json").read_text())
     v, n = report["video"], report["network"]
     assert v["frames"] == 100 and v["heldout_frames"] == [50, 99]
@@ -262,3 +268,83 @@ def test_summary_says_why_a_clip_has_no_quality_numbers(tmp_path):
         short, tmp_path).splitlines()
     assert "  quality  held-out frames [0, 9]: SSIM 0.900, PSNR 30 dB, MS-SSIM 0.95, VMAF n/a" in summary(
         _report(None), tmp_path).splitlines()
+
+
+FAST = ["--quiet", "--no-vmaf", "--no-speech"]
+INTERRUPTED = "semtalk: interrupted; no partial outputs left"
+
+
+def test_a_full_disk_mid_call_leaves_no_output_and_says_so_in_one_line(tmp_path, sample_clip, monkeypatch, capsys):
+    from semtalk.media.writer import VideoWriter
+
+    write = VideoWriter.write
+
+    def full_disk(self, frame):
+        if self.n_frames == 20:
+            raise OSError(errno.ENOSPC, "No space left on device", str(self.path))
+        write(self, frame)
+
+    monkeypatch.setattr(VideoWriter, "write", full_disk)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))  # where a scratch folder outside --out would go
+    (tmp_path / "tmp").mkdir()
+    out = tmp_path / "run"
+    assert main(["run", str(sample_clip), "--out", str(out), *FAST, "--max-seconds", "3"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("semtalk: error: [Errno 28] No space left on device"), err
+    assert list(out.iterdir()) == [] and list((tmp_path / "tmp").iterdir()) == []
+
+
+def _writing_video(out: Path) -> bool:
+    """The call is under way: the received video has its first bytes (under whatever name it is written)."""
+    return any(p.stat().st_size > 0 for p in out.glob("*received.mp4*"))
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_an_interrupted_run_exits_128_plus_the_signal_and_leaves_nothing(tmp_path, sample_clip, signum, code):
+    out, scratch = tmp_path / "run", tmp_path / "tmp"
+    scratch.mkdir()
+    script = "import sys\nfrom semtalk.cli import main\nsys.exit(main(sys.argv[1:]))"  # what the `semtalk` script runs
+    proc = subprocess.Popen([sys.executable, "-c", script, "run", str(sample_clip), "--out", str(out), *FAST],
+                            env={**os.environ, "TMPDIR": str(scratch)}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # even if we ignore it
+    try:
+        deadline = time.monotonic() + 120
+        while not _writing_video(out):
+            assert proc.poll() is None, f"the run ended before it could be interrupted: {proc.communicate()[1]}"
+            assert time.monotonic() < deadline, "the call did not start within 120 s"
+            time.sleep(0.02)
+        proc.send_signal(signum)
+        err = proc.communicate(timeout=120)[1]
+    finally:
+        proc.kill()
+    assert proc.returncode == code, err
+    assert err.strip().splitlines() == [INTERRUPTED]
+    assert list(out.iterdir()) == [] and list(scratch.iterdir()) == []
+
+
+def _failing_kb_write(error: BaseException):
+    """``Path.write_bytes`` that, for KB files, writes half the bytes and then fails with ``error``."""
+    write = Path.write_bytes
+
+    def write_bytes(path: Path, data: bytes) -> int:
+        if ".stkb" not in path.name:
+            return write(path, data)
+        write(path, data[: len(data) // 2])
+        raise error
+
+    return write_bytes
+
+
+@pytest.mark.parametrize("error, code, message", [
+    (OSError(errno.ENOSPC, "No space left on device"), 2, "semtalk: error: [Errno 28] No space left on device"),
+    (KeyboardInterrupt(), 130, INTERRUPTED),
+])
+def test_a_kb_build_that_fails_or_is_interrupted_leaves_no_truncated_kb(tmp_path, sample_clip, monkeypatch, capsys,
+                                                                        error, code, message):
+    kb = tmp_path / "speaker.stkb"
+    kb.write_bytes(b"the previous KB")
+    monkeypatch.setattr(Path, "write_bytes", _failing_kb_write(error))
+    assert main(["kb", "build", str(sample_clip), "--out", str(kb), "--no-voice"]) == code
+    assert capsys.readouterr().err.strip().splitlines() == [message]
+    assert [p.name for p in tmp_path.iterdir()] == ["speaker.stkb"] and kb.read_bytes() == b"the previous KB"

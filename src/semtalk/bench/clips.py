@@ -6,7 +6,6 @@ and the suite read them. Kept below all of those so none of them imports another
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -22,13 +21,6 @@ def kb_path(env: BenchEnv, clip: str) -> Path:
 
 def crops_path(env: BenchEnv, clip: str) -> Path:
     return env.clip_dir(clip) / "crops.npz"
-
-
-def atomic_bytes(path: Path, data: bytes) -> None:
-    """Write then rename, so a worker never reads half a file another one is writing."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def save_thumb(frame: np.ndarray, path: Path) -> str:

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from semtalk.bench.clips import atomic_bytes, crops_path, save_thumb, thumb_index
+from semtalk.atomic import atomic_bytes
+from semtalk.bench.clips import crops_path, save_thumb, thumb_index
 from semtalk.bench.runner import BenchEnv, Task
 
 CROSSCHECK_KBPS = 20.0  # the one ladder rate per codec whose numbers are re-measured by ffmpeg's filters

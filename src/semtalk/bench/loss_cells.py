@@ -20,7 +20,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from semtalk.bench.clips import atomic_bytes, crops_path, kb_path
+from semtalk.atomic import atomic_bytes
+from semtalk.bench.clips import crops_path, kb_path
 from semtalk.bench.runner import BenchEnv, Task
 from semtalk.link.simulated import ChannelConfig
 

@@ -23,7 +23,8 @@ import os
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from semtalk.bench.clips import atomic_bytes, crops_path, kb_path, save_thumb, thumb_index
+from semtalk.atomic import atomic_bytes
+from semtalk.bench.clips import crops_path, kb_path, save_thumb, thumb_index
 from semtalk.bench.runner import BenchEnv, BenchOptions, Task
 
 CLIPS = ["hdtf_WDA_KatieHill_000.mp4", "hdtf_WDA_EdMarkey0_000.mp4", "hdtf_RD_Radio34_000.mp4",

@@ -17,7 +17,7 @@ from dataclasses import asdict
 
 import numpy as np
 
-from semtalk.bench.clips import atomic_bytes
+from semtalk.atomic import atomic_bytes
 from semtalk.bench.runner import BenchEnv, Task
 from semtalk.records import Word
 

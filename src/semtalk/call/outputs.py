@@ -5,7 +5,8 @@ are played.
 Scoring and writing a frame cost as much as making it (SSIM, MS-SSIM, landmarks on the output, two video
 encoders), and they need nothing the call needs, so they run on a second thread, in play-out order, while the
 call goes on: numpy, torch, OpenCV, MediaPipe and FFmpeg release the GIL, so a 2-core machine does both at
-once. At most ``PENDING`` frames wait for it, which keeps memory bounded when it falls behind.
+once. At most ``PENDING`` frames wait for it, which keeps memory bounded when it falls behind. When the call
+fails or is interrupted, the frames still queued are dropped: only the one being written is waited for.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import contextlib
 import math
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from types import TracebackType
 
 import numpy as np
 
@@ -30,12 +32,13 @@ PENDING = 8  # frames queued for the output thread before the call waits for it
 class Outputs(contextlib.ExitStack):
     """``frame()`` for every played frame; a context manager that closes every file it opened.
 
+    ``videos``: where to write the received and the side-by-side video (None: no videos);
     ``audio``: chunks of the original audio to pass through into the videos (empty when the receiver
     regenerates speech, which is muxed in afterwards); ``enroll_frames``: frames the KB was built from,
     which are not scored; ``measure_mouth``: run landmarks on the output (AV-sync metric).
     """
 
-    def __init__(self, video_dir: Path | None, tmp: Path, *, fps: float, audio_rate: int | None,
+    def __init__(self, videos: Sequence[Path] | None, tmp: Path, *, fps: float, audio_rate: int | None,
                  audio: Iterator[np.ndarray], enroll_frames: int, vmaf: bool, measure_mouth: bool,
                  timer: StageTimer, progress):
         from semtalk.media.writer import VideoWriter
@@ -48,8 +51,8 @@ class Outputs(contextlib.ExitStack):
         self.quality = VideoQuality()
         self.heldout = [math.inf, -1]
         self.audio = audio
-        self.writers = [] if video_dir is None else [
-            self.enter_context(VideoWriter(video_dir / name, fps, audio_rate=audio_rate)) for name in VIDEOS]
+        self.writers = [] if videos is None else [
+            self.enter_context(VideoWriter(path, fps, audio_rate=audio_rate)) for path in videos]
         self.y4m = [self.enter_context(Y4mWriter(tmp / name, fps)) for name in ("ref.y4m", "out.y4m")] if vmaf else []
         self.sent_mouth: list[float] = []
         self.out_mouth: list[float] = []
@@ -61,7 +64,7 @@ class Outputs(contextlib.ExitStack):
             self.callback(self._landmarker.close)
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="semtalk-outputs")
         self._pending: deque[Future] = deque()
-        self.callback(self._drain)  # closed files must not be written: drain first (callbacks run last first)
+        self.push(self._stop)  # closed files must not be written: stop the thread first (callbacks run last first)
 
     def frame(self, captured: Captured, played: Played) -> None:
         """Queue one played frame (and the captured one it shows) for scoring and writing."""
@@ -77,6 +80,15 @@ class Outputs(contextlib.ExitStack):
             while self._pending:
                 self._pending.popleft().result()
         finally:
+            self._worker.shutdown(wait=True, cancel_futures=True)
+
+    def _stop(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+              tb: TracebackType | None) -> None:
+        """Stop the output thread as the block ends: after the call, once every frame is written; after an
+        error or an interrupt, without the queued frames (their files are about to be thrown away)."""
+        if exc_type is None:
+            self._drain()
+        else:
             self._worker.shutdown(wait=True, cancel_futures=True)
 
     def _frame(self, original: np.ndarray, image: np.ndarray, index: int) -> None:

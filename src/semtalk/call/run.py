@@ -2,6 +2,10 @@
 
     probe → KB (load or enroll; both ends must hold the same one) → mode's sender and receiver
           → the call loop (``call.simulate``) → videos, speech, metrics → report.json
+
+Every output is written under a temporary name and renamed into place only when the run succeeds, report.json
+last (``atomic.StagedFiles``): a run that fails or is interrupted leaves nothing, and "report.json exists"
+means "the run completed".
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from semtalk import registry
+from semtalk.atomic import StagedFiles
 from semtalk.errors import SemtalkError
 from semtalk.records import StageTimer, config_from
 
@@ -68,7 +73,9 @@ class RunConfig:
 
 
 def run(input_path: str | Path, out_dir: str | Path, config: RunConfig = RunConfig()) -> dict:
-    """Run a clip through the chain; writes received.mp4, side_by_side.mp4, report.json into ``out_dir``."""
+    """Run a clip through the chain; writes received.mp4, side_by_side.mp4, kb.stkb (unless ``config.kb``),
+    received.wav (when speech is regenerated) and report.json into ``out_dir``, all or none of them."""
+    from semtalk.call.outputs import VIDEOS
     from semtalk.call.report import call_report
     from semtalk.call.simulate import simulate
     from semtalk.media.reader import probe, read_video
@@ -77,18 +84,20 @@ def run(input_path: str | Path, out_dir: str | Path, config: RunConfig = RunConf
     info = probe(input_path)
     out = Path(out_dir)
     check_output_dir(out)
-    kb, kb_bytes, receiver_kb = _knowledge_bases(input_path, out, config)
-    mode = registry.get("mode", config.mode).build(config, kb, kb_bytes, receiver_kb)
-    link = _link(config)
-    timer = StageTimer()
-    duration = info.duration if config.max_seconds is None else min(info.duration, config.max_seconds)
-    speaking = mode.speaks and info.has_audio
-    # Regenerated speech is muxed in afterwards; otherwise the original audio passes through for listening.
-    audio_rate = 16000 if info.has_audio and not speaking else None
-    same_clip = kb.info.get("source", {}).get("path") == str(input_path)
-    with tempfile.TemporaryDirectory(prefix="semtalk-run-") as tmp_dir:
-        tmp = Path(tmp_dir)
-        outputs = _outputs(config, tmp if speaking else out, tmp, audio_rate, input_path, duration, speaking,
+    with StagedFiles(out) as staged:
+        kb, kb_bytes, receiver_kb = _knowledge_bases(input_path, staged, config)
+        mode = registry.get("mode", config.mode).build(config, kb, kb_bytes, receiver_kb)
+        link = _link(config)
+        timer = StageTimer()
+        duration = info.duration if config.max_seconds is None else min(info.duration, config.max_seconds)
+        speaking = mode.speaks and info.has_audio
+        # Regenerated speech is muxed in afterwards (the videos wait silent in scratch); otherwise the original
+        # audio passes through for listening.
+        audio_rate = 16000 if info.has_audio and not speaking else None
+        same_clip = kb.info.get("source", {}).get("path") == str(input_path)
+        tmp = staged.scratch
+        videos = [tmp / name if speaking else staged.path(name) for name in VIDEOS] if config.write_video else None
+        outputs = _outputs(config, videos, tmp, audio_rate, input_path, duration, speaking,
                            int(kb.info.get("enroll_frames", 0)) if same_clip else 0, timer)
         started = time.perf_counter()
         with outputs:
@@ -102,37 +111,37 @@ def run(input_path: str | Path, out_dir: str | Path, config: RunConfig = RunConf
         report = call_report(input_path, config, mode, sender, receiver, link, outputs, timer, vmaf_score,
                              duration, info.has_audio, wall=time.perf_counter() - started)
         if speech is not None and speaking:  # without an audio track nothing was said
-            report["speech"] = _speech(out, tmp if config.write_video else None, config, mode, sender, receiver,
-                                       link, outputs, speech, original, duration)
-    (out / "report.json").write_text(json.dumps(report, indent=2, default=_json_default))
+            report["speech"] = _speech(staged, config, mode, sender, receiver, link, outputs, speech, original,
+                                       duration)
+        staged.path("report.json").write_text(json.dumps(report, indent=2, default=_json_default))
+        staged.commit()
     return report
 
 
-def _speech(out: Path, silent_videos: Path | None, config: RunConfig, mode, sender, receiver, link, outputs,
-            speech, original: np.ndarray, duration: float) -> dict:
-    """Write the regenerated speech (wav, muxed into the videos) and score it."""
+def _speech(staged: StagedFiles, config: RunConfig, mode, sender, receiver, link, outputs, speech,
+            original: np.ndarray, duration: float) -> dict:
+    """Write the regenerated speech (wav, muxed into the silent videos in scratch) and score it."""
     from semtalk.call.outputs import VIDEOS
     from semtalk.media.writer import mux_audio, write_wav
 
-    write_wav(out / "received.wav", speech.audio, speech.rate)
-    if silent_videos is not None:
-        for name in VIDEOS:
-            mux_audio(silent_videos / name, speech.audio, speech.rate, out / name)
+    write_wav(staged.path("received.wav"), speech.audio, speech.rate)
+    for name in VIDEOS if config.write_video else ():
+        mux_audio(staged.scratch / name, speech.audio, speech.rate, staged.path(name))
     transcript = Path(config.transcript).read_text(encoding="utf-8") if config.transcript else None
     return mode.speech_report(sender, receiver, link, original, duration, outputs, transcript=transcript,
                               voice_seconds=config.voice_seconds)
 
 
-def _knowledge_bases(input_path: str | Path, out: Path, config: RunConfig):
-    """The stream's KB (loaded, or enrolled from the clip into ``out/kb.stkb``) and the receiver's, which must
-    be the same."""
+def _knowledge_bases(input_path: str | Path, staged: StagedFiles, config: RunConfig):
+    """The stream's KB (loaded, or enrolled from the clip into the run's ``kb.stkb``) and the receiver's, which
+    must be the same."""
     from semtalk.enroll.build import build_kb_from_clip
     from semtalk.kb.knowledge_base import KnowledgeBase, kb_hash, read_kb
 
     if config.kb:
         kb, kb_bytes = read_kb(config.kb)
     else:
-        kb_bytes = build_kb_from_clip(input_path, crop_config(config), kb_config(config)).save(out / "kb.stkb")
+        kb_bytes = build_kb_from_clip(input_path, crop_config(config), kb_config(config)).save(staged.path("kb.stkb"))
         kb = KnowledgeBase.from_bytes(kb_bytes)  # exactly what the file (and a later --kb run) holds
     receiver, receiver_bytes = read_kb(config.receiver_kb) if config.receiver_kb else (kb, kb_bytes)
     if kb_hash(receiver_bytes) != kb_hash(kb_bytes):
@@ -141,8 +150,8 @@ def _knowledge_bases(input_path: str | Path, out: Path, config: RunConfig):
     return kb, kb_bytes, receiver
 
 
-def _outputs(config: RunConfig, video_dir: Path, tmp: Path, audio_rate: int | None, input_path, duration: float,
-             speaking: bool, enroll_frames: int, timer: StageTimer):
+def _outputs(config: RunConfig, videos: list[Path] | None, tmp: Path, audio_rate: int | None, input_path,
+             duration: float, speaking: bool, enroll_frames: int, timer: StageTimer):
     from tqdm import tqdm
 
     from semtalk.call.outputs import Outputs
@@ -152,7 +161,7 @@ def _outputs(config: RunConfig, video_dir: Path, tmp: Path, audio_rate: int | No
     # disable=None: a bar on a terminal, nothing in logs and CI.
     progress = tqdm(total=round(duration * 25), desc=Path(input_path).name, unit="frame",
                     disable=None if config.progress else True, leave=False)
-    return Outputs(video_dir if config.write_video else None, tmp, fps=25.0, audio_rate=audio_rate, audio=audio,
+    return Outputs(videos, tmp, fps=25.0, audio_rate=audio_rate, audio=audio,
                    enroll_frames=enroll_frames, vmaf=config.vmaf, measure_mouth=speaking, timer=timer,
                    progress=progress)
 

@@ -2,14 +2,19 @@
 
 One module per verb (``run``, ``kb``, ``bench``, ``train``, ``demo``); each adds its subparser and sets
 ``handler`` on it, so there is no dispatch chain here. Heavy imports live inside the handlers, so
-``semtalk --help`` stays fast.
+``semtalk --help`` stays fast. Errors are one line and exit status 2; Ctrl-C (130) and SIGTERM (143) unwind the
+same way, so every ``finally`` and context manager removes its temporary files.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from types import FrameType
 
 from semtalk import __version__
 from semtalk.cli.summary import summary
@@ -38,6 +43,28 @@ class Parser(argparse.ArgumentParser):
         return namespace, extras
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread like Ctrl-C's KeyboardInterrupt: one cleanup path serves both."""
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise _Terminated
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """While a command runs, SIGTERM interrupts it as Ctrl-C does instead of killing the process outright (which
+    would leave its temporary files behind). Signal handlers can only be set from the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _parser() -> Parser:
     from semtalk.cli import bench, demo, kb, run, train
 
@@ -51,15 +78,17 @@ def _parser() -> Parser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; its exit status (0, 2 for an error, 128 + the signal number when interrupted)."""
     try:
-        args = _parser().parse_args(argv)
-        return args.handler(args) or 0
-    except (SemtalkError, _UsageError) as exc:
+        with _sigterm_interrupts():
+            args = _parser().parse_args(argv)
+            return args.handler(args) or 0
+    except (SemtalkError, OSError, _UsageError) as exc:  # OSError: a full disk, a folder that vanished, ...
         print(f"semtalk: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("semtalk: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        print("semtalk: interrupted; no partial outputs left", file=sys.stderr)
+        return 128 + (signal.SIGTERM if isinstance(exc, _Terminated) else signal.SIGINT)
 
 
 if __name__ == "__main__":  # pragma: no cover
