@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import json
 import os
@@ -13,10 +14,12 @@ import time
 from pathlib import Path
 
 import pytest
+from tests.unit.kb.kb_fixtures import make_kb
 
 from semtalk import registry
 from semtalk.bench.runner import BenchOptions
 from semtalk.cli import main
+from semtalk.semantics.face.quantize import Quantizer
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["run", "--help"], ["kb", "--help"], ["kb", "build", "--help"],
@@ -235,6 +238,18 @@ def test_corrupt_kb_file_is_refused(tmp_path, capsys):
     bad.write_bytes(b"STKB" + bytes(60))
     assert main(["kb", "info", str(bad)]) == 2
     assert "knowledge base" in capsys.readouterr().err
+
+
+def test_a_validly_signed_inconsistent_kb_is_refused_in_one_line(tmp_path, sample_clip, capsys):
+    """4-bit quant_bits over the codes of 8, re-signed by the KB's own writer: refused at load, not a hang."""
+    kb = make_kb().kb
+    bad = tmp_path / "bad.stkb"
+    dataclasses.replace(kb, quantizer=Quantizer(kb.quantizer.lo, kb.quantizer.hi, 4)).save(bad)
+    top = int(kb.reference.codes.max())
+    for argv in (["kb", "info", str(bad)], ["run", str(sample_clip), "--out", str(tmp_path / "r"), "--kb", str(bad)]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err == f"semtalk: error: {bad}: kb: key0.codes holds code {top}, above 15 (the 4-bit quantiser's top)\n"
 
 
 def _report(speech: dict | None) -> dict:

@@ -7,7 +7,8 @@ File layout (all integers big-endian)::
 
 The manifest names every blob (offset, length, kind, dtype, shape). Images are WebP, arrays raw
 little-endian, the voice profile its own versioned bytes (``kb.voice``). The hash identifies the KB
-on the wire: a receiver holding another KB refuses the stream instead of rendering garbage.
+on the wire: a receiver holding another KB refuses the stream instead of rendering garbage. A KB comes
+from a peer, so loading checks every field against the format's schema (``kb.schema``) as well.
 """
 
 from __future__ import annotations
@@ -16,19 +17,21 @@ import hashlib
 import io
 import json
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from semtalk.atomic import atomic_bytes
 from semtalk.errors import SemtalkError
+from semtalk.kb.schema import FORMAT_VERSION, check_codes, check_face_tables, check_image, check_info, check_manifest
 from semtalk.semantics.face.coefficients import FaceModel
 from semtalk.semantics.face.crop import CropBox
 from semtalk.semantics.face.encoder import CropConfig
 from semtalk.semantics.face.quantize import Quantizer
 
 MAGIC = b"STKB"
-FORMAT_VERSION = 1
 _HEADER = struct.Struct(">4sH32s")
 
 
@@ -115,12 +118,12 @@ class KnowledgeBase:
             "info": self.info,
             "blobs": entries,
         }
-        head = json.dumps(manifest, sort_keys=True).encode()
-        body = struct.pack(">I", len(head)) + head + b"".join(blobs)
-        return _HEADER.pack(MAGIC, FORMAT_VERSION, hashlib.sha256(body).digest()) + body
+        return pack_kb(manifest, b"".join(blobs))
 
     @classmethod
     def from_bytes(cls, data: bytes) -> KnowledgeBase:
+        """A serialised KB, checked against its format's schema (``kb.schema``): the hash proves it arrived
+        intact, not that it makes sense, so anything inconsistent is one ``ValueError`` naming the field."""
         if len(data) < _HEADER.size + 4:
             raise ValueError("knowledge base is truncated")
         magic, version, digest = _HEADER.unpack_from(data)
@@ -132,37 +135,56 @@ class KnowledgeBase:
         body = data[_HEADER.size:]
         if hashlib.sha256(body).digest() != digest:
             raise ValueError("knowledge base is corrupt (content hash mismatch)")
-        try:
-            manifest, blob_base = _manifest(body)
+        manifest, blob_base = _manifest(body)
+        check_manifest(manifest, len(body) - blob_base)
+        blobs, bits, size = manifest["blobs"], manifest["quant_bits"], manifest["crop"]["size"]
 
-            def raw(name: str) -> bytes:
-                e = manifest["blobs"][name]
-                return body[blob_base + e["offset"]: blob_base + e["offset"] + e["length"]]
+        def raw(name: str) -> bytes:
+            e = blobs[name]
+            return body[blob_base + e["offset"]: blob_base + e["offset"] + e["length"]]
 
-            def arr(name: str) -> np.ndarray:
-                e = manifest["blobs"][name]
-                return np.frombuffer(raw(name), dtype=np.dtype(e["dtype"]).newbyteorder("<")).reshape(e["shape"])
+        def arr(name: str) -> np.ndarray:
+            e = blobs[name]
+            return np.frombuffer(raw(name), dtype=np.dtype(e["dtype"]).newbyteorder("<")).reshape(e["shape"])
 
-            model = FaceModel(mean=arr("face.mean").astype(np.float64), basis=arr("face.basis").astype(np.float64))
-            quant = Quantizer(arr("quant.lo").astype(np.float64), arr("quant.hi").astype(np.float64),
-                              manifest["quant_bits"])
-            keys = [_keyframe(_decode_webp(raw(f"key{i}.image")), arr(f"key{i}.codes"))
-                    for i in range(manifest["keyframes"])]
-            mouths = [_keyframe(_decode_webp(raw(f"mouth{i}.image")), arr(f"mouth{i}.codes"), tuple(off))
-                      for i, off in enumerate(manifest["mouth_atlas"])]
-            c = manifest["crop"]
-            return cls(face_model=model, quantizer=quant, crop=CropConfig(c["size"], c["scale"], c["dead_zone"]),
-                       ref_box=CropBox(*manifest["ref_box"]), fps=manifest["fps"], keyframes=keys, mouth_atlas=mouths,
-                       background=_decode_webp(raw("background")), info=manifest["info"],
-                       webp_quality=manifest["webp_quality"],
-                       voice=raw("voice") if "voice" in manifest["blobs"] else None,
-                       language=raw("language") if "language" in manifest["blobs"] else None)
-        except (KeyError, TypeError, IndexError, OSError, struct.error) as exc:
-            raise ValueError("knowledge base manifest is malformed") from exc
+        def keyframe(name: str, offset: tuple[int, int] | None = None) -> Keyframe:
+            codes = arr(f"{name}.codes")
+            check_codes(f"{name}.codes", codes, bits)
+            image = _decode_webp(raw(f"{name}.image"), f"{name}.image", size, offset)
+            alpha = image[..., 3].copy() if image.shape[2] == 4 else None
+            return Keyframe(np.ascontiguousarray(image[..., :3]), codes.copy(), offset or (0, 0), alpha)
+
+        with np.errstate(invalid="ignore"):  # a signalling NaN warns when cast; check_face_tables refuses it
+            mean, basis, lo, hi = (arr(n).astype(np.float64) for n in ("face.mean", "face.basis", "quant.lo",
+                                                                        "quant.hi"))
+        check_face_tables(mean, basis, lo, hi)
+        keys = [keyframe(f"key{i}") for i in range(manifest["keyframes"])]
+        mouths = [keyframe(f"mouth{i}", (x, y)) for i, (x, y) in enumerate(manifest["mouth_atlas"])]
+        background = _decode_webp(raw("background"), "background", size)
+        if background.shape[2] != 3:
+            raise ValueError("kb: background has an alpha channel, expected RGB")
+        check_info(manifest["info"], len(basis))
+        voice = raw("voice") if "voice" in blobs else None
+        language = raw("language") if "language" in blobs else None
+        if voice is not None:
+            from semtalk.kb.voice import VoiceProfile
+
+            _check_part("voice", VoiceProfile.from_bytes, voice)
+        if language is not None:
+            from semtalk.kb.language import DomainLM
+
+            _check_part("language", DomainLM.parse, language)
+        c = manifest["crop"]
+        return cls(face_model=FaceModel(mean=mean, basis=basis), quantizer=Quantizer(lo, hi, bits),
+                   crop=CropConfig(c["size"], c["scale"], c["dead_zone"]), ref_box=CropBox(*manifest["ref_box"]),
+                   fps=manifest["fps"], keyframes=keys, mouth_atlas=mouths, background=background,
+                   info=manifest["info"], webp_quality=manifest["webp_quality"], voice=voice, language=language)
 
     def save(self, path: str | Path) -> bytes:
+        """Write the KB atomically (temporary file, then rename): a full disk or an interrupt leaves no truncated
+        KB that a later ``--kb`` run would refuse, nor a half-replaced one."""
         data = self.to_bytes()
-        Path(path).write_bytes(data)
+        atomic_bytes(Path(path), data)
         return data
 
     @classmethod
@@ -182,12 +204,24 @@ def read_kb(path: str | Path) -> tuple[KnowledgeBase, bytes]:
         raise SemtalkError(f"{p}: {exc}") from exc
 
 
-def _manifest(body: bytes) -> tuple[dict, int]:
+def pack_kb(manifest: object, blobs: bytes) -> bytes:
+    """Header, hash and body around a manifest and its blobs: the one place a KB's bytes are laid out."""
+    head = json.dumps(manifest, sort_keys=True).encode()
+    body = struct.pack(">I", len(head)) + head + blobs
+    return _HEADER.pack(MAGIC, FORMAT_VERSION, hashlib.sha256(body).digest()) + body
+
+
+def _manifest(body: bytes) -> tuple[object, int]:
     (n,) = struct.unpack_from(">I", body)
-    return json.loads(body[4:4 + n]), 4 + n
+    if 4 + n > len(body):
+        raise ValueError(f"kb: manifest length {n} runs past the end of the file")
+    try:
+        return json.loads(body[4:4 + n]), 4 + n
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ValueError(f"kb: manifest is not valid JSON ({exc})") from exc
 
 
-def read_manifest(data: bytes) -> tuple[dict, int]:
+def read_manifest(data: bytes) -> tuple[object, int]:
     """The manifest of a serialised KB and its own length in bytes (without checking the hash)."""
     manifest, end = _manifest(data[_HEADER.size:])
     return manifest, end - 4
@@ -203,9 +237,12 @@ def kb_tag(data: bytes) -> int:
     return _HEADER.unpack_from(data)[2][0]
 
 
-def _keyframe(image: np.ndarray, codes: np.ndarray, offset: tuple[int, int] = (0, 0)) -> Keyframe:
-    alpha = image[..., 3].copy() if image.shape[2] == 4 else None
-    return Keyframe(np.ascontiguousarray(image[..., :3]), codes.copy(), offset, alpha)
+def _check_part(name: str, parse: Callable[[bytes], object], data: bytes) -> None:
+    """A blob in its own versioned format (voice profile, domain LM) parses, or the KB names it."""
+    try:
+        parse(data)
+    except ValueError as exc:
+        raise ValueError(f"kb: {name}: {exc}") from exc
 
 
 def _encode_webp(image: np.ndarray, quality: int) -> bytes:
@@ -217,8 +254,13 @@ def _encode_webp(image: np.ndarray, quality: int) -> bytes:
     return buf.getvalue()
 
 
-def _decode_webp(data: bytes) -> np.ndarray:
+def _decode_webp(data: bytes, name: str, crop: int, offset: tuple[int, int] | None = None) -> np.ndarray:
+    """RGB, or RGBA with the person mask; the size is checked from the header, before any pixel is decoded."""
     from PIL import Image
 
-    img = Image.open(io.BytesIO(data))
-    return np.asarray(img.convert("RGBA" if img.mode == "RGBA" else "RGB"))
+    try:
+        img = Image.open(io.BytesIO(data), formats=["WEBP"])
+        check_image(name, *img.size, crop, offset)
+        return np.asarray(img.convert("RGBA" if img.mode == "RGBA" else "RGB"))
+    except (OSError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
+        raise ValueError(f"kb: {name} is not a WebP image ({exc})") from exc

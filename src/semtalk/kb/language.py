@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 MAGIC = b"STLM"
 VERSION = 1
 BOS, EOS = "<s>", "</s>"  # the sentence marks the pocketsphinx LM uses too
+MAX_ORDER = 8
+MAX_BODY = 1 << 24  # bytes of JSON a serialised LM may inflate to
 
 
 @dataclass(frozen=True)
@@ -127,9 +129,14 @@ class DomainLM:
             raise ValueError("not a semtalk language model (bad magic)")
         if len(data) < 5 or data[4] != VERSION:
             raise ValueError("unsupported language model version")
-        try:
-            doc = json.loads(zlib.decompress(data[5:]).decode("utf-8"))
+        try:  # at most MAX_BODY bytes inflated: the blob comes from a peer; a longer body fails as JSON
+            doc = json.loads(zlib.decompressobj().decompress(data[5:], MAX_BODY).decode("utf-8"))
+            order = doc["order"]
             counts = {tuple(str(x) for x in row[:-1]): int(row[-1]) for row in doc["ngrams"]}
-            return cls(int(doc["order"]), counts)
-        except (zlib.error, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, IndexError) as exc:
+        except (zlib.error, ValueError, OverflowError, RecursionError, KeyError, TypeError, IndexError) as exc:
             raise ValueError("language model body is malformed") from exc
+        if type(order) is not int or not 1 <= order <= MAX_ORDER:
+            raise ValueError(f"language model order must be an integer in 1..{MAX_ORDER}")
+        if not all(1 <= len(g) <= order and all(g) and c >= 1 for g, c in counts.items()):  # logprob needs c ≥ 1
+            raise ValueError(f"language model n-grams must have 1..{order} non-empty words and counts ≥ 1")
+        return cls(order, counts)

@@ -7,18 +7,25 @@ It is built at enrollment (``semtalk.enroll.voice``) and applied by the receiver
 
 from __future__ import annotations
 
+import math
 import struct
 from dataclasses import dataclass
 
 import numpy as np
 
-from semtalk.dsp.world import ORDER
+from semtalk.dsp.speaker import EMBED_DIM
+from semtalk.dsp.world import F0_CEIL, F0_FLOOR, ORDER
 
 CONTEXT = 4  # frames (20 ms) either side fed to the cepstral mapping
 MAGIC = b"STVP"
 VERSION = 1
 _HEADER = struct.Struct("<4sBHHH")  # magic, version, order, mapping columns, embedding dim
 N_COLS = 3 * ORDER + 1
+# Bounds a profile from a peer must meet: log-F0 statistics of F0 that WORLD can track, and cepstral
+# statistics and mapping weights far above any voice's (|c| ~ 1) but small enough that the conversion's
+# exp(2·log amplitude) stays finite. The stds divide, so they must be positive.
+LF0_RANGE = (math.log(F0_FLOOR), math.log(F0_CEIL))
+CEPSTRAL_LIMIT = 10.0
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,8 @@ class VoiceProfile:
             raise ValueError(f"unsupported voice profile version {version}")
         if order != ORDER or cols != N_COLS:
             raise ValueError(f"voice profile order {order}/{cols} does not match {ORDER}/{N_COLS}")
+        if dim != EMBED_DIM:
+            raise ValueError(f"voice profile embedding has {dim} values, expected {EMBED_DIM}")
         n = 4 + 4 * order + order * cols + dim
         if len(data) != _HEADER.size + 4 * n:
             raise ValueError(f"voice profile length {len(data)} does not match {_HEADER.size + 4 * n}")
@@ -71,6 +80,15 @@ class VoiceProfile:
             raise ValueError("voice profile holds non-finite values")
         vecs = np.split(v[4:4 + 4 * order], 4)
         mapping = v[4 + 4 * order:4 + 4 * order + order * cols].reshape(order, cols)
+        checks = (("lf0 means", v[[0, 2]], *LF0_RANGE, False),
+                  ("lf0 stds", v[[1, 3]], 0.0, LF0_RANGE[1] - LF0_RANGE[0], True),
+                  ("|mcep means|", np.abs(np.concatenate(vecs[0::2])), 0.0, CEPSTRAL_LIMIT, False),
+                  ("mcep stds", np.concatenate(vecs[1::2]), 0.0, CEPSTRAL_LIMIT, True),
+                  ("|mapping|", np.abs(mapping), 0.0, CEPSTRAL_LIMIT, False))
+        for name, values, lo, hi, positive in checks:
+            if values.min() < lo or values.max() > hi or (positive and values.min() <= lo):
+                raise ValueError(f"voice profile {name} must lie in {'(' if positive else '['}{lo:.3g}, {hi:.3g}], "
+                                 f"got {values.min():.3g}..{values.max():.3g}")
         return cls(float(v[0]), float(v[1]), vecs[0], vecs[1], float(v[2]), float(v[3]), vecs[2], vecs[3],
                    mapping, v[-dim:].astype(np.float32))
 

@@ -8,12 +8,16 @@ nothing but the nose blob is blue and nothing but the square is white.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from semtalk.dsp.speaker import EMBED_DIM
+from semtalk.dsp.world import ORDER
 from semtalk.kb.knowledge_base import Keyframe, KnowledgeBase
+from semtalk.kb.voice import N_COLS, VoiceProfile
 from semtalk.semantics.face import mesh
 from semtalk.semantics.face.coefficients import FaceModel, fit_face_model
 from semtalk.semantics.face.crop import CropBox
@@ -101,6 +105,16 @@ def make_kb(seed: int = 0, webp_quality: int = 90) -> SyntheticKb:
     mouth = Keyframe(np.ascontiguousarray(image[y0:y1, x0:x1]), _nudge(ref_codes, 2, 2, top), offset=(int(x0), int(y0)))
     kb = KnowledgeBase(face_model=model, quantizer=quant, crop=CropConfig(SIZE, 1.7, 0.08),
                        ref_box=CropBox(320.0, 240.0, 300.0), fps=25.0, keyframes=keyframes, mouth_atlas=[mouth],
-                       background=background(), info={"source": "synthetic", "seed": seed},
+                       background=background(), info={"source": {"path": "synthetic"}, "seed": seed},
                        webp_quality=webp_quality)
     return SyntheticKb(kb, faces, points_px[NOSE_TIP, :2], (int(x0), int(y0), int(x1 - x0), int(y1 - y0)))
+
+
+def voice_profile(**changes: object) -> bytes:
+    """A plausible voice profile (piper's statistics, no mapping), with ``changes``."""
+    embedding = np.zeros(EMBED_DIM, dtype=np.float32)
+    embedding[0] = 1.0
+    profile = VoiceProfile(lf0_mean=5.0, lf0_std=0.2, mcep_mean=np.zeros(ORDER), mcep_std=np.full(ORDER, 0.3),
+                           source_lf0_mean=5.1, source_lf0_std=0.2, source_mcep_mean=np.zeros(ORDER),
+                           source_mcep_std=np.full(ORDER, 0.3), mapping=np.zeros((ORDER, N_COLS)), embedding=embedding)
+    return dataclasses.replace(profile, **changes).to_bytes()

@@ -19,8 +19,10 @@ from semtalk.kb.knowledge_base import (
     KnowledgeBase,
     kb_hash,
     kb_tag,
+    pack_kb,
     read_manifest,
 )
+from tests.unit.kb.kb_fixtures import voice_profile
 
 HEADER = 4 + 2 + 32
 CORRUPT = "knowledge base is corrupt (content hash mismatch)"
@@ -39,12 +41,6 @@ def raises_exactly(exc_type: type[Exception], message: str):
 @pytest.fixture(scope="module")
 def loaded(kb_bytes: bytes) -> KnowledgeBase:
     return KnowledgeBase.from_bytes(kb_bytes)
-
-
-def _with_valid_hash(manifest: object, blobs: bytes = b"") -> bytes:
-    head = json.dumps(manifest).encode()
-    body = struct.pack(">I", len(head)) + head + blobs
-    return MAGIC + struct.pack(">H", FORMAT_VERSION) + hashlib.sha256(body).digest() + body
 
 
 def test_header_layout(kb_bytes):
@@ -173,10 +169,12 @@ def test_garbage_json_manifest_raises_value_error():
         KnowledgeBase.from_bytes(data)
 
 
-@pytest.mark.parametrize("manifest", [{}, [], {"blobs": {}}])
-def test_malformed_manifest_with_valid_hash_raises_value_error(manifest):
-    with pytest.raises(ValueError, match="knowledge base manifest is malformed"):
-        KnowledgeBase.from_bytes(_with_valid_hash(manifest))
+@pytest.mark.parametrize(("manifest", "message"), [({}, "kb: manifest lacks 'blobs'"),
+                                                   ([], "kb: manifest must be a JSON object, got []"),
+                                                   ({"blobs": {}}, "kb: manifest lacks 'crop'")])
+def test_malformed_manifest_with_valid_hash_raises_value_error(manifest, message):
+    with raises_exactly(ValueError, message):
+        KnowledgeBase.from_bytes(pack_kb(manifest, b""))
 
 
 def test_read_manifest(synthetic, kb_bytes):
@@ -227,8 +225,9 @@ def test_load_corrupt_file_names_the_file(tmp_path, kb_bytes):
 
 def test_voice_blob_round_trips_and_changes_the_hash(synthetic, kb_bytes, loaded):
     assert loaded.voice is None and loaded.voice_profile is None
-    voiced = dataclasses.replace(synthetic.kb, voice=b"\x00voice\xff" * 7)
+    profile = voice_profile()
+    voiced = dataclasses.replace(synthetic.kb, voice=profile)
     data = voiced.to_bytes()
-    assert KnowledgeBase.from_bytes(data).voice == b"\x00voice\xff" * 7
+    assert KnowledgeBase.from_bytes(data).voice == profile
     assert kb_hash(data) != kb_hash(kb_bytes)
     assert read_manifest(data)[0]["blobs"]["voice"]["kind"] == "voice"

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+MIN_BITS, MAX_BITS = 2, 16  # a code is a uint16 on the wire and in the KB
+
 
 @dataclass(frozen=True)
 class Quantizer:
@@ -16,8 +18,8 @@ class Quantizer:
     bits: int = 8
 
     def __post_init__(self) -> None:
-        if not 2 <= self.bits <= 16:
-            raise ValueError(f"quantiser bits must be in 2..16, got {self.bits}")
+        if not MIN_BITS <= self.bits <= MAX_BITS:
+            raise ValueError(f"quantiser bits must be in {MIN_BITS}..{MAX_BITS}, got {self.bits}")
         if np.any(np.asarray(self.hi) <= np.asarray(self.lo)):
             raise ValueError("quantiser ranges must have hi > lo for every coefficient")
 
