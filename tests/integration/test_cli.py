@@ -208,6 +208,20 @@ def test_a_call_over_the_radio_reports_its_phy_and_repeats_with_a_seed(tmp_path,
     assert "radio    awgn at 1.5 dB" in capsys.readouterr().out
 
 
+def test_no_metrics_scores_nothing_but_keeps_rates_and_network(tmp_path, sample_clip, capsys):
+    out = tmp_path / "nm"
+    assert main(["run", str(sample_clip), "--out", str(out), "--loss", "0.2", "--seed", "3", "--quiet",
+                 "--max-seconds", "3", "--no-metrics"]) == 0
+    report = json.loads((out / "report.json").read_text())
+    v, s = report["video"], report["speech"]
+    assert v["metric_frames"] == 0 and v["ssim"] is None and v["psnr"] is None and v["vmaf"] is None
+    assert v["heldout_frames"] is not None and v["stream_kbps"] > 0 and report["network"]["packets_sent"] > 0
+    assert s["scored"] is False and s["resynth_wer"] is None and s["pesq_wb"] is None and s["av_offset_ms"] is None
+    assert "words_sent" in s and s["text_bps"] >= 0
+    assert "not scored (--no-metrics)" in capsys.readouterr().out
+    assert (out / "received.mp4").is_file()
+
+
 def test_face_vanishing_mid_call_is_flagged_not_fatal(tmp_path, sample_then_no_face):
     assert main(["run", str(sample_then_no_face), "--out", str(tmp_path), "--quiet", "--no-vmaf"]) == 0
     report = json.loads((tmp_path / "report.json").read_text())

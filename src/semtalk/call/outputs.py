@@ -35,17 +35,19 @@ class Outputs(contextlib.ExitStack):
     ``videos``: where to write the received and the side-by-side video (None: no videos);
     ``audio``: chunks of the original audio to pass through into the videos (empty when the receiver
     regenerates speech, which is muxed in afterwards); ``enroll_frames``: frames the KB was built from,
-    which are not scored; ``measure_mouth``: run landmarks on the output (AV-sync metric).
+    which are not scored; ``measure_mouth``: run landmarks on the output (AV-sync metric); ``score``: False
+    skips the quality metrics (``--no-metrics``: a long call's outputs cost only their writing).
     """
 
     def __init__(self, videos: Sequence[Path] | None, tmp: Path, *, fps: float, audio_rate: int | None,
-                 audio: Iterator[np.ndarray], enroll_frames: int, vmaf: bool, measure_mouth: bool,
+                 audio: Iterator[np.ndarray], enroll_frames: int, vmaf: bool, measure_mouth: bool, score: bool = True,
                  timer: StageTimer, progress):
         from semtalk.media.writer import VideoWriter
         from semtalk.media.y4m import Y4mWriter
         from semtalk.metrics.video import VideoQuality
 
         super().__init__()
+        self.score = score
         self.timer, self.progress, self.tmp = timer, progress, tmp
         self.fps, self.enroll_frames = fps, enroll_frames
         self.quality = VideoQuality()
@@ -101,7 +103,8 @@ class Outputs(contextlib.ExitStack):
             self.timer.add("lips", time.perf_counter() - t)
         t = time.perf_counter()
         if index >= self.enroll_frames:
-            self.quality.update(original, image)
+            if self.score:
+                self.quality.update(original, image)
             self.heldout[0], self.heldout[1] = min(self.heldout[0], index), index
             for writer, picture in zip(self.y4m, (original, image), strict=False):
                 writer.write(picture)

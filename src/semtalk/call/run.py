@@ -68,6 +68,7 @@ class RunConfig:
     voice_seconds: float = 4.0
     lm_text: str | None = None
     vmaf: bool = True
+    metrics: bool = True
     write_video: bool = True
     progress: bool = True
 
@@ -129,7 +130,7 @@ def _speech(staged: StagedFiles, config: RunConfig, mode, sender, receiver, link
         mux_audio(staged.scratch / name, speech.audio, speech.rate, staged.path(name))
     transcript = Path(config.transcript).read_text(encoding="utf-8") if config.transcript else None
     return mode.speech_report(sender, receiver, link, original, duration, outputs, transcript=transcript,
-                              voice_seconds=config.voice_seconds)
+                              voice_seconds=config.voice_seconds, score=config.metrics)
 
 
 def _knowledge_bases(input_path: str | Path, staged: StagedFiles, config: RunConfig):
@@ -162,8 +163,8 @@ def _outputs(config: RunConfig, videos: list[Path] | None, tmp: Path, audio_rate
     progress = tqdm(total=round(duration * 25), desc=Path(input_path).name, unit="frame",
                     disable=None if config.progress else True, leave=False)
     return Outputs(videos, tmp, fps=25.0, audio_rate=audio_rate, audio=audio,
-                   enroll_frames=enroll_frames, vmaf=config.vmaf, measure_mouth=speaking, timer=timer,
-                   progress=progress)
+                   enroll_frames=enroll_frames, vmaf=config.vmaf and config.metrics,
+                   measure_mouth=speaking and config.metrics, score=config.metrics, timer=timer, progress=progress)
 
 
 def _link(config: RunConfig):

@@ -73,6 +73,9 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--seed", type=non_negative_int, default=0, help="seed of the channel and the KB clustering")
     g.add_argument("--max-seconds", type=float, help="only process the first seconds of the input")
     g.add_argument("--no-vmaf", dest="vmaf", action="store_false", help="skip VMAF (saves a few seconds)")
+    g.add_argument("--no-metrics", dest="metrics", action="store_false",
+                   help="score nothing (no PSNR/SSIM/VMAF, no listening tests): for long calls, whose scoring costs "
+                        "more than the call; rates, network and radio are still reported")
     g.add_argument("--quiet", dest="progress", action="store_false", help="no progress bar")
 
 

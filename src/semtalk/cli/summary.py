@@ -8,7 +8,9 @@ from pathlib import Path
 def summary(report: dict, out: Path) -> str:
     """The few numbers a person looks at first."""
     v, n = report["video"], report["network"]
-    if v["heldout_frames"] is None:
+    if not report.get("config", {}).get("metrics", True):
+        quality = "  quality  not scored (--no-metrics)"
+    elif v["heldout_frames"] is None:
         quality = "  quality  not scored: every frame of the clip went into the KB (none held out)"
     else:
         quality = (f"  quality  held-out frames {v['heldout_frames']}: SSIM {_num(v['ssim'], '.3f')}, PSNR "

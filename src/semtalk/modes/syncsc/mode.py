@@ -185,8 +185,10 @@ class SyncscMode:
         return SyncscReceiver(self.config, self.receiver_kb, self.kb_bytes, timer)
 
     def speech_report(self, sender: SyncscSender, receiver: SyncscReceiver, link, original: np.ndarray,
-                      duration: float, outputs, *, transcript: str | None, voice_seconds: float) -> dict:
-        """The ``speech`` section: what was sent against what was received and spoken."""
+                      duration: float, outputs, *, transcript: str | None, voice_seconds: float,
+                      score: bool = True) -> dict:
+        """The ``speech`` section: what was sent against what was received and spoken (``score`` False: rates
+        and text only, no listening tests)."""
         from semtalk.modes.syncsc.speech import SpeechOutcome
         from semtalk.modes.syncsc.speech_report import speech_report
 
@@ -201,7 +203,7 @@ class SyncscMode:
         return speech_report(outcome, original, duration, transcript=transcript, voice_seconds=voice_seconds,
                              mouth_out=filled(outputs.out_mouth), mouth_original=filled(outputs.sent_mouth),
                              fps=self.fps, adapted=self.config.voice_adapt and self.receiver_kb.voice_profile
-                             is not None)
+                             is not None, score=score)
 
 
 def filled(values: list[float]) -> np.ndarray:

@@ -23,8 +23,55 @@ def text_of(words: list[Word]) -> str:
 
 def speech_report(outcome: SpeechOutcome, original: np.ndarray, duration: float, *, transcript: str | None,
                   voice_seconds: float, mouth_out: np.ndarray,
-                  mouth_original: np.ndarray, fps: float, adapted: bool) -> dict:
-    """All ``speech.*`` keys; metrics a signal cannot support (e.g. PESQ on silence) are null, not errors."""
+                  mouth_original: np.ndarray, fps: float, adapted: bool, score: bool = True) -> dict:
+    """All ``speech.*`` keys; metrics a signal cannot support (e.g. PESQ on silence) are null, not errors.
+
+    ``score`` False (``--no-metrics``) keeps what was sent and received — counts, rates, text against text — and
+    leaves every listening score (re-ASR, MCD, PESQ, STOI, speaker similarity, AV offset) null: those cost more
+    than the call itself on a long input.
+    """
+    from semtalk.metrics import text as tm
+
+    sent, received = text_of(outcome.sent), text_of(outcome.received)
+    seconds = max(duration, 1e-9)
+    report = {
+        "mode": "semantic",
+        "scored": score,
+        "words_sent": len(outcome.sent),
+        "words_received": sum(not w.concealed for w in outcome.received),
+        "concealed_words": sum(w.concealed for w in outcome.received),
+        "concealed": [i for i, w in enumerate(outcome.received) if w.concealed],
+        "sent_text": sent,
+        "sent_words": [[w.text, round(w.start, 3), round(w.end, 3)] for w in outcome.sent],
+        "received_text": received,
+        "text_bps": round(outcome.bits["text"] / seconds, 2),
+        "timing_bps": round(outcome.bits["timing"] / seconds, 2),
+        "prosody_bps": round(outcome.bits["prosody"] / seconds, 2),
+        "packets": outcome.packets,
+        "asr_wer": None if transcript is None else round(tm.wer(transcript, sent), 4),
+        "received_wer": round(tm.wer(sent, received), 4),
+        "bleu": round(tm.bleu(sent, received), 4),
+        "voice_adapted": adapted,
+        "lip_shift_ms": round(1000 * outcome.lip_shift, 1),
+        "rtf": {k: round(v / seconds, 3) for k, v in outcome.seconds.items()},
+    }
+    if score:
+        scores = _scores(outcome, original, duration, voice_seconds, mouth_out, mouth_original, fps, adapted)
+        report["rtf"].update(scores.pop("rtf"))
+    else:
+        scores = dict.fromkeys(SCORE_KEYS)
+    return {**report, **scores}
+
+
+SCORE_KEYS = ("semantic_similarity", "resynth_wer", "resynth_text", "resynth_wer_plain", "resynth_wer_original",
+              "mcd_db", "pesq_wb", "stoi", "speaker_similarity", "speaker_similarity_adapted",
+              "speaker_similarity_unadapted", "resynth_wer_adapted", "resynth_wer_unadapted", "speaker_heldout",
+              "av_offset_ms", "av_offset_ms_original")
+
+
+def _scores(outcome: SpeechOutcome, original: np.ndarray, duration: float, voice_seconds: float,
+            mouth_out: np.ndarray, mouth_original: np.ndarray, fps: float, adapted: bool) -> dict:
+    """The listening scores (``SCORE_KEYS``) and the re-ASR's real-time factor."""
     from semtalk.dsp.sync import av_offset_ms
     from semtalk.metrics import audio as am
     from semtalk.metrics import text as tm
@@ -42,9 +89,6 @@ def speech_report(outcome: SpeechOutcome, original: np.ndarray, duration: float,
     resynth_seconds = time.perf_counter() - t
     start = int(voice_seconds * RATE) if duration - voice_seconds >= MIN_HELDOUT else 0
     has_speech = bool(outcome.sent)
-    seconds = max(duration, 1e-9)
-    rtf = {k: round(v / seconds, 3) for k, v in outcome.seconds.items()}
-    rtf["resynth_asr"] = round(resynth_seconds / seconds, 3)
 
     def similarity(audio: np.ndarray | None) -> float | None:
         if audio is None or not has_speech:
@@ -63,23 +107,7 @@ def speech_report(outcome: SpeechOutcome, original: np.ndarray, duration: float,
     other_wer = resynth_wer(outcome.alternate)
     original_wer = resynth_wer(original)
     main_sim, other_sim = _r(similarity(outcome.audio)), _r(similarity(outcome.alternate))
-
     return {
-        "mode": "semantic",
-        "words_sent": len(outcome.sent),
-        "words_received": sum(not w.concealed for w in outcome.received),
-        "concealed_words": sum(w.concealed for w in outcome.received),
-        "concealed": [i for i, w in enumerate(outcome.received) if w.concealed],
-        "sent_text": sent,
-        "sent_words": [[w.text, round(w.start, 3), round(w.end, 3)] for w in outcome.sent],
-        "received_text": received,
-        "text_bps": round(outcome.bits["text"] / seconds, 2),
-        "timing_bps": round(outcome.bits["timing"] / seconds, 2),
-        "prosody_bps": round(outcome.bits["prosody"] / seconds, 2),
-        "packets": outcome.packets,
-        "asr_wer": None if transcript is None else round(tm.wer(transcript, sent), 4),
-        "received_wer": round(tm.wer(sent, received), 4),
-        "bleu": round(tm.bleu(sent, received), 4),
         "semantic_similarity": round(tm.semantic_similarity(sent, received), 4),
         "resynth_wer": main_wer,
         "resynth_text": text_of(heard),
@@ -93,13 +121,11 @@ def speech_report(outcome: SpeechOutcome, original: np.ndarray, duration: float,
         "speaker_similarity_unadapted": other_sim if adapted else main_sim,
         "resynth_wer_adapted": main_wer if adapted else other_wer,
         "resynth_wer_unadapted": other_wer if adapted else main_wer,
-        "voice_adapted": adapted,
         "speaker_heldout": start > 0,
         "av_offset_ms": _r(am.or_none(av_offset_ms, mouth_out, fps, outcome.audio, RATE), 1) if has_speech else None,
         "av_offset_ms_original": _r(am.or_none(av_offset_ms, mouth_original, fps, original, RATE), 1)
         if has_speech else None,
-        "lip_shift_ms": round(1000 * outcome.lip_shift, 1),
-        "rtf": rtf,
+        "rtf": {"resynth_asr": round(resynth_seconds / max(duration, 1e-9), 3)},
     }
 
 
