@@ -64,6 +64,10 @@ class ReedSolomonFec(PacketCode):
         object.__setattr__(self, "n", n)
         object.__setattr__(self, "code_rate", self.k / n)
 
+    def block_n(self, k: int) -> int:
+        """Packets sent for a block of ``k`` source packets (fewer than ``self.k`` when closed early)."""
+        return k + -(-k * (self.n - self.k) // self.k)
+
     def encoder(self) -> RsEncoder:
         return RsEncoder(self)
 
@@ -121,7 +125,7 @@ class RsEncoder:
             return []
         fec = self._fec
         k = len(block)
-        n = k + -(-k * (fec.n - fec.k) // fec.k)
+        n = fec.block_n(k)
         if n == k:
             return []
         size = 2 + max(len(p) for p in block)
@@ -201,11 +205,14 @@ class RsDecoder:
         if pkt.ssrc != self._ssrc:
             return [data]
         seq = self._unwrap.peek(pkt.sequence_number)
-        if seq < self._floor():
-            self.stale += 1
-            return []
+        floor = self._floor()
         if self._unwrap(pkt.sequence_number) is None:
-            self.garbage += 1
+            # Dropped, but the unwrapper saw it: a stream that a forged jump left behind the window confirms
+            # itself with its next packet instead of staying stale.
+            if seq < floor:
+                self.stale += 1
+            else:
+                self.garbage += 1
             return []
         self._prune()
         if seq in self._sources:
@@ -221,8 +228,8 @@ class RsDecoder:
             return []
         first16, k, n, esi = REPAIR_HEADER.unpack_from(payload)
         symbol = payload[REPAIR_HEADER.size :]
-        if not 1 <= k <= esi < n:
-            self.garbage += 1
+        if not 1 <= k <= self._fec.k or n != self._fec.block_n(k) or not k <= esi < n:
+            self.garbage += 1  # no block our encoder sends: it would claim (and block) up to 255 sequence numbers
             return []
         # Only packets of the protected stream move the sequence reference, so a stray repair
         # header cannot shift where later packets are placed.

@@ -39,6 +39,10 @@ class FacePlayout:
         self.implausible = 0
         self.concealed = 0
 
+    def __len__(self) -> int:
+        """Frames held for play-out: at most ``horizon``, whatever arrives."""
+        return len(self._buffer)
+
     def push(self, frame: CodedFrame) -> None:
         if frame.index < self._next:
             self.late += 1  # arrived after its play-out time: as good as lost

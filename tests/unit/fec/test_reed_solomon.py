@@ -291,3 +291,29 @@ def test_one_forged_packet_far_ahead_stops_nothing():
     got = [f.index for d in [*sent[:10], forged, *sent[10:]] for f in receiver.push(d)]
     assert sorted(got) == list(range(1000))
     assert receiver.decoder.garbage == 1 and receiver.decoder.stale == 0
+
+
+@pytest.mark.parametrize("forged_seqs", [(10_000, 10_001), (30_000,)])
+def test_forged_sources_far_ahead_leave_no_real_packet_stale(forged_seqs):
+    """A forged pair far ahead confirms a jump (RFC 3550 A.1), a lone one ahead of the stream sets the reference:
+    either once left every later real packet behind the window, stale for good. Now the real stream confirms
+    itself with its next packet, so all that is lost is the one packet that did."""
+    fec = ReedSolomonFec(k=4, code_rate=0.5)
+    packets = sources(40)
+    sent = encode(fec, packets)
+    forged = [bytes(RtpPacket(payload_type=96, sequence_number=s, ssrc=SSRC)) for s in forged_seqs]
+    at = 10 if len(forged) > 1 else 0
+    got, dec = decode(fec, [*sent[:at], *forged, *sent[at:]])
+    assert len(set(got) & set(packets)) >= 39 and dec.stale <= 1
+
+
+def test_a_forged_repair_header_cannot_claim_a_block_the_encoder_never_sends():
+    """A repair header whose (k, n) no block of this scheme has (here k = 200) is garbage; taken, it claimed
+    200 sequence numbers and every real repair packet for them was refused as overlapping."""
+    fec = ReedSolomonFec(k=4, code_rate=0.5)
+    packets = sources(40)
+    sent = [d for d in encode(fec, packets) if d != packets[5]]
+    forged = bytes(RtpPacket(payload_type=127, ssrc=DEFAULT_REPAIR_SSRC,
+                             payload=REPAIR_HEADER.pack(0, 200, 201, 200) + bytes(60)))
+    got, dec = decode(fec, [sent[0], forged, *sent[1:]])
+    assert sorted(got, key=packets.index) == packets and dec.garbage == 1 and dec.recovered == 1
