@@ -6,6 +6,7 @@ import dataclasses
 import errno
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -348,7 +349,10 @@ def test_an_interrupted_run_exits_128_plus_the_signal_and_leaves_nothing(tmp_pat
     finally:
         proc.kill()
     assert proc.returncode == code, err
-    assert err.strip().splitlines() == [INTERRUPTED]
+    # MediaPipe's C++ logger may print a warning line of its own (glog format "W0000 00:00:..."), depending on
+    # whether the landmarker started before the signal: not ours to silence, so not counted.
+    ours = [line for line in err.strip().splitlines() if not re.match(r"[IWEF]\d{4} ", line)]
+    assert ours == [INTERRUPTED], err
     assert list(out.iterdir()) == [] and list(scratch.iterdir()) == []
 
 
