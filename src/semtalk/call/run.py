@@ -24,6 +24,7 @@ import numpy as np
 from semtalk import registry
 from semtalk.atomic import StagedFiles
 from semtalk.errors import SemtalkError
+from semtalk.link.simulated import ChannelConfig, SimulatedLink
 from semtalk.records import StageTimer, config_from
 
 if TYPE_CHECKING:
@@ -36,17 +37,18 @@ class RunConfig:
     each take the fields their own configs name (``records.config_from``)."""
 
     mode: str = "syncsc"
-    channel: str = "bernoulli"
-    loss: float = 0.0
-    burst: float = 1.0
-    delay: float = 0.0
-    jitter: float = 0.0
-    snr: float = 10.0
-    modulation: str = "qpsk"
-    ldpc_rate: float = 0.5
-    csi: str = "perfect"
-    coherence: int = 100
-    pilots: int = 4
+    # The link's fields and defaults are the link's own (``link.simulated.ChannelConfig``), not a second copy.
+    channel: str = ChannelConfig.channel
+    loss: float = ChannelConfig.loss
+    burst: float = ChannelConfig.burst
+    delay: float = ChannelConfig.delay
+    jitter: float = ChannelConfig.jitter
+    snr: float = ChannelConfig.snr
+    modulation: str = ChannelConfig.modulation
+    ldpc_rate: float = ChannelConfig.ldpc_rate
+    csi: str = ChannelConfig.csi
+    coherence: int = ChannelConfig.coherence
+    pilots: int = ChannelConfig.pilots
     fec: str = "rs"
     code_rate: float = 0.5
     fec_k: int = 4
@@ -168,8 +170,6 @@ def _outputs(config: RunConfig, videos: list[Path] | None, tmp: Path, audio_rate
 
 
 def _link(config: RunConfig):
-    from semtalk.link.simulated import ChannelConfig, SimulatedLink
-
     return SimulatedLink(config_from(ChannelConfig, config))
 
 
