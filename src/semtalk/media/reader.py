@@ -8,6 +8,7 @@ origin (the start of the video stream) so that they stay in sync.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -40,6 +41,16 @@ def require_av() -> Any:
     except ImportError as exc:
         raise MissingDependencyError("av", "reading and writing media") from exc
     return av
+
+
+@functools.lru_cache(maxsize=1)
+def ffmpeg_exe() -> str:
+    """Path of imageio-ffmpeg's static ffmpeg (found once)."""
+    try:
+        import imageio_ffmpeg
+    except ImportError as exc:
+        raise MissingDependencyError("imageio-ffmpeg", "VMAF and ffmpeg metrics") from exc
+    return imageio_ffmpeg.get_ffmpeg_exe()
 
 
 def _open(path: str | Path) -> Any:

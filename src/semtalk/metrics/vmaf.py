@@ -8,7 +8,6 @@ SSIM serve as an independent cross-check of ``semtalk.metrics.video`` on the ver
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import re
@@ -16,20 +15,11 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from semtalk.errors import MissingDependencyError, SemtalkError
+from semtalk.errors import SemtalkError
+from semtalk.media.reader import ffmpeg_exe
 from semtalk.metrics.video import PEAK, PSNR_CAP
 
 DEFAULT_MODEL = "version=vmaf_v0.6.1"  # built into libvmaf; pinned so scores do not drift with ffmpeg
-
-
-@functools.lru_cache(maxsize=1)
-def ffmpeg_exe() -> str:
-    """Path of imageio-ffmpeg's static ffmpeg (found once)."""
-    try:
-        import imageio_ffmpeg
-    except ImportError as exc:
-        raise MissingDependencyError("imageio-ffmpeg", "VMAF and ffmpeg metrics") from exc
-    return imageio_ffmpeg.get_ffmpeg_exe()
 
 
 def _run(args: list[str], cwd: str) -> None:

@@ -3,14 +3,6 @@ configuration, their bitstreams over RS-protected lossy packets or over the simu
 (codec + LDPC + QAM, with JPEG for single pictures), speech codecs, and the metrics with an ffmpeg
 cross-check. Pure functions; the harness (``semtalk.bench``) schedules and caches."""
 
-from semtalk.bench.codecs.audio import (
-    AUDIO_CODECS,
-    AudioPackets,
-    CodedAudio,
-    decode_audio,
-    encode_audio,
-    encode_audio_packets,
-)
 from semtalk.bench.codecs.lossy import LOSS_GOP, LossOutcome, protect_and_lose
 from semtalk.bench.codecs.quality import block_ssim, crosscheck, video_metrics
 from semtalk.bench.codecs.radio import (
@@ -25,7 +17,15 @@ from semtalk.bench.codecs.radio import (
     video_over_radio,
 )
 from semtalk.bench.codecs.rate import RatePoint, rate_match
-from semtalk.bench.codecs.video import CODECS, EncodedVideo, YuvClip, decodable, decode_video, encode_video
+from semtalk.media.audio_codec import (
+    AUDIO_CODECS,
+    AudioPackets,
+    CodedAudio,
+    decode_audio,
+    encode_audio,
+    encode_audio_packets,
+)
+from semtalk.media.video_codec import CODECS, EncodedVideo, YuvClip, decodable, decode_video, encode_video
 
 __all__ = [
     "AUDIO_CODECS",

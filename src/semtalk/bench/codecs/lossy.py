@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from semtalk.bench.codecs.video import EncodedVideo
 from semtalk.channel.packet_loss import BernoulliLoss, GilbertElliottLoss
+from semtalk.media.video_codec import EncodedVideo
 
 LOSS_GOP = 25  # frames per I-frame in the loss experiment: 1 s at 25 fps
 SYMBOL_BYTES = 32  # SyncSC's source symbol size
@@ -63,7 +63,7 @@ def protect_and_lose(
     """
     import zfec
 
-    from semtalk.bench.codecs.video import decodable
+    from semtalk.media.video_codec import decodable
 
     if not 0.0 < code_rate <= 1.0:
         raise ValueError(f"code_rate must be in (0, 1], got {code_rate}")

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from semtalk.bench.codecs.audio import decode_audio, encode_audio_packets
-from semtalk.bench.codecs.video import GREY, EncodedVideo, decodable
+from semtalk.media.audio_codec import decode_audio, encode_audio_packets
+from semtalk.media.video_codec import GREY, EncodedVideo, decodable
 from semtalk.phy.channel import PilotLayout
 from semtalk.phy.theory import capacity_snr_threshold_db, channel_bandwidth_ratio
 

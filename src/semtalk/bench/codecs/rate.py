@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from semtalk.bench.codecs.video import EncodedVideo, YuvClip, encode_video
+from semtalk.media.video_codec import EncodedVideo, YuvClip, encode_video
 
 TOLERANCE = 1.05  # the bound: actual ≤ 1.05 × target
 GOOD_ENOUGH = 0.95  # stop searching once actual is within [0.95, 1.05] × target

@@ -23,7 +23,7 @@ from semtalk.bench.codecs import (
 )
 from semtalk.bench.codecs import radio as radio_module
 from semtalk.bench.codecs.rate import TOLERANCE
-from semtalk.bench.codecs.video import GREY
+from semtalk.media.video_codec import GREY
 from semtalk.phy.radio import DigitalRadio, RadioConfig
 from semtalk.phy.theory import capacity_snr_threshold_db
 

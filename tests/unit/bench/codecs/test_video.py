@@ -5,7 +5,7 @@ import pytest
 
 from semtalk.bench.codecs import CODECS, YuvClip, decodable, decode_video, encode_video, rate_match
 from semtalk.bench.codecs.rate import TOLERANCE
-from semtalk.bench.codecs.video import GREY
+from semtalk.media.video_codec import GREY
 from semtalk.metrics.video import psnr
 
 

@@ -1,4 +1,4 @@
-"""Classic speech codecs as the baselines of SyncSC Tables II–III: Opus and AAC through PyAV.
+"""Classic speech codecs through PyAV (Opus, AAC): the baselines of SyncSC Tables II–III and the Wav2Vid audio carrier.
 
 The decoded signal must line up sample for sample with the input, or PESQ/STOI/MCD would score the
 codec's delay rather than its distortion. Both codecs prepend priming samples (Opus: pre-skip,

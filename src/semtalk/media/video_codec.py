@@ -1,4 +1,4 @@
-"""Classic video codecs in a low-delay video-call configuration, as the baselines of SyncSC Table I.
+"""Classic video codecs in a low-delay call configuration: SyncSC Table I baselines and the Wav2Vid clip coder.
 
 Every codec runs single-pass with bitrate-targeted rate control, one I-frame then P-frames only
 (no B-frames, no lookahead, no scene-cut I-frames), one thread (deterministic, and the benchmark
@@ -181,7 +181,7 @@ def _encode_pyav(clip: YuvClip, codec: str, kbps: float, gop: int) -> list[tuple
 
 def _encode_ffmpeg(clip: YuvClip, kbps: float, gop: int) -> list[tuple[bytes, bool]]:
     """libaom-av1 through the static ffmpeg (stdin raw yuv → stdout IVF), packets demuxed by PyAV."""
-    from semtalk.metrics.vmaf import ffmpeg_exe
+    from semtalk.media.reader import ffmpeg_exe
 
     av = require_av()
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error",
