@@ -63,6 +63,7 @@ class SimulatedLink:
     """One direction of a call: a channel per stream, and the datagrams in flight."""
 
     config: ChannelConfig
+    analog: frozenset[int] = frozenset()  # streams of analog symbols (learned JSCC): ``channel.analog`` carries them
     counts: dict[int, StreamCounts] = field(default_factory=dict)
     _channels: dict = field(default_factory=dict, repr=False)
     _inflight: list[tuple[float, int, int, bytes]] = field(default_factory=list, repr=False)
@@ -74,7 +75,7 @@ class SimulatedLink:
             return
         channel = self._channels.get(stream)
         if channel is None:
-            channel = self._channels[stream] = self.config.make(stream)
+            channel = self._channels[stream] = self._make(stream)
         counts = self.counts.setdefault(stream, StreamCounts())
         counts.packets += len(packets)
         counts.bytes += sum(map(len, packets))
@@ -82,6 +83,13 @@ class SimulatedLink:
             heapq.heappush(self._inflight, (d.time, self._order, stream, d.data))
             self._order += 1
         counts.lost = int(channel.lost)
+
+    def _make(self, stream: int):
+        if stream not in self.analog:
+            return self.config.make(stream)
+        from semtalk.channel.analog import AnalogChannel
+
+        return AnalogChannel.from_config(self.config, seed=self.config.seed + STREAM_SEED_STEP * stream)
 
     def deliver(self, now: float) -> Iterator[tuple[int, bytes]]:
         """``(stream, datagram)`` for everything that has arrived by ``now``."""
@@ -98,3 +106,8 @@ class SimulatedLink:
         chosen = self._channels if streams is None else {s: self._channels[s] for s in streams if s in self._channels}
         counts = [c.counts for c in chosen.values() if getattr(c, "kind", "packet") == "radio"]
         return functools.reduce(operator.add, counts) if counts else None
+
+    def analog_counts(self, stream: int):
+        """The ``channel.analog.AnalogCounts`` of an analog stream (None if it sent nothing)."""
+        channel = self._channels.get(stream)
+        return channel.counts if getattr(channel, "kind", None) == "analog" else None

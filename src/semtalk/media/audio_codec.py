@@ -152,3 +152,87 @@ def _resample(x: np.ndarray, rate: int, out_rate: int) -> np.ndarray:
     back = av.AudioResampler(format="flt", layout="mono", rate=out_rate)
     out = [f.to_ndarray().ravel() for f in [*back.resample(frame), *back.resample(None)]]
     return np.concatenate(out) if out else np.zeros(0, np.float32)
+
+
+OPUS_SPAN_MS = 20
+OPUS_LOOKAHEAD = 312  # libopus pre-skip in samples at 48 kHz
+
+
+class OpusEncoder:
+    """Streaming Opus for a call: 16 kHz mono float32 in, one CBR packet per 20 ms out (libopus, VoIP)."""
+
+    def __init__(self, kbps: float, rate: int = 16000) -> None:
+        from fractions import Fraction
+
+        av = require_av()
+        if rate not in _OPUS_RATES:
+            raise ValueError(f"Opus takes {', '.join(map(str, _OPUS_RATES))} Hz, got {rate}")
+        if not 6 <= kbps <= 510:
+            raise ValueError(f"Opus bitrate must be in [6, 510] kbps, got {kbps}")
+        self.rate, self.span = rate, rate * OPUS_SPAN_MS // 1000
+        self._cc = av.CodecContext.create("libopus", "w")
+        self._cc.sample_rate, self._cc.layout, self._cc.format = rate, "mono", "s16"
+        self._cc.bit_rate = round(kbps * 1000)
+        self._cc.time_base = Fraction(1, rate)
+        self._cc.options = {"application": "voip", "vbr": "off", "frame_duration": str(OPUS_SPAN_MS)}
+        self._cc.open()
+        self._pts = 0
+
+    def encode(self, span: np.ndarray) -> bytes:
+        """The packet of exactly one span (``self.span`` samples)."""
+        av = require_av()
+        x = np.asarray(span, dtype=np.float32)
+        if x.shape != (self.span,):
+            raise ValueError(f"an Opus span is {self.span} samples, got shape {x.shape}")
+        frame = av.AudioFrame.from_ndarray(np.round(np.clip(x, -1, 1) * 32767).astype(np.int16)[None], format="s16",
+                                           layout="mono")
+        frame.sample_rate, frame.pts = self.rate, self._pts
+        self._pts += self.span
+        packets = [bytes(p) for p in self._cc.encode(frame)]
+        if len(packets) != 1:
+            raise SemtalkError(f"libopus gave {len(packets)} packets for one {OPUS_SPAN_MS} ms span")
+        return packets[0]
+
+
+class OpusDecoder:
+    """Streaming decoder matching ``OpusEncoder``, lined up sample for sample with the encoder's input.
+
+    ``decode(packet or None)`` for every span in order (None: the packet was lost, its span is silence, the
+    convention of ``decode_audio``) returns the next span of output once it is complete: the codec's look-ahead
+    (libopus pre-skip, 312 samples at 48 kHz) and the 48 → 16 kHz resampler's hold make the output one span late,
+    and ``flush()`` gives the last one.
+    """
+
+    def __init__(self, rate: int = 16000) -> None:
+        av = require_av()
+        self.rate, self.span = rate, rate * OPUS_SPAN_MS // 1000
+        self._cc = av.CodecContext.create("libopus", "r")
+        self._cc.open()
+        self._resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+        self._buffer = np.zeros(0, np.float32)
+        self._skip = OPUS_LOOKAHEAD * rate // 48000 - 1  # measured: the resampler's own delay is one sample
+
+    def decode(self, packet: bytes | None) -> np.ndarray:
+        av = require_av()
+        pieces = [self._buffer]
+        if packet is None:
+            pieces.append(np.zeros(self.span, np.float32))
+        else:
+            for frame in self._cc.decode(av.Packet(packet)):
+                pieces += [p.to_ndarray().ravel().astype(np.float32) for p in self._resampler.resample(frame)]
+        self._buffer = np.concatenate(pieces)
+        if self._skip:
+            drop = min(self._skip, self._buffer.size)
+            self._buffer, self._skip = self._buffer[drop:], self._skip - drop
+        return self._take()
+
+    def flush(self) -> np.ndarray:
+        """The last span (its final few ms, which the next packet would have completed, are silent)."""
+        self._buffer = np.concatenate([self._buffer, np.zeros(self.span, np.float32)])
+        return self._take()
+
+    def _take(self) -> np.ndarray:
+        if self._buffer.size < self.span:
+            return np.zeros(0, np.float32)
+        out, self._buffer = self._buffer[: self.span], self._buffer[self.span:]
+        return out

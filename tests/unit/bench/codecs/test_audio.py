@@ -69,3 +69,22 @@ def test_decode_audio_checks_the_mask(speechlike):
     assert not decode_audio(coded, np.zeros(len(coded.packets), dtype=bool)).any()
     with pytest.raises(ValueError, match="keep mask has shape"):
         decode_audio(coded, [True])
+
+
+def test_streaming_opus_lines_up_with_its_input_and_a_lost_packet_is_one_silent_span(speechlike):
+    from semtalk.media.audio_codec import OpusDecoder, OpusEncoder
+
+    encoder, decoder = OpusEncoder(16), OpusDecoder()
+    n = speechlike.size // encoder.span * encoder.span
+    packets = [encoder.encode(speechlike[i:i + encoder.span]) for i in range(0, n, encoder.span)]
+    out = np.concatenate([decoder.decode(p) for p in packets] + [decoder.flush()])
+    assert out.size == n
+    assert abs(_lag_ms(speechlike[:n], out, 16000)) <= 0.25  # a few samples: as tight as the whole-clip path
+    lossy = OpusDecoder()
+    spans = [lossy.decode(None if i == 10 else p) for i, p in enumerate(packets)]
+    got = np.concatenate([*spans, lossy.flush()])
+    assert got.size == n
+    # One span of silence where packet 10 decodes to: its span, earlier by the look-ahead and resampler (~7 ms).
+    silent = np.flatnonzero(got[:12 * encoder.span] == 0)
+    assert silent.size == encoder.span and np.all(np.diff(silent) == 1)
+    assert 10 * encoder.span - 130 <= silent[0] <= 10 * encoder.span
