@@ -10,6 +10,7 @@ stretched lips.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,12 +69,28 @@ class FaceRenderer:
         self._ref_coeffs = kb.quantizer.dequantize(kb.reference.codes).astype(np.float64)
         self._ref_box = self.box_of(self._ref_coeffs)
         self._ref_ring = self._pose_points(self._ref_coeffs, self._rings[1])
-        self.keyframes = [self._source(k) for k in kb.keyframes]
-        self.mouths = self.keyframes + [self._source(k) for k in kb.mouth_atlas]
         ref_pts, _ = self.mesh(self._ref_coeffs, self._ref_box)
         from scipy.spatial import Delaunay
 
         self.triangles = Delaunay(ref_pts).simplices.astype(np.int32)
+        self._kb_keyframes = [self._source(k) for k in kb.keyframes]
+        self._atlas = [self._source(k) for k in kb.mouth_atlas]
+        self.set_sources(None)
+
+    def set_sources(self, keyframes: Sequence[Keyframe] | None) -> None:
+        """Warp from ``keyframes`` instead of the KB's keyframes (None: the KB's, as built).
+
+        Wav2Vid animates the clip the sender cached last (the head's current pose and light), not the
+        enrollment; the KB's keyframes and mouth atlas stay mouth sources, for the open mouths and teeth a
+        short clip may not show.
+        """
+        if keyframes is None:
+            self.keyframes, extra = self._kb_keyframes, []
+        else:
+            self.keyframes, extra = [self._source(k) for k in keyframes], self._kb_keyframes
+        if not self.keyframes:
+            raise ValueError("the renderer needs at least one source keyframe")
+        self.mouths = self.keyframes + extra + self._atlas
         self._key_meshes = np.stack([self.mesh(s.coeffs, s.box)[0][: mesh.N_MESH] for s in self.keyframes])
 
     def box_of(self, coeffs: np.ndarray) -> CropBox:
