@@ -25,6 +25,7 @@ REGISTRY: dict[str, dict[str, str]] = {
     },
     "mode": {
         "syncsc": "semtalk.modes.syncsc.mode:SyncscMode",
+        "wav2vid": "semtalk.modes.wav2vid.mode:Wav2vidMode",
     },
     # Benchmark suites: run_suite(data, out, bench.runner.BenchOptions) -> rows; results.md in out.
     "bench_suite": {

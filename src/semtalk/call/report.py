@@ -38,7 +38,7 @@ def call_report(input_path, config, mode, sender, receiver, link, outputs, timer
         "video": {
             "frames": n,
             "fps": mode.fps,
-            "coefficients_per_frame": mode.kb.face_model.n_coeffs,
+            "coefficients_per_frame": sent.get("coefficients_per_frame", mode.kb.face_model.n_coeffs),
             "bits_per_frame": round(payload_bits / max(n, 1), 2),
             "stream_kbps": round(payload_bits / seconds / 1000, 3),
             "rtp_kbps": round(rtp_bits / seconds / 1000, 3),

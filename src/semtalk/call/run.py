@@ -25,6 +25,7 @@ from semtalk import registry
 from semtalk.atomic import StagedFiles
 from semtalk.errors import SemtalkError
 from semtalk.link.simulated import ChannelConfig, SimulatedLink
+from semtalk.modes.wav2vid.ends import Wav2vidConfig
 from semtalk.records import StageTimer, config_from
 
 if TYPE_CHECKING:
@@ -69,6 +70,13 @@ class RunConfig:
     voice_adapt: bool = False
     voice_seconds: float = 4.0
     lm_text: str | None = None
+    # Wav2Vid (``--mode wav2vid``): its own fields and defaults (``modes.wav2vid.mode.Wav2vidConfig``).
+    pose_threshold: float = Wav2vidConfig.pose_threshold
+    clip_frames: int = Wav2vidConfig.clip_frames
+    clip_codec: str = Wav2vidConfig.clip_codec
+    clip_kbps: float = Wav2vidConfig.clip_kbps
+    audio_carrier: str = Wav2vidConfig.audio_carrier
+    audio_kbps: float = Wav2vidConfig.audio_kbps
     vmaf: bool = True
     metrics: bool = True
     write_video: bool = True
@@ -90,7 +98,7 @@ def run(input_path: str | Path, out_dir: str | Path, config: RunConfig = RunConf
     with StagedFiles(out) as staged:
         kb, kb_bytes, receiver_kb = _knowledge_bases(input_path, staged, config)
         mode = registry.get("mode", config.mode).build(config, kb, kb_bytes, receiver_kb)
-        link = _link(config)
+        link = _link(config, mode.analog_streams)
         timer = StageTimer()
         duration = info.duration if config.max_seconds is None else min(info.duration, config.max_seconds)
         speaking = mode.speaks and info.has_audio
@@ -107,7 +115,8 @@ def run(input_path: str | Path, out_dir: str | Path, config: RunConfig = RunConf
             frames = _timed(iter(read_video(input_path, fps=mode.fps, duration=duration)), timer, "decode")
             sender, receiver = mode.sender(timer), mode.receiver(timer)
             original = _exact_length(input_path, duration) if speaking else None
-            count, speech = simulate(frames, lambda: original, sender, receiver, link, outputs, timer, mode.fps)
+            count, speech = simulate(frames, lambda: original, sender, receiver, link, outputs, timer, mode.fps,
+                                     live_audio=original if mode.live_audio else None)
         if count == 0:
             raise SemtalkError(f"{input_path}: no video frames decoded")
         vmaf_score = outputs.finish()
@@ -116,6 +125,8 @@ def run(input_path: str | Path, out_dir: str | Path, config: RunConfig = RunConf
         if speech is not None and speaking:  # without an audio track nothing was said
             report["speech"] = _speech(staged, config, mode, sender, receiver, link, outputs, speech, original,
                                        duration)
+        report.update(mode.sections(sender, receiver, link, outputs, original, speech if speaking else None,
+                                    score=config.metrics))
         staged.path("report.json").write_text(json.dumps(report, indent=2, default=_json_default))
         staged.commit()
     return report
@@ -169,8 +180,8 @@ def _outputs(config: RunConfig, videos: list[Path] | None, tmp: Path, audio_rate
                    measure_mouth=speaking and config.metrics, score=config.metrics, timer=timer, progress=progress)
 
 
-def _link(config: RunConfig):
-    return SimulatedLink(config_from(ChannelConfig, config))
+def _link(config: RunConfig, analog: frozenset[int] = frozenset()):
+    return SimulatedLink(config_from(ChannelConfig, config), analog=analog)
 
 
 def kb_config(config: RunConfig):
@@ -274,6 +285,7 @@ def check_config(config: RunConfig) -> None:
     if config.seed < 0:
         raise SemtalkError(f"--seed must be ≥ 0, got {config.seed}")
     _check_fec(config)
+    _check_wav2vid(config)
     try:
         _link(config).config.make(0)
     except ValueError as exc:
@@ -290,6 +302,41 @@ def check_config(config: RunConfig) -> None:
         raise SemtalkError(f"--crop-size must be an even number ≥ 64, got {config.crop_size}")
     if config.max_seconds is not None and config.max_seconds <= 0:
         raise SemtalkError(f"--max-seconds must be positive, got {config.max_seconds}")
+
+
+WAV2VID_FLAGS = {"pose_threshold": "--pose-threshold", "clip_frames": "--clip-frames", "clip_codec": "--clip-codec",
+                 "clip_kbps": "--clip-kbps", "audio_carrier": "--audio-carrier", "audio_kbps": "--audio-kbps"}
+
+
+def _check_wav2vid(config: RunConfig) -> None:
+    """Wav2Vid's flags act only in its mode, and the ASC's analog symbols need a radio channel."""
+    from semtalk.streams.audio import CARRIERS
+    from semtalk.streams.clip import CLIP_CODECS, MAX_CLIP_FRAMES
+
+    if config.mode != "wav2vid":
+        defaults = RunConfig()
+        for name, flag in WAV2VID_FLAGS.items():
+            if getattr(config, name) != getattr(defaults, name):
+                raise SemtalkError(f"{flag} is a setting of --mode wav2vid")
+        return
+    if not config.pose_threshold > 0:
+        raise SemtalkError(f"--pose-threshold is ε of HdPoseEst in degrees and must be positive, got "
+                           f"{config.pose_threshold}")
+    if not 1 <= config.clip_frames <= MAX_CLIP_FRAMES:
+        raise SemtalkError(f"--clip-frames must be in 1..{MAX_CLIP_FRAMES}, got {config.clip_frames}")
+    if config.clip_codec not in CLIP_CODECS:
+        raise SemtalkError(f"--clip-codec must be one of {', '.join(CLIP_CODECS)}, got '{config.clip_codec}'")
+    if not 10 <= config.clip_kbps <= 20_000:
+        raise SemtalkError(f"--clip-kbps must be in [10, 20000], got {config.clip_kbps}")
+    if config.audio_carrier not in CARRIERS:
+        raise SemtalkError(f"--audio-carrier must be one of {', '.join(CARRIERS)}, got '{config.audio_carrier}'")
+    if not 6 <= config.audio_kbps <= 510:
+        raise SemtalkError(f"--audio-kbps is Opus' bitrate and must be in [6, 510], got {config.audio_kbps}")
+    if (config.audio_carrier == "asc" and config.channel not in registry.names("channel")) or (
+            config.audio_carrier == "asc" and registry.get("channel", config.channel).kind != "radio"):
+        raise SemtalkError("--audio-carrier asc sends analog symbols: it needs --channel awgn or --channel rayleigh")
+    if config.fec not in ("rs", "none"):
+        raise SemtalkError(f"--mode wav2vid protects its clips and audio with --fec rs or none, got '{config.fec}'")
 
 
 def _check_fec(config: RunConfig) -> None:

@@ -16,14 +16,17 @@ import numpy as np
 
 from semtalk.call.outputs import Outputs
 from semtalk.link.simulated import SimulatedLink
-from semtalk.modes.base import Receiver, Sender, Speech
+from semtalk.modes.base import AudioSender, Receiver, Sender, Speech
 from semtalk.records import StageTimer
 
 
-def simulate(frames: Iterable[np.ndarray], audio, sender: Sender, receiver: Receiver, link: SimulatedLink,
-             outputs: Outputs, timer: StageTimer, fps: float) -> tuple[int, Speech | None]:
+def simulate(frames: Iterable[np.ndarray], audio, sender: Sender | AudioSender, receiver: Receiver, link: SimulatedLink,
+             outputs: Outputs, timer: StageTimer, fps: float, live_audio: np.ndarray | None = None,
+             audio_rate: int = 16000) -> tuple[int, Speech | None]:
     """Run the call over ``frames`` (RGB); ``audio()`` gives the call's audio once the frames are done
-    (None without a track). Returns the frame count and the receiver's speech."""
+    (None without a track). With ``live_audio`` (the call's audio at ``audio_rate``) the sender is an
+    ``AudioSender`` and gets each frame's span of it as that frame is captured. Returns the frame count and the
+    receiver's speech."""
     originals: deque = deque()
 
     def deliver(now: float) -> None:
@@ -50,10 +53,15 @@ def simulate(frames: Iterable[np.ndarray], audio, sender: Sender, receiver: Rece
         captured, batches = sender.frame(index, rgb, now)
         originals.append(captured)
         send(batches)
+        if live_audio is not None:
+            span = live_audio[round(index / fps * audio_rate):round(now * audio_rate)]
+            send(sender.audio(span, now))
         deliver(now)
         play(min(index + 1, math.floor((now - receiver.latency) * fps + 1e-9) + 1))
         count += 1
     end = count / fps
+    if live_audio is not None and round(end * audio_rate) < live_audio.size:
+        send(sender.audio(live_audio[round(end * audio_rate):], end))
     send(sender.finish(audio(), end))
     deliver(math.inf)
     play(count)

@@ -17,11 +17,13 @@ def summary(report: dict, out: Path) -> str:
                    f"{_num(v['psnr'], 'g')} dB, MS-SSIM {_num(v['ms_ssim'], 'g')}, VMAF {_num(v['vmaf'], '.1f')}")
     silent = report.get("audio", {}).get("mode") == "none"
     no_audio = ["  speech   none: the input has no audio track"] if silent else []
-    return "\n".join([
-        f"semtalk: {report['input']} → {out}",
+    stream = _wav2vid_summary(report) if "wav2vid" in report else [
         f"  stream   {v['stream_kbps']:.2f} kbps coefficients ({v['bits_per_frame']:.1f} bits/frame), "
         f"{v['rtp_kbps']:.2f} kbps with RTP headers, {v['channel_kbps']:.2f} kbps on the channel; "
-        f"KB {v['kb_bytes'] / 1024:.0f} KiB once",
+        f"KB {v['kb_bytes'] / 1024:.0f} KiB once"]
+    return "\n".join([
+        f"semtalk: {report['input']} → {out}",
+        *stream,
         *_radio_summary(report.get("phy")),
         f"  network  {n['packets_lost']}/{n['packets_sent']} packets lost ({n['loss_rate']:.1%}), "
         f"{n['packets_recovered']} recovered by {n['fec']} FEC, {v['concealed_frames']} frames concealed",
@@ -35,6 +37,18 @@ def summary(report: dict, out: Path) -> str:
 
 def _num(value, fmt: str) -> str:
     return "n/a" if value is None else format(value, fmt)
+
+
+def _wav2vid_summary(report: dict) -> list[str]:
+    """The stream lines of :func:`summary` for ``--mode wav2vid``: clips, data, audio and lips."""
+    w, a, v = report["wav2vid"], report["audio"], report["video"]
+    return [f"  clips    {w['clips_sent']} sent ({w['frames_sent_fraction']:.0%} of frames, {w['clip_codec']}), "
+            f"{w['clips_received']} received; {w['frames_generated']} frames generated from the audio, mouth "
+            f"correlation {_num(w['mouth_correlation'], '.2f')}",
+            f"  data     {w['data_bytes'] / 1000:.1f} kB ({w['data_bytes_clips'] / 1000:.1f} kB clips + "
+            f"{w['data_bytes_audio'] / 1000:.1f} kB audio, {a['carrier']}); KB {v['kb_bytes'] / 1024:.0f} KiB once; "
+            f"PESQ-WB {_num(a.get('pesq_wb'), '.2f')}, AV offset "
+            f"{_num(report.get('speech', {}).get('av_offset_ms'), '+.0f')} ms"]
 
 
 def _radio_summary(phy: dict | None) -> list[str]:

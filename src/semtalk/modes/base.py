@@ -67,6 +67,14 @@ class Sender(Protocol):
     def report(self) -> dict: ...
 
 
+class AudioSender(Sender, Protocol):
+    """A sender that transmits the audio itself, as it is captured (Wav2Vid), rather than what it meant."""
+
+    def audio(self, chunk: np.ndarray, time: float) -> list[Outgoing]:
+        """The next ``chunk`` of the call's audio, captured by ``time``; what to send now."""
+        ...
+
+
 class Receiver(Protocol):
     latency: float  # play-out delay in seconds: frame k is shown at (k + 1) / fps + latency
 
@@ -84,8 +92,20 @@ class Receiver(Protocol):
 
 
 class Mode(Protocol):
-    """A ``mode`` registry entry: builds both ends of one call."""
+    """A ``mode`` registry entry: builds both ends of one call.
+
+    ``live_audio``: the sender is an ``AudioSender``; ``analog_streams``: streams sent as analog symbols;
+    ``sections()``: the mode's own report sections, merged into report.json.
+    """
+
+    fps: float
+    speaks: bool
+    live_audio: bool
+    analog_streams: frozenset[int]
 
     def sender(self, timer: StageTimer) -> Sender: ...
 
     def receiver(self, timer: StageTimer) -> Receiver: ...
+
+    def sections(self, sender, receiver, link, outputs, original: np.ndarray | None, speech: Speech | None,
+                 score: bool) -> dict: ...

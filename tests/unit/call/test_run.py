@@ -124,3 +124,25 @@ def test_the_output_folder_is_created_and_left_empty(tmp_path):
     out = tmp_path / "a" / "b"
     check_output_dir(out)
     assert out.is_dir() and list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"pose_threshold": 10.0}, "--pose-threshold is a setting of --mode wav2vid"),
+    ({"audio_carrier": "asc"}, "--audio-carrier is a setting of --mode wav2vid"),
+    ({"mode": "wav2vid", "audio_carrier": "asc"}, "--audio-carrier asc sends analog symbols: it needs --channel"),
+    ({"mode": "wav2vid", "pose_threshold": 0.0}, "--pose-threshold is ε of HdPoseEst in degrees"),
+    ({"mode": "wav2vid", "clip_frames": 0}, "--clip-frames must be in 1..250"),
+    ({"mode": "wav2vid", "clip_codec": "mpeg2"}, "--clip-codec must be one of x265, svtav1, x264"),
+    ({"mode": "wav2vid", "audio_carrier": "mp3"}, "--audio-carrier must be one of opus, asc"),
+    ({"mode": "wav2vid", "audio_kbps": 2.0}, "--audio-kbps is Opus' bitrate"),
+    ({"mode": "wav2vid", "fec": "pacsc"}, "--mode wav2vid protects its clips and audio with --fec rs or none"),
+    ({"mode": "wav2vid", "clip_kbps": float("inf")}, "--clip-kbps must be a finite number"),
+])
+def test_wav2vid_settings_are_checked(settings, message):
+    with pytest.raises(SemtalkError, match=message.replace("[", r"\[").replace(".", r"\.")):
+        check_config(RunConfig(**settings))
+
+
+def test_wav2vid_settings_that_work_pass():
+    check_config(RunConfig(mode="wav2vid", channel="rayleigh", snr=4.0, audio_carrier="asc", pose_threshold=12.0))
+    check_config(RunConfig(mode="wav2vid", loss=0.2, clip_codec="svtav1", clip_frames=5))

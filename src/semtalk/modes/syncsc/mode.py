@@ -163,6 +163,8 @@ class SyncscMode:
     kb_bytes: bytes
     receiver_kb: KnowledgeBase
     fps: float = FPS
+    live_audio: bool = False  # the words go out once the speech is recognised (``speech.SpeechSender``)
+    analog_streams: frozenset[int] = frozenset()
 
     @classmethod
     def build(cls, run_config, kb: KnowledgeBase, kb_bytes: bytes, receiver_kb: KnowledgeBase) -> SyncscMode:
@@ -204,6 +206,11 @@ class SyncscMode:
                              mouth_out=filled(outputs.out_mouth), mouth_original=filled(outputs.sent_mouth),
                              fps=self.fps, adapted=self.config.voice_adapt and self.receiver_kb.voice_profile
                              is not None, score=score)
+
+
+    def sections(self, sender, receiver, link, outputs, original, speech, score: bool) -> dict:
+        """No report sections of its own besides ``speech``."""
+        return {}
 
 
 def filled(values: list[float]) -> np.ndarray:

@@ -1,0 +1,296 @@
+"""The two ends of the Wav2Vid mode (seed paper 2): the whole audio, short video clips only when the head pose
+changes, and every other frame generated at the receiver by animating the latest clip from the received audio.
+
+    sender:   frame → landmarks + stable crop → head pose → HdPoseEst (eq. 3) ≥ ε ? → clip of the crops,
+              coded by a real low-delay codec (the paper's DVST) → fragments (RTP) + RS            (stream 0)
+              audio → Opus spans + RS, or ASC analog symbols                                         (stream 1)
+    receiver: fragments → whole clips → decoded and cached as the reference;
+              audio spans → audio → mouth opening per frame (``generators.lips``) → talking head that animates the
+              reference (``generators.talking_head``); frames of a clip that arrived are shown as decoded.
+
+A clip goes out once its last frame is captured, so the receiver plays ``clip_frames`` + 1 frames behind, and at
+least the audio path's delay (span, FEC block, the lips' look-ahead). Memory is bounded by that delay.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from semtalk import registry
+from semtalk.fec.base import PacketFec
+from semtalk.kb.knowledge_base import KnowledgeBase, kb_tag
+from semtalk.modes.base import Captured, Outgoing, Played, Speech
+from semtalk.modes.wav2vid import audio as carriers
+from semtalk.modes.wav2vid.pose import PoseTrigger, euler_degrees
+from semtalk.records import StageTimer
+from semtalk.semantics.face.mesh import mouth_opening
+from semtalk.streams.audio import AudioDepacketizer, AudioPacketizer
+from semtalk.streams.clip import Clip, ClipDepacketizer, ClipPacketizer
+
+CLIPS, AUDIO = 0, 1  # stream numbers
+FPS = 25.0
+RATE = carriers.RATE
+FRAME_SAMPLES = round(RATE / FPS)
+
+
+@dataclass(frozen=True)
+class Wav2vidConfig:
+    """Both ends' settings. ``pose_threshold``: ε of eq. 3 in degrees; ``clip_kbps``: the clip codec's target
+    bitrate while a clip is sent; ``fec`` protects the clip fragments and the Opus packets (the ASC's analog
+    symbols need none)."""
+
+    pose_threshold: float = 6.0
+    pose_window: int = 5
+    clip_frames: int = 10
+    clip_codec: str = "x265"
+    clip_kbps: float = 300.0
+    audio_carrier: str = "opus"
+    audio_kbps: float = 8.0
+    fec: str = "rs"
+    code_rate: float = 0.5
+    fec_k: int = 4
+    seed: int = 0
+    playout_margin: float = 0.0
+
+    def packet_code(self) -> PacketFec:
+        return registry.get("fec", self.fec)(k=self.fec_k, code_rate=self.code_rate).packet_code()
+
+
+class Wav2vidSender:
+    def __init__(self, config: Wav2vidConfig, kb: KnowledgeBase, kb_bytes: bytes, timer: StageTimer):
+        from semtalk.semantics.face.encoder import FaceTracker
+
+        self.config, self.kb, self.timer = config, kb, timer
+        self.tracker = FaceTracker(kb.crop, kb.ref_box)
+        self.trigger = PoseTrigger(config.pose_threshold, config.clip_frames, config.pose_window)
+        tag = kb_tag(kb_bytes)
+        self.clips = ClipPacketizer(tag, FPS)
+        self.clip_fec = config.packet_code().encoder()
+        self.coder = carriers.coder(config.audio_carrier, config.audio_kbps)
+        self.audio_packets = AudioPacketizer(config.audio_carrier, tag, self.coder.span, RATE)
+        self.audio_fec = config.packet_code().encoder() if config.audio_carrier == "opus" else None
+        self._crops: list[np.ndarray] = []
+        self._first = 0
+        self._samples = np.zeros(0, np.float32)
+        self.frames = 0
+        self.no_face = 0
+        self.sent_clips: list[tuple[int, int]] = []  # (first frame, frames) of every clip sent
+        self.clip_bytes = 0  # codec bytes of the clips
+        self.audio_bytes = 0  # codec bytes (Opus) or symbol bytes (ASC) of the audio
+        self.audio_spans = 0
+
+    def frame(self, index: int, rgb: np.ndarray, time_s: float) -> tuple[Captured, list[Outgoing]]:
+        t = time.perf_counter()
+        tracked = self.tracker.track(index, rgb)
+        self.timer.add("landmarks", time.perf_counter() - t)
+        t = time.perf_counter()
+        self.frames += 1
+        pose = None
+        if tracked.points is None:
+            self.no_face += 1
+            mouth = np.nan
+        else:
+            _, rotation, _ = self.kb.face_model.pose(tracked.points)
+            pose, mouth = euler_degrees(rotation), mouth_opening(tracked.points)
+        step = self.trigger(pose)
+        out = []
+        if step.send:
+            if not self._crops:
+                self._first = index
+            self._crops.append(tracked.crop)
+            if step.last:
+                out.append(Outgoing(CLIPS, self._send_clip(), time_s))
+        self.timer.add("encode", time.perf_counter() - t)
+        return Captured(tracked.index, tracked.crop, mouth), out
+
+    def audio(self, chunk: np.ndarray, time_s: float) -> list[Outgoing]:
+        """The call's audio as it is captured (any chunk size): every complete span goes out now."""
+        t = time.perf_counter()
+        self._samples = np.concatenate([self._samples, np.asarray(chunk, dtype=np.float32)])
+        packets = []
+        span = self.coder.span
+        while self._samples.size >= span:
+            packets += self._send_span(self._samples[:span])
+            self._samples = self._samples[span:]
+        self.timer.add("audio", time.perf_counter() - t)
+        return [Outgoing(AUDIO, packets, time_s)] if packets else []
+
+    def _send_span(self, samples: np.ndarray) -> list[bytes]:
+        data = self.coder.encode(samples)
+        self.audio_spans += 1
+        self.audio_bytes += len(data) if isinstance(data, bytes) else 2 * 4 * data.size  # complex64 as 2 × float32
+        packet = self.audio_packets.push(data)
+        return self.audio_fec.push(packet) if self.audio_fec is not None else [packet]
+
+    def _send_clip(self) -> list[bytes]:
+        from semtalk.media.video_codec import encode_video
+
+        encoded = encode_video(self._crops, self.config.clip_codec, self.config.clip_kbps, FPS)
+        clip = Clip(len(self.sent_clips), self._first, self.config.clip_codec, encoded.packets)
+        self.sent_clips.append((self._first, clip.n_frames))
+        self.clip_bytes += clip.bytes
+        self._crops = []
+        packets = []
+        for packet in self.clips.push(clip):
+            packets += self.clip_fec.push(packet)
+        return packets + self.clip_fec.flush()
+
+    def finish(self, audio: np.ndarray | None, end: float) -> list[Outgoing]:
+        self.tracker.close()
+        out = []
+        if self.trigger.cut() and self._crops:
+            out.append(Outgoing(CLIPS, self._send_clip(), end))
+        if self._samples.size:
+            packets = self._send_span(np.pad(self._samples, (0, self.coder.span - self._samples.size)))
+            self._samples = np.zeros(0, np.float32)
+            out.append(Outgoing(AUDIO, packets, end))
+        if self.audio_fec is not None:
+            out.append(Outgoing(AUDIO, self.audio_fec.flush(), end))
+        return out
+
+    def report(self) -> dict:
+        return {"frames": self.frames, "no_face_frames": self.no_face, "clipped_frames": 0,
+                "payload_bits": self.clips.payload_bits, "source_packets": self.clips.packets,
+                "coefficients_per_frame": None}
+
+
+@dataclass
+class _Cached:
+    """A decoded clip: frames ``first`` … ``first + len(frames) − 1``."""
+
+    first: int
+    frames: list[np.ndarray] = field(default_factory=list)
+
+    @property
+    def end(self) -> int:
+        return self.first + len(self.frames)
+
+
+class Wav2vidReceiver:
+    def __init__(self, config: Wav2vidConfig, kb: KnowledgeBase, kb_bytes: bytes, timer: StageTimer):
+        from semtalk.generators.lips import LOOKAHEAD_S, MouthStream
+        from semtalk.generators.talking_head import TalkingHead
+
+        self.config, self.kb, self.timer = config, kb, timer
+        tag = kb_tag(kb_bytes)
+        self.clip_fec = config.packet_code().decoder()
+        self.clips = ClipDepacketizer(tag)
+        self.decoder = carriers.decoder(config.audio_carrier)
+        self.audio_fec = config.packet_code().decoder() if config.audio_carrier == "opus" else None
+        self.audio_in = AudioDepacketizer(config.audio_carrier, tag)
+        self.mouth = MouthStream()
+        self.head = TalkingHead(kb, seed=config.seed)
+        span_s = self.decoder.span / RATE
+        fec_s = span_s * config.fec_k if self.audio_fec is not None else 0.0
+        audio_delay = span_s * (1 + self.decoder.delay_spans) + fec_s + LOOKAHEAD_S
+        self.lookahead = LOOKAHEAD_S
+        self.latency = max((config.clip_frames + 1) / FPS, audio_delay) + config.playout_margin
+        self._cached: list[_Cached] = []  # clips decoded, in frame order, not yet played past
+        self._slots: dict[int, bytes | np.ndarray] = {}
+        self._next_slot = 0
+        self._lost_slots: set[int] = set()
+        self._audio: list[np.ndarray] = []
+        self._decoded = 0  # samples of audio decoded so far
+        self._mouths: list[float] = []
+        self._next = 0  # next frame to play
+        self.received_clips: list[tuple[int, int]] = []
+        self.generated: list[int] = []  # frames generated from the audio (not shown from a clip)
+        self.concealed = 0
+        self.late_slots = 0
+
+    def receive(self, stream: int, datagram: bytes) -> None:
+        if stream == CLIPS:
+            for packet in self.clip_fec.push(datagram):
+                for clip in self.clips(packet):
+                    self._cache(clip)
+        elif stream == AUDIO:
+            packets = self.audio_fec.push(datagram) if self.audio_fec is not None else [datagram]
+            for packet in packets:
+                for slot, data in self.audio_in(packet):
+                    if slot < self._next_slot:
+                        self.late_slots += 1
+                    elif slot - self._next_slot < 4 * 60 * RATE // self.decoder.span:  # a forged far slot is dropped
+                        self._slots[slot] = data
+
+    def _cache(self, clip: Clip) -> None:
+        from semtalk.media.video_codec import EncodedVideo, decode_video
+
+        t = time.perf_counter()
+        if clip.first + clip.n_frames <= self._next:
+            return  # too late to show
+        size = self.kb.crop.size
+        encoded = EncodedVideo(clip.codec, size, size, FPS, clip.packets, (True,) + (False,) * (clip.n_frames - 1))
+        try:
+            frames = decode_video(encoded)
+        except Exception:  # a clip the codec cannot decode (forged or corrupt) is a lost clip, not a failed call
+            self.clips.invalid += 1
+            return
+        self.received_clips.append((clip.first, clip.n_frames))
+        self._cached.append(_Cached(clip.first, frames))
+        self._cached.sort(key=lambda c: c.first)
+        self.timer.add("receive", time.perf_counter() - t)
+
+    def _decode_audio(self, samples: int) -> None:
+        """Decode spans in order until ``samples`` of audio exist; a span not here by now is lost."""
+        while self._decoded < samples:
+            data = self._slots.pop(self._next_slot, None)
+            if data is None:
+                self._lost_slots.add(self._next_slot)
+            self._next_slot += 1
+            self._emit(self.decoder.decode(data))
+
+    def _emit(self, audio: np.ndarray) -> None:
+        if audio.size:
+            self._audio.append(audio)
+            self._decoded += audio.size
+            self._mouths += self.mouth.push(audio)
+
+    def play(self, until: int) -> list[Played]:
+        t = time.perf_counter()
+        self._decode_audio(math.ceil((until / FPS + self.lookahead) * RATE))
+        self.timer.add("audio", time.perf_counter() - t)
+        out = []
+        while self._next < until and self._next < len(self._mouths):
+            k = self._next
+            clip = next((c for c in self._cached if c.first <= k < c.end), None)
+            if clip is not None:
+                image, concealed = clip.frames[k - clip.first], False
+            else:
+                t = time.perf_counter()
+                done = [c for c in self._cached if c.end <= k]
+                if done:  # the newest clip that has ended becomes the reference
+                    self.head.set_reference(done[-1].frames)
+                    self._cached = [c for c in self._cached if c.end > k]
+                concealed = self._spans_lost(k)
+                image = self.head.frame(k, self._mouths[k])
+                self.generated.append(k)
+                self.timer.add("render", time.perf_counter() - t)
+            self.concealed += concealed
+            out.append(Played(k, image, concealed))
+            self._next += 1
+        return out
+
+    def _spans_lost(self, k: int) -> bool:
+        """Whether the audio that drives frame ``k`` was lost (its mouth is then that of silence)."""
+        first, last = k * FRAME_SAMPLES // self.decoder.span, ((k + 1) * FRAME_SAMPLES - 1) // self.decoder.span
+        self._lost_slots = {s for s in self._lost_slots if s >= first}  # bounded: earlier frames are played
+        return any(s <= last for s in self._lost_slots)
+
+    def finish(self, end: float) -> Speech:
+        self.head.close()
+        n = round(end * RATE)
+        self._decode_audio(n)
+        self._emit(self.decoder.flush())
+        audio = np.concatenate(self._audio) if self._audio else np.zeros(0, np.float32)
+        self.speech_audio = np.pad(audio[:n], (0, max(0, n - audio.size))).astype(np.float32)
+        return Speech(self.speech_audio, RATE)
+
+    def report(self) -> dict:
+        return {"concealed_frames": self.concealed, "late_frames": 0, "implausible_frames": 0,
+                "garbage_packets": self.clips.garbage + self.audio_in.garbage,
+                "wrong_kb_packets": self.clips.wrong_kb + self.audio_in.wrong_kb,
+                "packets_recovered": 0}
