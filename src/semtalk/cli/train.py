@@ -1,4 +1,4 @@
-"""``semtalk train pacsc``: train a learned component on CPU."""
+"""``semtalk train pacsc | asc | lips``: train a learned component on CPU."""
 
 from __future__ import annotations
 
@@ -29,6 +29,28 @@ def add_parser(sub) -> None:
                        help="torch CPU threads (default 1: the model is small; more pay only on an idle machine)")
     pacsc.add_argument("--seed", type=non_negative_int, default=0, help="seed (default 0)")
     pacsc.set_defaults(handler=handle_pacsc)
+    asc = train.add_parser("asc", help="train ASC, Wav2Vid's learned analog audio coder",
+                           description="Synthesise piper speech (cached in --cache), read the speech/ files and GRID "
+                                       "clips' audio in --data, hold out a LibriSpeech utterance and some sentences, "
+                                       "train through Rayleigh/AWGN at 0–20 dB until --steps or --minutes, evaluate "
+                                       "and save the weights (float16).")
+    asc.add_argument("--data", required=True, help="folder with speech/ and faces_av/ (only grid_* clips are used)")
+    asc.add_argument("--out", default="out/asc/asc.pt", help="weights file (default out/asc/asc.pt)")
+    asc.add_argument("--cache", default="out/asc", help="where the synthesised speech is cached (default out/asc)")
+    asc.add_argument("--minutes", type=float, default=25.0,
+                     help="training time budget in minutes, at most 30 (default 25)")
+    asc.add_argument("--steps", type=int, default=None,
+                     help="train exactly this many steps (within the budget; default: as many as fit)")
+    asc.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    asc.add_argument("--seed", type=non_negative_int, default=0, help="seed (default 0)")
+    asc.set_defaults(handler=handle_asc)
+    lips = train.add_parser("lips", help="train the lip track of Wav2Vid's talking head (audio → mouth opening)",
+                            description="Landmark the grid_*.mpg clips in --data (or --data/faces_av), read their "
+                                        "audio and fit the two ridge read-outs of semtalk.generators.lips (closed "
+                                        "form: deterministic, no seed; about 10 s on 2 cores). Only GRID is read.")
+    lips.add_argument("--data", required=True, help="folder with the GRID clips (or one with faces_av/)")
+    lips.add_argument("--out", default="out/lips/lips.npz", help="weights file (default out/lips/lips.npz)")
+    lips.set_defaults(handler=handle_lips)
 
 
 def handle_pacsc(args: argparse.Namespace) -> int:
@@ -51,4 +73,37 @@ def handle_pacsc(args: argparse.Namespace) -> int:
     else:
         train_and_save(Path(args.data), Path(args.out or "out/pacsc/pacsc.pt"), Path(args.cache),
                        TrainConfig(epochs=args.epochs, seed=args.seed), log=log)
+    return 0
+
+
+def handle_asc(args: argparse.Namespace) -> int:
+    from semtalk.learned.asc.train import MAX_MINUTES, TrainConfig, train_and_save
+
+    if not 0 < args.minutes <= MAX_MINUTES:
+        raise SemtalkError(f"--minutes must be in (0, {MAX_MINUTES:g}], got {args.minutes}")
+    if args.steps is not None and args.steps < 1:
+        raise SemtalkError(f"--steps must be ≥ 1, got {args.steps}")
+    if not Path(args.data).is_dir():
+        raise SemtalkError(f"--data folder not found: {args.data}")
+    import torch
+
+    torch.set_num_threads(max(1, args.threads))
+    try:
+        train_and_save(Path(args.data), Path(args.out), Path(args.cache),
+                       TrainConfig(minutes=args.minutes, steps=args.steps, seed=args.seed),
+                       log=lambda line: print(line, flush=True))
+    except FileNotFoundError as exc:
+        raise SemtalkError(str(exc)) from exc
+    return 0
+
+
+def handle_lips(args: argparse.Namespace) -> int:
+    from semtalk.generators.lips import train
+
+    if not Path(args.data).is_dir():
+        raise SemtalkError(f"--data folder not found: {args.data}")
+    try:
+        train(Path(args.data), Path(args.out), log=lambda line: print(line, flush=True))
+    except FileNotFoundError as exc:
+        raise SemtalkError(str(exc)) from exc
     return 0
