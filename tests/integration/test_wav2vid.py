@@ -53,3 +53,14 @@ def test_hdtf_clip_over_rayleigh_the_issue_command(tmp_path):
     assert report["audio"]["pesq_wb"] > 2.0
     assert report["wav2vid"]["mouth_correlation"] > 0.3
     assert abs(report["speech"]["av_offset_ms"]) <= 80
+
+
+def test_sample_clip_with_the_asc_over_awgn_sends_analog_symbols_and_loses_nothing(tmp_path, sample_clip):
+    report = run(sample_clip, tmp_path, RunConfig(mode="wav2vid", channel="awgn", snr=12.0, audio_carrier="asc",
+                                                  progress=False, vmaf=False, write_video=False))
+    w, a = report["wav2vid"], report["audio"]
+    assert a["carrier"] == "asc" and a["packets_lost"] == 0 and a["kbps"] is None
+    assert a["symbols_per_s"] == pytest.approx(4000, rel=0.03)  # the ASC's latent, plus nothing else
+    assert w["data_bytes_audio"] == 0 and w["audio_analog_symbols"] == a["spans"] * 800
+    assert w["channel_symbols"]["audio"] > w["audio_analog_symbols"]  # plus the digital headers
+    assert a["pesq_wb"] is not None and report["video"]["concealed_frames"] == 0

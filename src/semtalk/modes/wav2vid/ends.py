@@ -80,7 +80,8 @@ class Wav2vidSender:
         self.no_face = 0
         self.sent_clips: list[tuple[int, int]] = []  # (first frame, frames) of every clip sent
         self.clip_bytes = 0  # codec bytes of the clips
-        self.audio_bytes = 0  # codec bytes (Opus) or symbol bytes (ASC) of the audio
+        self.audio_bytes = 0  # codec bytes of the audio (Opus)
+        self.audio_symbols = 0  # analog symbols of the audio (ASC)
         self.audio_spans = 0
 
     def frame(self, index: int, rgb: np.ndarray, time_s: float) -> tuple[Captured, list[Outgoing]]:
@@ -122,7 +123,10 @@ class Wav2vidSender:
     def _send_span(self, samples: np.ndarray) -> list[bytes]:
         data = self.coder.encode(samples)
         self.audio_spans += 1
-        self.audio_bytes += len(data) if isinstance(data, bytes) else 2 * 4 * data.size  # complex64 as 2 × float32
+        if isinstance(data, bytes):
+            self.audio_bytes += len(data)
+        else:  # analog: symbols, not bytes
+            self.audio_symbols += data.size
         packet = self.audio_packets.push(data)
         return self.audio_fec.push(packet) if self.audio_fec is not None else [packet]
 
@@ -186,7 +190,9 @@ class Wav2vidReceiver:
         self.head = TalkingHead(kb, seed=config.seed)
         span_s = self.decoder.span / RATE
         fec_s = span_s * config.fec_k if self.audio_fec is not None else 0.0
-        audio_delay = span_s * (1 + self.decoder.delay_spans) + fec_s + LOOKAHEAD_S
+        # A frame plays once the audio to its time plus the lips' look-ahead is decoded: that span, the decoder's
+        # own delay, a whole FEC block, and up to a frame each for the sender's and the player's frame clocks.
+        audio_delay = span_s * (1 + self.decoder.delay_spans) + fec_s + LOOKAHEAD_S + 2 / FPS
         self.lookahead = LOOKAHEAD_S
         self.latency = max((config.clip_frames + 1) / FPS, audio_delay) + config.playout_margin
         self._cached: list[_Cached] = []  # clips decoded, in frame order, not yet played past

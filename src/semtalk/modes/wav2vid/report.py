@@ -42,7 +42,8 @@ def sections(config: Wav2vidConfig, sender: Wav2vidSender, receiver: Wav2vidRece
         "mouth_correlation": _r(_mouth_correlation(receiver, outputs), 4) if score else None,
         "data_bytes": sender.clip_bytes + sender.audio_bytes,
         "data_bytes_clips": sender.clip_bytes,
-        "data_bytes_audio": sender.audio_bytes,
+        "data_bytes_audio": sender.audio_bytes,  # 0 with the ASC: its audio is analog symbols, not bytes
+        "audio_analog_symbols": sender.audio_symbols,
         "rtp_bytes": clip_stream.bytes + audio_stream.bytes,
         "pose_threshold_deg": config.pose_threshold,
         "clip_frames": config.clip_frames, "clip_codec": config.clip_codec, "clip_kbps": config.clip_kbps,
