@@ -69,15 +69,20 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--lm-text", metavar="FILE",
                    help="domain text (one sentence a line) for the KB's language model: prompts the sender's ASR, "
                         "corrects the words it misheard and helps TextPC guess lost words")
+    from semtalk.modes.wav2vid.ends import Wav2vidConfig as W
+
     g = p.add_argument_group("wav2vid (with --mode wav2vid)")
-    g.add_argument("--pose-threshold", type=float, default=6.0,
-                   help="ε of HdPoseEst (|Δyaw| + |Δpitch| + |Δroll|, degrees) that sends a clip (default 6)")
-    g.add_argument("--clip-frames", type=int, default=10, help="frames per clip (default 10)")
-    g.add_argument("--clip-codec", default="x265", help="codec of the clips: x265, svtav1 or x264 (default x265)")
-    g.add_argument("--clip-kbps", type=float, default=300.0, help="the clip codec's target bitrate (default 300)")
-    g.add_argument("--audio-carrier", default="opus",
-                   help="opus: Opus + the radio's LDPC and QAM; asc: the learned analog coder (radio only)")
-    g.add_argument("--audio-kbps", type=float, default=8.0, help="Opus bitrate (default 8)")
+    g.add_argument("--pose-threshold", type=float, default=W.pose_threshold,
+                   help=f"ε of HdPoseEst (|Δyaw| + |Δpitch| + |Δroll|, degrees) that sends a clip "
+                        f"(default {W.pose_threshold:g})")
+    g.add_argument("--clip-frames", type=int, default=W.clip_frames, help=f"frames per clip (default {W.clip_frames})")
+    g.add_argument("--clip-codec", default=W.clip_codec,
+                   help=f"codec of the clips: x265, svtav1 or x264 (default {W.clip_codec})")
+    g.add_argument("--clip-kbps", type=float, default=W.clip_kbps,
+                   help=f"the clip codec's target bitrate (default {W.clip_kbps:g})")
+    g.add_argument("--audio-carrier", default=W.audio_carrier,
+                   help="opus: Opus + the radio's LDPC and QAM (default); asc: the learned analog coder (radio only)")
+    g.add_argument("--audio-kbps", type=float, default=W.audio_kbps, help=f"Opus bitrate (default {W.audio_kbps:g})")
     g = p.add_argument_group("run")
     g.add_argument("--seed", type=non_negative_int, default=0, help="seed of the channel and the KB clustering")
     g.add_argument("--max-seconds", type=float, help="only process the first seconds of the input")

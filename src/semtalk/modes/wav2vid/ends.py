@@ -43,11 +43,11 @@ class Wav2vidConfig:
     bitrate while a clip is sent; ``fec`` protects the clip fragments and the Opus packets (the ASC's analog
     symbols need none)."""
 
-    pose_threshold: float = 6.0
+    pose_threshold: float = 15.0  # tuned on 4 shared clips: docs/wav2vid.md, "Choosing ε"
     pose_window: int = 5
-    clip_frames: int = 10
+    clip_frames: int = 5
     clip_codec: str = "x265"
-    clip_kbps: float = 300.0
+    clip_kbps: float = 150.0
     audio_carrier: str = "opus"
     audio_kbps: float = 8.0
     fec: str = "rs"
