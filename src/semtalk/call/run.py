@@ -25,7 +25,7 @@ from semtalk import registry
 from semtalk.atomic import StagedFiles
 from semtalk.errors import SemtalkError
 from semtalk.link.simulated import ChannelConfig, SimulatedLink
-from semtalk.modes.wav2vid.ends import Wav2vidConfig
+from semtalk.modes.wav2vid.config import Wav2vidConfig
 from semtalk.records import StageTimer, config_from
 
 if TYPE_CHECKING:

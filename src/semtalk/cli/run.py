@@ -69,7 +69,7 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--lm-text", metavar="FILE",
                    help="domain text (one sentence a line) for the KB's language model: prompts the sender's ASR, "
                         "corrects the words it misheard and helps TextPC guess lost words")
-    from semtalk.modes.wav2vid.ends import Wav2vidConfig as W
+    from semtalk.modes.wav2vid.config import Wav2vidConfig as W
 
     g = p.add_argument_group("wav2vid (with --mode wav2vid)")
     g.add_argument("--pose-threshold", type=float, default=W.pose_threshold,

@@ -10,7 +10,8 @@ import numpy as np
 from semtalk import registry
 from semtalk.kb.knowledge_base import KnowledgeBase
 from semtalk.modes.base import Speech
-from semtalk.modes.wav2vid.ends import AUDIO, FPS, Wav2vidConfig, Wav2vidReceiver, Wav2vidSender
+from semtalk.modes.wav2vid.config import Wav2vidConfig
+from semtalk.modes.wav2vid.ends import AUDIO, FPS, Wav2vidReceiver, Wav2vidSender
 from semtalk.modes.wav2vid.report import sections, speech_section
 from semtalk.records import StageTimer, config_from
 

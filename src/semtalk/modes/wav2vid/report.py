@@ -9,7 +9,8 @@ import numpy as np
 
 from semtalk.modes.base import Speech
 from semtalk.modes.syncsc.mode import filled
-from semtalk.modes.wav2vid.ends import AUDIO, CLIPS, FPS, RATE, Wav2vidConfig, Wav2vidReceiver, Wav2vidSender
+from semtalk.modes.wav2vid.config import Wav2vidConfig
+from semtalk.modes.wav2vid.ends import AUDIO, CLIPS, FPS, RATE, Wav2vidReceiver, Wav2vidSender
 
 
 def speech_section(receiver: Wav2vidReceiver, original: np.ndarray, outputs, *, score: bool) -> dict:
