@@ -34,6 +34,7 @@ CLIPS, AUDIO = 0, 1  # stream numbers
 FPS = 25.0
 RATE = carriers.RATE
 FRAME_SAMPLES = round(RATE / FPS)
+HORIZON_FRAMES = 250  # how far ahead of play-out a clip may start (10 s): bounds what forged clips can hold
 
 
 class Wav2vidSender:
@@ -195,7 +196,7 @@ class Wav2vidReceiver:
                 for slot, data in self.audio_in(packet):
                     if slot < self._next_slot:
                         self.late_slots += 1
-                    elif slot - self._next_slot < 4 * 60 * RATE // self.decoder.span:  # a forged far slot is dropped
+                    elif slot - self._next_slot < HORIZON_FRAMES * FRAME_SAMPLES // self.decoder.span:  # else forged
                         self._slots[slot] = data
 
     def _cache(self, clip: Clip) -> None:
@@ -204,6 +205,9 @@ class Wav2vidReceiver:
         t = time.perf_counter()
         if clip.first + clip.n_frames <= self._next:
             return  # too late to show
+        if clip.first > self._next + HORIZON_FRAMES:  # no honest clip runs this far ahead: forged, not cached
+            self.clips.invalid += 1
+            return
         size = self.kb.crop.size
         encoded = EncodedVideo(clip.codec, size, size, FPS, clip.packets, (True,) + (False,) * (clip.n_frames - 1))
         try:
@@ -273,6 +277,10 @@ class Wav2vidReceiver:
 
     def report(self) -> dict:
         return {"concealed_frames": self.concealed, "late_frames": 0, "implausible_frames": 0,
-                "garbage_packets": self.clips.garbage + self.audio_in.garbage,
+                "garbage_packets": sum(c.garbage for c in self._layers()),
                 "wrong_kb_packets": self.clips.wrong_kb + self.audio_in.wrong_kb,
-                "packets_recovered": 0}
+                "packets_recovered": sum(c.recovered for c in (self.clip_fec, self.audio_fec) if c is not None)}
+
+    def _layers(self) -> list:
+        """Every stage that refuses what is not ours, FEC decoders first."""
+        return [c for c in (self.clip_fec, self.audio_fec, self.clips, self.audio_in) if c is not None]
