@@ -34,6 +34,7 @@ REGISTRY: dict[str, dict[str, str]] = {
         "syncsc": "semtalk.bench.syncsc:run_suite",
         "pacsc": "semtalk.bench.pacsc:run_suite",
         "radio": "semtalk.bench.radio:run_suite",
+        "wav2vid": "semtalk.bench.wav2vid:run_suite",
     },
     # Benchmark cells: functions (task, env) -> row dict that the harness (bench.runner) runs by name.
     "bench_method": {
@@ -50,6 +51,10 @@ REGISTRY: dict[str, dict[str, str]] = {
         "codec_radio_video": "semtalk.bench.radio_cells:codec_radio_video_method",
         "codec_radio_speech": "semtalk.bench.radio_cells:codec_radio_speech_method",
         "jpeg_radio": "semtalk.bench.radio_cells:jpeg_radio_method",
+        "wav2vid_call": "semtalk.bench.wav2vid:wav2vid_call_method",
+        "wav2vid_syncsc": "semtalk.bench.wav2vid:wav2vid_syncsc_method",
+        "txt2vid": "semtalk.bench.txt2vid:txt2vid_method",
+        "wav2vid_table": "semtalk.bench.wav2vid_cells:wav2vid_table_method",
     },
 }
 
