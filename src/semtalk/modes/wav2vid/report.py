@@ -69,7 +69,8 @@ def _audio(config: Wav2vidConfig, sender: Wav2vidSender, receiver: Wav2vidReceiv
            "note": "the whole audio is sent (Opus + LDPC + QAM, or the ASC's analog symbols) and played as received",
            "kbps": round(8 * sender.audio_bytes / seconds / 1000, 3) if config.audio_carrier == "opus" else None,
            "spans": sender.audio_spans, "span_ms": round(1000 * sender.coder.span / RATE, 1),
-           "packets_sent": stream.packets, "packets_lost": stream.lost}
+           "packets_sent": stream.packets, "packets_lost": stream.lost,
+           "late_spans": receiver.late_slots}  # arrived after their play-out: decoded as lost
     if config.audio_carrier == "asc":
         counts = link.analog_counts(AUDIO)
         out["symbols_per_s"] = round(counts.symbols / seconds, 1) if counts else 0.0
