@@ -19,7 +19,7 @@ import struct
 
 import numpy as np
 
-from semtalk.streams.packet import HEADER_SIZE, RtpPacket, SequenceUnwrapper, StreamFilter
+from semtalk.streams.packet import HEADER_SIZE, FilteredDepacketizer, RtpPacket, SequenceUnwrapper
 
 PAYLOAD_VERSION = 1
 CARRIERS = ("opus", "asc")
@@ -62,24 +62,15 @@ class AudioPacketizer:
         return packet
 
 
-class AudioDepacketizer:
+class AudioDepacketizer(FilteredDepacketizer):
     """``depacketizer(datagram)`` → ``[(slot, payload)]``: Opus bytes or complex64 symbols, at most one item."""
 
     def __init__(self, carrier: str, kb_tag: int, ssrc: int = AUDIO_SSRC) -> None:
         if carrier not in CARRIERS:
             raise ValueError(f"unknown audio carrier {carrier!r}; choose one of {', '.join(CARRIERS)}")
+        super().__init__(ssrc, PAYLOAD_TYPES[carrier], kb_tag)
         self.carrier = carrier
-        self.filter = StreamFilter(ssrc, PAYLOAD_TYPES[carrier], kb_tag)
         self.slots = SequenceUnwrapper(first=0)
-        self.invalid = 0
-
-    @property
-    def garbage(self) -> int:
-        return self.filter.garbage + self.invalid
-
-    @property
-    def wrong_kb(self) -> int:
-        return self.filter.wrong_kb
 
     def __call__(self, datagram: bytes) -> list[tuple[int, bytes | np.ndarray]]:
         pkt = self.filter.admit(datagram)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from semtalk.streams.packet import VIDEO_CLOCK_RATE, RtpPacket, StreamFilter
+from semtalk.streams.packet import VIDEO_CLOCK_RATE, FilteredDepacketizer, RtpPacket
 
 PAYLOAD_VERSION = 1
 CLIP_CODECS = ("x265", "svtav1", "x264")
@@ -95,22 +95,13 @@ class _Pending:
     parts: list[bytes | None]
 
 
-class ClipDepacketizer:
+class ClipDepacketizer(FilteredDepacketizer):
     """``depacketizer(datagram)`` → the clips it completes (0 or 1); counts what it refuses."""
 
     def __init__(self, kb_tag: int, ssrc: int = CLIP_SSRC, payload_type: int = CLIP_PAYLOAD_TYPE) -> None:
-        self.filter = StreamFilter(ssrc, payload_type, kb_tag)
+        super().__init__(ssrc, payload_type, kb_tag)  # invalid: a clip header or body that does not hold together
         self._pending: dict[int, _Pending] = {}
         self._done: list[int] = []  # recent complete clip ids: a duplicate fragment must not start a clip again
-        self.invalid = 0  # parsable RTP of this stream whose clip header or body does not hold together
-
-    @property
-    def garbage(self) -> int:
-        return self.filter.garbage + self.invalid
-
-    @property
-    def wrong_kb(self) -> int:
-        return self.filter.wrong_kb
 
     def __call__(self, datagram: bytes) -> list[Clip]:
         pkt = self.filter.admit(datagram)

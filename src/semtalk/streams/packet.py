@@ -212,3 +212,20 @@ class StreamFilter:
             self.wrong_kb += 1
             return None
         return pkt
+
+
+class FilteredDepacketizer:
+    """Base of a depacketiser behind a ``StreamFilter``: ``invalid`` counts packets of this stream whose payload
+    does not hold together, and ``garbage`` adds them to what the filter could not parse."""
+
+    def __init__(self, ssrc: int, payload_type: int, kb_tag: int) -> None:
+        self.filter = StreamFilter(ssrc, payload_type, kb_tag)
+        self.invalid = 0
+
+    @property
+    def garbage(self) -> int:
+        return self.filter.garbage + self.invalid
+
+    @property
+    def wrong_kb(self) -> int:
+        return self.filter.wrong_kb
