@@ -85,26 +85,14 @@ class SpeechRecognizer:
         self.config, self.correct = config, correct
 
     def __call__(self, chunks: Iterable[np.ndarray], rate: int = ASR_RATE) -> Iterator[Word]:
-        cfg = self.config
-        window = round(cfg.chunk_seconds * ASR_RATE)
-        stride = window - round(cfg.overlap_seconds * ASR_RATE)
-        buf, buf_start, done_until = np.zeros(0, np.float32), 0.0, 0.0
-        last: Word | None = None
+        stream = self.stream(rate)
         for chunk in chunks:
-            buf = np.concatenate([buf, _resample(chunk, rate)])
-            while len(buf) >= window:
-                cut = buf_start + (window - cfg.overlap_seconds * ASR_RATE / 2) / ASR_RATE
-                for w in self._decode(buf[:window], buf_start, cut=(buf_start > 0, True)):
-                    if done_until <= (w.start + w.end) / 2 < cut and not _same(last, w):
-                        last = w
-                        yield w
-                done_until = cut
-                buf, buf_start = buf[stride:], buf_start + stride / ASR_RATE
-        if buf_start + len(buf) / ASR_RATE > done_until:
-            for w in self._decode(buf, buf_start, cut=(buf_start > 0, False)):
-                if (w.start + w.end) / 2 >= done_until and not _same(last, w):
-                    last = w
-                    yield w
+            yield from stream.push(chunk)
+        yield from stream.finish()
+
+    def stream(self, rate: int = ASR_RATE) -> RecognizerStream:
+        """The same recognition pushed a chunk at a time, for a sender that is handed its audio as it comes."""
+        return RecognizerStream(self, rate)
 
     def transcribe(self, audio: np.ndarray, rate: int = ASR_RATE) -> list[Word]:
         """All words of a whole array (fed as one-second chunks, so the windows are the same as streaming)."""
@@ -137,6 +125,43 @@ class SpeechRecognizer:
             # edges are within ~30 ms of the sound, and a stop's silent closure belongs to its word
             out = align_words(audio, out, offset, self.config.align_max_shift, cut)
             out = snap_to_speech(audio, out, offset, ALIGN_PAD)
+        return out
+
+
+class RecognizerStream:
+    """``push(chunk)`` → the words whose window is now decoded; ``finish()`` → the rest. ``final_until``: the time
+    (s) before which no more words will come (a window's cut), so a caller can close a sentence at a pause."""
+
+    def __init__(self, recognizer: SpeechRecognizer, rate: int = ASR_RATE):
+        cfg = recognizer.config
+        self.recognizer, self.rate = recognizer, rate
+        self._window = round(cfg.chunk_seconds * ASR_RATE)
+        self._stride = self._window - round(cfg.overlap_seconds * ASR_RATE)
+        self._buf, self._start, self.final_until = np.zeros(0, np.float32), 0.0, 0.0
+        self._last: Word | None = None
+
+    def push(self, chunk: np.ndarray) -> list[Word]:
+        cfg, out = self.recognizer.config, []
+        self._buf = np.concatenate([self._buf, _resample(chunk, self.rate)])
+        while len(self._buf) >= self._window:
+            cut = self._start + (self._window - cfg.overlap_seconds * ASR_RATE / 2) / ASR_RATE
+            for w in self.recognizer._decode(self._buf[:self._window], self._start, cut=(self._start > 0, True)):
+                if self.final_until <= (w.start + w.end) / 2 < cut and not _same(self._last, w):
+                    self._last = w
+                    out.append(w)
+            self.final_until = cut
+            self._buf, self._start = self._buf[self._stride:], self._start + self._stride / ASR_RATE
+        return out
+
+    def finish(self) -> list[Word]:
+        out = []
+        end = self._start + len(self._buf) / ASR_RATE
+        if end > self.final_until:
+            for w in self.recognizer._decode(self._buf, self._start, cut=(self._start > 0, False)):
+                if (w.start + w.end) / 2 >= self.final_until and not _same(self._last, w):
+                    self._last = w
+                    out.append(w)
+        self.final_until, self._buf = max(self.final_until, end), np.zeros(0, np.float32)
         return out
 
 
