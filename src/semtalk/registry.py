@@ -27,6 +27,12 @@ REGISTRY: dict[str, dict[str, str]] = {
         "syncsc": "semtalk.modes.syncsc.mode:SyncscMode",
         "wav2vid": "semtalk.modes.wav2vid.mode:Wav2vidMode",
     },
+    # The language-model knowledge base (LGM-TSC): cls(domain: bytes | None = None, **options), a LanguageKB
+    "lm": {
+        "ngram": "semtalk.language.ngram:NGramKB",
+        "smollm2": "semtalk.language.smollm:SmolLMKB",
+        "openai": "semtalk.language.endpoint:EndpointKB",
+    },
     # Benchmark suites: run_suite(data, out, bench.runner.BenchOptions) -> rows; results.md in out.
     "bench_suite": {
         "foundation": "semtalk.bench.foundation:run_suite",
