@@ -15,14 +15,16 @@ from pathlib import Path
 import numpy as np
 
 from semtalk.errors import SemtalkError
-from semtalk.semantics.face import mesh
 
 FPS = 25.0
 AUDIO_RATE = 16000
 DEMO_TEXT = "Hello, and welcome. This call sends the words I say with their timing, not the sound of my voice."
 SPEECH_LEAD = 0.5  # s of silence before the demo's speech
-JAW_SPEECH = 0.6  # jaw coefficient at full opening: at the buzz's 0.05 the lips moved less than the head
-# did, and the mouth opening measured on the video followed the speech with a correlation of 0.34 (0.92 now)
+# Jaw coefficients at full opening, with speech and with the tests' buzz: at the buzz's the lips move less than
+# the head does, and the mouth opening measured on the video followed the speech with a correlation of 0.34;
+# at JAW_SPEECH 0.94 (8 s). Both drop the lower lip as far as 0.6 and 0.05 did with the first jaw, which moved
+# the inner lower lip alone.
+JAW_SPEECH, JAW_BUZZ = 0.75, 0.06
 
 
 def portrait() -> np.ndarray:
@@ -32,34 +34,15 @@ def portrait() -> np.ndarray:
     return np.ascontiguousarray(data.astronaut())
 
 
-def _animation_basis(mean: np.ndarray) -> np.ndarray:
-    """Two orthonormal expression directions on the frontal mesh: jaw open, then smile."""
-    y = mean[:, 1]
-    lip_top, chin = y[13], y[mesh.CHIN]
-    below = np.clip((y - lip_top) / (chin - lip_top), 0.0, 1.0)
-    jaw = np.zeros_like(mean)
-    jaw[:, 1] = below * (np.abs(mean[:, 0] - mean[mesh.CHIN, 0]) < 0.9)
-    jaw[mesh.INNER_LIPS[11:], 1] = 1.0  # the inner lower lip leaves the upper one
-    smile = np.zeros_like(mean)
-    for corner, side in ((61, -1.0), (291, 1.0), (78, -1.0), (308, 1.0)):
-        d = np.linalg.norm(mean[:, :2] - mean[corner, :2], axis=1)
-        w = np.exp(-((d / 0.15) ** 2))
-        smile[:, 0] += side * w
-        smile[:, 1] -= 0.6 * w
-    basis = np.stack([jaw.ravel(), smile.ravel()])
-    q, _ = np.linalg.qr(basis.T)
-    return q.T * np.sign(np.diag(q.T @ basis.T))[:, None]
-
-
 def make_sample(path: str | Path, seconds: float = 8.0, seed: int = 7, speech: bool = False) -> Path:
     """Write the sample clip (512×512, 25 fps, mono 16 kHz audio) and return its path.
 
     ``speech``: piper says ``DEMO_TEXT`` (cut at ``seconds``) and the jaw follows it; else a voiced buzz.
     """
+    from semtalk.enroll.portrait import portrait_model
     from semtalk.generators.face_renderer import FaceRenderer
     from semtalk.kb.knowledge_base import Keyframe, KnowledgeBase
     from semtalk.media.writer import VideoWriter
-    from semtalk.semantics.face.coefficients import FaceModel, fit_face_model
     from semtalk.semantics.face.crop import CropBox
     from semtalk.semantics.face.encoder import CropConfig
     from semtalk.semantics.face.landmarks import FaceLandmarker
@@ -74,8 +57,7 @@ def make_sample(path: str | Path, seconds: float = 8.0, seed: int = 7, speech: b
         raise SemtalkError("the sample portrait shows no face to MediaPipe")
     box = CropBox(size / 2, size / 2, float(size))
     crop_pts = box.to_crop(points)
-    frontal = fit_face_model(crop_pts[None], n_expr=1).mean
-    model = FaceModel(mean=frontal, basis=_animation_basis(frontal))
+    model = portrait_model(crop_pts)
     coeffs0 = model.encode(crop_pts, np.zeros(3)).astype(np.float64)
     span = np.full(model.n_coeffs, 1.0)
     quant = Quantizer(coeffs0 - span, coeffs0 + span, bits=16)
@@ -85,7 +67,7 @@ def make_sample(path: str | Path, seconds: float = 8.0, seed: int = 7, speech: b
     rng = np.random.default_rng(seed)
     n = round(seconds * FPS)
     t = np.arange(n) / FPS
-    jaw = JAW_SPEECH if speech else 0.05
+    jaw = JAW_SPEECH if speech else JAW_BUZZ
     if speech:
         audio = _speech(seconds)
         syllables = speech_opening(audio, AUDIO_RATE, n)

@@ -149,7 +149,7 @@ class FaceRenderer:
             person += w * a * warped[..., :3]
             alpha += w * a
         out = person + (1.0 - alpha) * self._plate(box)
-        mouth = self._best_mouth(coeffs)
+        mouth = self.mouth_source(coeffs)
         if mouth is not None:
             m = self._mouth_mask(dst)
             out = out * (1 - m) + m * self._warp(raster, mouth, box)[..., :3]
@@ -171,7 +171,8 @@ class FaceRenderer:
         return cv2.warpAffine(self._background, m, (self.size, self.size), flags=cv2.INTER_LINEAR,
                               borderMode=cv2.BORDER_REPLICATE)
 
-    def _best_mouth(self, coeffs: np.ndarray) -> _Source | None:
+    def mouth_source(self, coeffs: np.ndarray) -> _Source | None:
+        """The source whose mouth is shown for ``coeffs``: the one with the closest lip shape."""
         lips = self.model.normalised_shape(coeffs)[mesh.LIPS, :2]
         dist = [np.abs(m.lips - lips).mean() for m in self.mouths]
         return self.mouths[int(np.argmin(dist))] if self.mouths else None
