@@ -1,8 +1,9 @@
-"""``semtalk train pacsc | asc | lips``: train a learned component on CPU."""
+"""``semtalk train pacsc | asc | textcoder | lips``: train a learned component on CPU."""
 
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 from semtalk.cli.options import non_negative_int
@@ -44,6 +45,21 @@ def add_parser(sub) -> None:
     asc.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     asc.add_argument("--seed", type=non_negative_int, default=0, help="seed (default 0)")
     asc.set_defaults(handler=handle_asc)
+    text = train.add_parser("textcoder", help="train LGM-TSC's learned text coder (text → analog symbols → text)",
+                            description="Learn a byte-level BPE from the BBC News training split and gensim's "
+                                        "English corpora (shipped Python packages; nothing is downloaded), train "
+                                        "the transformer coder through AWGN/Rayleigh at -2…20 dB until --steps or "
+                                        "--minutes, evaluate on held-out BBC sentences and save the weights "
+                                        "(float16) with the tokenizer beside them.")
+    text.add_argument("--out", default="out/textcoder/textcoder.pt",
+                      help="weights file; the tokenizer goes beside it (default out/textcoder/textcoder.pt)")
+    text.add_argument("--minutes", type=float, default=25.0,
+                      help="training time budget in minutes, at most 30 (default 25)")
+    text.add_argument("--steps", type=int, default=None,
+                      help="train exactly this many steps (within the budget; default: as many as fit)")
+    text.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    text.add_argument("--seed", type=non_negative_int, default=0, help="seed (default 0)")
+    text.set_defaults(handler=handle_textcoder)
     lips = train.add_parser("lips", help="train the lip track of Wav2Vid's talking head (audio → mouth opening)",
                             description="Landmark the grid_*.mpg clips in --data (or --data/faces_av), read their "
                                         "audio and fit the two ridge read-outs of semtalk.generators.lips (closed "
@@ -51,6 +67,22 @@ def add_parser(sub) -> None:
     lips.add_argument("--data", required=True, help="folder with the GRID clips (or one with faces_av/)")
     lips.add_argument("--out", default="out/lips/lips.npz", help="weights file (default out/lips/lips.npz)")
     lips.set_defaults(handler=handle_lips)
+    anfis = train.add_parser("anfis", help="fit LGM-TSC's ANFIS length controller (SNR → full, medium or short text)",
+                             description="Shorten training sentences to each length class with the language model, "
+                                         "send them through the learned text coder over AWGN at each SNR (a fixed "
+                                         "energy per message), score the semantic similarity to the full sentence "
+                                         "and fit the controller by hybrid learning (least squares + gradient).")
+    anfis.add_argument("--sentences", type=_positive_int, default=200,
+                       help="training sentences to score (default 200)")
+    anfis.add_argument("--snrs", type=_snr_list, default=list(range(-4, 21, 2)),
+                       help="SNRs in dB, comma-separated, e.g. --snrs=-4,0,8 (default -4,-2,...,20)")
+    anfis.add_argument("--lm", default="ngram", help="registered language model that shortens the text (default ngram)")
+    anfis.add_argument("--epochs", type=_positive_int, default=200, help="hybrid-learning epochs (default 200)")
+    anfis.add_argument("--out", default="out/anfis/anfis.json", help="parameter file (default out/anfis/anfis.json)")
+    anfis.add_argument("--minutes", type=float, default=20.0,
+                       help="time budget for scoring sentences; the fit uses those done (default 20)")
+    anfis.add_argument("--seed", type=non_negative_int, default=0, help="channel noise seed (default 0)")
+    anfis.set_defaults(handler=handle_anfis)
 
 
 def handle_pacsc(args: argparse.Namespace) -> int:
@@ -97,6 +129,21 @@ def handle_asc(args: argparse.Namespace) -> int:
     return 0
 
 
+def handle_textcoder(args: argparse.Namespace) -> int:
+    from semtalk.learned.textcoder.train import MAX_MINUTES, TrainConfig, train_and_save
+
+    if not 0 < args.minutes <= MAX_MINUTES:
+        raise SemtalkError(f"--minutes must be in (0, {MAX_MINUTES:g}], got {args.minutes}")
+    if args.steps is not None and args.steps < 1:
+        raise SemtalkError(f"--steps must be ≥ 1, got {args.steps}")
+    import torch
+
+    torch.set_num_threads(max(1, args.threads))
+    train_and_save(Path(args.out), TrainConfig(minutes=args.minutes, steps=args.steps, seed=args.seed),
+                   log=lambda line: print(line, flush=True))
+    return 0
+
+
 def handle_lips(args: argparse.Namespace) -> int:
     from semtalk.generators.lips import train
 
@@ -105,5 +152,36 @@ def handle_lips(args: argparse.Namespace) -> int:
     try:
         train(Path(args.data), Path(args.out), log=lambda line: print(line, flush=True))
     except FileNotFoundError as exc:
+        raise SemtalkError(str(exc)) from exc
+    return 0
+
+
+def _positive_int(text: str) -> int:
+    value = non_negative_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be ≥ 1, got {value}")
+    return value
+
+
+def _snr_list(text: str) -> list[float]:
+    """SNRs written as ``-4,0,4.5``."""
+    try:
+        snrs = [float(part) for part in text.split(",")]
+    except ValueError:
+        snrs = []
+    if not snrs or not all(math.isfinite(s) for s in snrs):
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of SNRs in dB: {text!r}")
+    return snrs
+
+
+def handle_anfis(args: argparse.Namespace) -> int:
+    from semtalk.learned.anfis.train import train_and_save
+
+    if not args.minutes > 0:
+        raise SemtalkError(f"--minutes must be > 0, got {args.minutes}")
+    try:
+        train_and_save(Path(args.out), sentences=args.sentences, snrs=args.snrs, lm=args.lm, seed=args.seed,
+                       minutes=args.minutes, epochs=args.epochs, log=lambda line: print(line, flush=True))
+    except ValueError as exc:  # an unknown --lm (the registry lists the names), no sentences: one line
         raise SemtalkError(str(exc)) from exc
     return 0

@@ -15,13 +15,13 @@ from semtalk.cli import main
 from semtalk.learned.anfis import train as anfis_train
 from semtalk.learned.anfis.model import LENGTH_CLASSES, LENGTH_RATIOS, Anfis, bell, initial_anfis, load_anfis
 from semtalk.learned.anfis.train import (
-    budget_transmit,
     hybrid_fit,
     labels,
     least_squares_step,
     loss,
     premise_gradient,
     premise_gradient_step,
+    slot_transmit,
     targets,
     utilities,
 )
@@ -249,23 +249,32 @@ def test_utilities_score_against_the_full_sentence_and_can_stop_early():
             utilities(shorten=shorten, transmit=lossless, similarity=overlap, **kwargs)
 
 
-def test_budget_transmit_gives_shorter_text_more_energy_per_symbol():
-    seen: list[float] = []
+def test_slot_transmit_repeats_a_shortened_text_to_its_sentence_slot():
+    from semtalk.streams.sentence import combine
+
+    sent: list[int] = []
+
+    class Coder:
+        def encode(self, text: str) -> np.ndarray:
+            return np.arange(1, len(text.split()) + 1).astype(np.complex64)
+
+        def decode(self, symbols: np.ndarray) -> types.SimpleNamespace:
+            return types.SimpleNamespace(text=" ".join(f"{abs(s):.2f}" for s in symbols))
 
     def channel(symbols: np.ndarray, snr_db: float, rng: np.random.Generator) -> np.ndarray:
-        seen.append(snr_db)
-        return symbols + rng.normal(size=symbols.shape)
+        sent.append(symbols.size)
+        return symbols + 0.1 * rng.normal(size=symbols.shape)
 
-    def encode(text: str) -> np.ndarray:
-        return np.zeros(len(text.split()), np.complex64)
-
-    transmit = budget_transmit(encode, lambda symbols: f"{len(symbols)}:{abs(symbols).sum():.6f}", channel, budget=8)
-    first = transmit("one two three four", 3.0, seed=5)
-    assert seen == [pytest.approx(3.0 + 10 * math.log10(2))]
-    assert transmit("one two three four", 3.0, seed=5) == first  # the seed fixes the noise
-    transmit("a b c d e f g h", 3.0, seed=5)
-    assert seen[-1] == pytest.approx(3.0)
-    assert transmit("", 3.0, seed=5) == "0:0.000000"  # nothing to send: no channel use
+    full = "one two three four five six seven eight"
+    transmit = slot_transmit(Coder(), shorten, [full], channel)
+    short = shorten(full, 0.75)
+    assert len(short.split()) < 8
+    transmit(short, 0.0, seed=1)
+    assert sent == [8]  # the full sentence's slot, filled with repeats
+    assert transmit(full, 0.0, seed=1) == transmit(full, 0.0, seed=1)  # the seed fixes the noise
+    assert sent[-1] == 8
+    y = np.array([1, 2, 1.2, 2.2], np.complex64)
+    assert np.allclose(combine(y, 2), [1.1, 2.1])  # the copies are averaged
 
 
 # the real wiring, with fakes in place of the text coder, corpus, LM and MiniLM
@@ -295,7 +304,7 @@ def test_train_and_save_wires_the_pieces_and_writes_the_controller(tmp_path, mon
     out = tmp_path / "anfis" / "anfis.json"
     model = anfis_train.train_and_save(out, sentences=4, snrs=[0.0, 10.0], lm="ngram", seed=0, minutes=1.0,
                                        epochs=5, log=lines.append)
-    assert lines[0].startswith("4 sentences, budget ")
+    assert lines[0].startswith("4 sentences, each shortened text repeated")
     assert Anfis.from_json(out.read_text()).domain == model.domain == (0.0, 10.0)
     assert model.choose(10.0) == "full"  # lossless channel: the full text is the best
 

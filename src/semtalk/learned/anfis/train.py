@@ -5,7 +5,8 @@ Data (``utilities``): every training sentence is cut to each length class by the
 the learned text coder and the channel, and scored by the semantic similarity of what arrives to the *full*
 original sentence. The utility of a class at an SNR is the mean similarity; the best class there is the label.
 Shorter text wins only where the channel is bad: under a fixed budget per message (the paper's fixed number of
-symbols per message; here ``budget_transmit``) fewer tokens mean more energy per token.
+symbols per message; here a shortened sentence repeats its symbols to fill the full sentence's slot,
+``slot_transmit``) fewer tokens mean more energy per token.
 
 Fit (``hybrid_fit``): the logits z_k (eq. 16) are regressed on the utilities, centred per SNR and divided by a
 temperature τ, t_k = (u_k − mean_j u_j)/τ, so that the softmax of eq. 17 becomes a Boltzmann choice over the
@@ -149,21 +150,6 @@ def utilities(sentences: Iterable[str], snrs: Sequence[float], shorten: Callable
     return snr, total / done
 
 
-def budget_transmit(encode: Callable[[str], np.ndarray], decode: Callable[[np.ndarray], str], channel: Channel,
-                    budget: float) -> Transmit:
-    """``transmit`` under a fixed energy per message of ``budget`` symbols at unit power: a text coded into n
-    symbols sends each with budget/n the energy (as if repeated budget/n times and combined), i.e. at
-    SNR + 10·log10(budget/n) dB. This is what lets a shorter text survive a worse channel."""
-    def transmit(text: str, snr_db: float, seed: int) -> str:
-        symbols = encode(text)
-        if not len(symbols):
-            return decode(symbols)
-        gain_db = 10.0 * np.log10(budget / len(symbols))
-        return decode(channel(symbols, snr_db + gain_db, np.random.default_rng(seed)))
-
-    return transmit
-
-
 def _awgn(symbols: np.ndarray, snr_db: float, rng: np.random.Generator) -> np.ndarray:
     """The analog link of the learned coders (unit power per symbol, AWGN at Es/N0 = ``snr_db``) on NumPy arrays."""
     import torch
@@ -174,12 +160,36 @@ def _awgn(symbols: np.ndarray, snr_db: float, rng: np.random.Generator) -> np.nd
         return analog_channel(torch.from_numpy(np.asarray(symbols, np.complex64)), snr_db, rng=rng).numpy()
 
 
+def slot_transmit(coder, shorten: Callable[[str, float], str], sentences: Sequence[str],
+                  channel: Channel) -> Transmit:
+    """``transmit`` as the LGM-TSC sender sends (``modes.lgmtsc``): a shortened sentence repeats its symbols to
+    fill the full sentence's slot (``streams.sentence.repeat``) and the receiver averages the copies (``combine``);
+    the full sentence goes once. The slot of each shortened text is looked up from the sentences it came from."""
+    from semtalk.streams.sentence import combine, repeat
+
+    slots: dict[str, int] = {}
+    for sentence in sentences:
+        full = len(coder.encode(sentence))
+        for ratio in LENGTH_RATIOS.values():
+            text = sentence if ratio >= 1.0 else shorten(sentence, ratio)
+            slots[text] = max(slots.get(text, 0), full)
+
+    def transmit(text: str, snr_db: float, seed: int) -> str:
+        symbols = coder.encode(text)
+        if not len(symbols):
+            return coder.decode(symbols).text
+        sent = repeat(symbols, slots.get(text, len(symbols)))
+        return coder.decode(combine(channel(sent, snr_db, np.random.default_rng(seed)), len(symbols))).text
+
+    return transmit
+
+
 def train_and_save(out: Path, *, sentences: int, snrs: Sequence[float], lm: str, seed: int, minutes: float,
                    epochs: int = 200, log: Callable[[str], None] = print) -> Anfis:
     """The real fit: ``sentences`` training sentences (evenly spaced through the corpus), the registered LM ``lm``
-    as the knowledge base that shortens them, the learned text coder over AWGN under a fixed budget (the mean
-    symbol count of the full sentences), MiniLM similarity; utilities until ``minutes`` run out, then
-    ``hybrid_fit`` and the JSON in ``out`` (written atomically)."""
+    as the knowledge base that shortens them, the learned text coder over AWGN as the mode sends
+    (``slot_transmit``), MiniLM similarity; utilities until ``minutes`` run out, then ``hybrid_fit`` and the JSON in
+    ``out`` (written atomically)."""
     from semtalk import registry
     from semtalk.atomic import atomic_bytes
     from semtalk.learned.textcoder.code import load_textcoder
@@ -189,9 +199,8 @@ def train_and_save(out: Path, *, sentences: int, snrs: Sequence[float], lm: str,
     pool = training_sentences()
     texts = pool[::max(1, len(pool) // sentences)][:sentences]  # spread over the corpus, not its first articles
     knowledge, coder = registry.get("lm", lm)(), load_textcoder()
-    budget = float(np.mean([len(coder.encode(s)) for s in texts]))
-    log(f"{len(texts)} sentences, budget {budget:.1f} symbols per message, SNRs {list(snrs)} dB")
-    transmit = budget_transmit(coder.encode, lambda symbols: coder.decode(symbols).text, _awgn, budget)
+    log(f"{len(texts)} sentences, each shortened text repeated to its full sentence's slot, SNRs {list(snrs)} dB")
+    transmit = slot_transmit(coder, knowledge.shorten, texts, _awgn)
     deadline = time.monotonic() + 60.0 * minutes
 
     def keep_going(done: int) -> bool:
