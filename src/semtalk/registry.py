@@ -26,6 +26,7 @@ REGISTRY: dict[str, dict[str, str]] = {
     "mode": {
         "syncsc": "semtalk.modes.syncsc.mode:SyncscMode",
         "wav2vid": "semtalk.modes.wav2vid.mode:Wav2vidMode",
+        "lgmtsc": "semtalk.modes.lgmtsc.mode:LgmtscMode",
     },
     # The language-model knowledge base (LGM-TSC): cls(domain: bytes | None = None, **options), a LanguageKB
     "lm": {

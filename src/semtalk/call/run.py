@@ -25,6 +25,7 @@ from semtalk import registry
 from semtalk.atomic import StagedFiles
 from semtalk.errors import SemtalkError
 from semtalk.link.simulated import ChannelConfig, SimulatedLink
+from semtalk.modes.lgmtsc.config import LENGTH_CHOICES, LgmtscConfig
 from semtalk.modes.wav2vid.config import Wav2vidConfig
 from semtalk.records import StageTimer, config_from
 
@@ -77,6 +78,14 @@ class RunConfig:
     clip_kbps: float = Wav2vidConfig.clip_kbps
     audio_carrier: str = Wav2vidConfig.audio_carrier
     audio_kbps: float = Wav2vidConfig.audio_kbps
+    # LGM-TSC (``--mode lgmtsc``): its own fields and defaults (``modes.lgmtsc.config.LgmtscConfig``).
+    lm: str = LgmtscConfig.lm
+    lm_endpoint: str | None = LgmtscConfig.lm_endpoint
+    lm_model: str | None = LgmtscConfig.lm_model
+    lm_correct: bool = LgmtscConfig.lm_correct
+    text_coder: str = LgmtscConfig.text_coder
+    length_class: str = LgmtscConfig.length_class
+    portrait: str | None = None
     vmaf: bool = True
     metrics: bool = True
     write_video: bool = True
@@ -93,11 +102,15 @@ def run(input_path: str | Path, out_dir: str | Path, config: RunConfig = RunConf
 
     check_config(config)
     info = probe(input_path)
+    if not info.has_video and not (config.mode == "lgmtsc" and config.portrait):
+        raise SemtalkError(f"{input_path} has no video stream: only --mode lgmtsc with --portrait IMAGE speaks from "
+                           "audio alone")
     out = Path(out_dir)
     check_output_dir(out)
     with StagedFiles(out) as staged:
-        kb, kb_bytes, receiver_kb = _knowledge_bases(input_path, staged, config)
-        mode = registry.get("mode", config.mode).build(config, kb, kb_bytes, receiver_kb)
+        mode_class = registry.get("mode", config.mode)
+        kb, kb_bytes, receiver_kb = _knowledge_bases(input_path, staged, config, mode_class)
+        mode = mode_class.build(config, kb, kb_bytes, receiver_kb)
         link = _link(config, mode.analog_streams)
         timer = StageTimer()
         duration = info.duration if config.max_seconds is None else min(info.duration, config.max_seconds)
@@ -112,7 +125,8 @@ def run(input_path: str | Path, out_dir: str | Path, config: RunConfig = RunConf
                            int(kb.info.get("enroll_frames", 0)) if same_clip else 0, timer)
         started = time.perf_counter()
         with outputs:
-            frames = _timed(iter(read_video(input_path, fps=mode.fps, duration=duration)), timer, "decode")
+            frames = _timed(iter(read_video(input_path, fps=mode.fps, duration=duration) if info.has_video
+                                 else _still(kb.background, duration, mode.fps)), timer, "decode")
             sender, receiver = mode.sender(timer), mode.receiver(timer)
             original = _exact_length(input_path, duration) if speaking else None
             count, speech = simulate(frames, lambda: original, sender, receiver, link, outputs, timer, mode.fps,
@@ -146,16 +160,21 @@ def _speech(staged: StagedFiles, config: RunConfig, mode, sender, receiver, link
                               voice_seconds=config.voice_seconds, score=config.metrics)
 
 
-def _knowledge_bases(input_path: str | Path, staged: StagedFiles, config: RunConfig):
-    """The stream's KB (loaded, or enrolled from the clip into the run's ``kb.stkb``) and the receiver's, which
-    must be the same."""
-    from semtalk.enroll.build import build_kb_from_clip
+def _still(image: np.ndarray, duration: float, fps: float) -> Iterator[np.ndarray]:
+    """The input's "video" when it is an audio file: the portrait, for the call's length (what the sender crops)."""
+    for _ in range(round(duration * fps)):
+        yield image
+
+
+def _knowledge_bases(input_path: str | Path, staged: StagedFiles, config: RunConfig, mode_class):
+    """The stream's KB (loaded, or enrolled by the mode from the input into the run's ``kb.stkb``) and the
+    receiver's, which must be the same."""
     from semtalk.kb.knowledge_base import KnowledgeBase, kb_hash, read_kb
 
     if config.kb:
         kb, kb_bytes = read_kb(config.kb)
     else:
-        kb_bytes = build_kb_from_clip(input_path, crop_config(config), kb_config(config)).save(staged.path("kb.stkb"))
+        kb_bytes = mode_class.enroll(input_path, config).save(staged.path("kb.stkb"))
         kb = KnowledgeBase.from_bytes(kb_bytes)  # exactly what the file (and a later --kb run) holds
     receiver, receiver_bytes = read_kb(config.receiver_kb) if config.receiver_kb else (kb, kb_bytes)
     if kb_hash(receiver_bytes) != kb_hash(kb_bytes):
@@ -186,9 +205,9 @@ def _link(config: RunConfig, analog: frozenset[int] = frozenset()):
 
 def kb_config(config: RunConfig):
     """The enrollment settings of a run (a KB with a voice profile when the run speaks)."""
-    from semtalk.enroll.build import KbConfig
+    from semtalk.enroll.build import run_kb_config
 
-    return config_from(KbConfig, config, voice=config.speech)
+    return run_kb_config(config)
 
 
 def crop_config(config: RunConfig):
@@ -286,6 +305,7 @@ def check_config(config: RunConfig) -> None:
         raise SemtalkError(f"--seed must be ≥ 0, got {config.seed}")
     _check_fec(config)
     _check_wav2vid(config)
+    _check_lgmtsc(config)
     try:
         _link(config).config.make(0)
     except ValueError as exc:
@@ -337,6 +357,44 @@ def _check_wav2vid(config: RunConfig) -> None:
         raise SemtalkError("--audio-carrier asc sends analog symbols: it needs --channel awgn or --channel rayleigh")
     if config.fec not in ("rs", "none"):
         raise SemtalkError(f"--mode wav2vid protects its clips and audio with --fec rs or none, got '{config.fec}'")
+
+
+LGMTSC_FLAGS = {"lm": "--lm", "lm_endpoint": "--lm-endpoint", "lm_model": "--lm-model", "lm_correct": "--no-lm-correct",
+                "text_coder": "--text-coder", "length_class": "--length-class", "portrait": "--portrait"}
+
+
+def _check_lgmtsc(config: RunConfig) -> None:
+    """LGM-TSC's flags act only in its mode; the learned text coder's analog symbols need a radio channel, and an
+    OpenAI-compatible LM needs its endpoint."""
+    from semtalk.streams.sentence import TEXT_CODERS
+
+    if config.mode != "lgmtsc":
+        defaults = RunConfig()
+        for name, flag in LGMTSC_FLAGS.items():
+            if getattr(config, name) != getattr(defaults, name):
+                raise SemtalkError(f"{flag} is a setting of --mode lgmtsc")
+        return
+    lms = ["none", *registry.names("lm")]
+    if config.lm not in lms:
+        raise SemtalkError(f"--lm must be one of {', '.join(lms)}, got '{config.lm}'")
+    if (config.lm == "openai") != (config.lm_endpoint is not None):
+        raise SemtalkError("--lm openai needs --lm-endpoint URL (an OpenAI-compatible server), and --lm-endpoint "
+                           "only goes with --lm openai")
+    if config.lm_model is not None and config.lm != "openai":
+        raise SemtalkError("--lm-model names the model of an --lm openai endpoint")
+    if config.text_coder not in TEXT_CODERS:
+        raise SemtalkError(f"--text-coder must be one of {', '.join(TEXT_CODERS)}, got '{config.text_coder}'")
+    if config.length_class not in LENGTH_CHOICES:
+        raise SemtalkError(f"--length-class must be one of {', '.join(LENGTH_CHOICES)}, got '{config.length_class}'")
+    if config.text_coder == "learned" and (config.channel not in registry.names("channel")
+                                           or registry.get("channel", config.channel).kind != "radio"):
+        raise SemtalkError("--text-coder learned sends analog symbols: it needs --channel awgn or --channel rayleigh "
+                           "(or choose a digital --text-coder: huffman, brotli, 5bit)")
+    if config.fec not in ("rs", "none"):
+        raise SemtalkError(f"--mode lgmtsc sends one sentence a packet with no packet FEC; --fec {config.fec} does "
+                           "not apply")
+    if config.portrait is not None and not Path(config.portrait).is_file():
+        raise SemtalkError(f"--portrait: no such file: {config.portrait}")
 
 
 def _check_fec(config: RunConfig) -> None:

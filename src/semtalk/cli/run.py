@@ -69,6 +69,7 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--lm-text", metavar="FILE",
                    help="domain text (one sentence a line) for the KB's language model: prompts the sender's ASR, "
                         "corrects the words it misheard and helps TextPC guess lost words")
+    from semtalk.modes.lgmtsc.config import LgmtscConfig as L
     from semtalk.modes.wav2vid.config import Wav2vidConfig as W
 
     g = p.add_argument_group("wav2vid (with --mode wav2vid)")
@@ -83,6 +84,20 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--audio-carrier", default=W.audio_carrier,
                    help="opus: Opus + the radio's LDPC and QAM (default); asc: the learned analog coder (radio only)")
     g.add_argument("--audio-kbps", type=float, default=W.audio_kbps, help=f"Opus bitrate (default {W.audio_kbps:g})")
+    g = p.add_argument_group("lgmtsc (with --mode lgmtsc)")
+    g.add_argument("--lm", default=L.lm, help="the language-model knowledge base: ngram, smollm2, openai or none "
+                                               f"(default {L.lm})")
+    g.add_argument("--lm-endpoint", metavar="URL", help="base URL of an OpenAI-compatible server (with --lm openai)")
+    g.add_argument("--lm-model", help="model name at --lm-endpoint")
+    g.add_argument("--no-lm-correct", dest="lm_correct", action="store_false",
+                   help="the receiver does not correct the decoded text with the LM knowledge base")
+    g.add_argument("--text-coder", default=L.text_coder,
+                   help=f"learned (analog symbols; radio only), huffman, brotli or 5bit (default {L.text_coder})")
+    g.add_argument("--length-class", default=L.length_class,
+                   help="auto (the ANFIS controller reads --snr), full, medium (~85 %%) or short (~75 %%) "
+                        f"(default {L.length_class})")
+    g.add_argument("--portrait", metavar="IMAGE", help="the face to animate (default: the clip's first frame with "
+                                                       "a face); needed when the input is an audio file")
     g = p.add_argument_group("run")
     g.add_argument("--seed", type=non_negative_int, default=0, help="seed of the channel and the KB clustering")
     g.add_argument("--max-seconds", type=float, help="only process the first seconds of the input")

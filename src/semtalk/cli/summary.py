@@ -17,7 +17,7 @@ def summary(report: dict, out: Path) -> str:
                    f"{_num(v['psnr'], 'g')} dB, MS-SSIM {_num(v['ms_ssim'], 'g')}, VMAF {_num(v['vmaf'], '.1f')}")
     silent = report.get("audio", {}).get("mode") == "none"
     no_audio = ["  speech   none: the input has no audio track"] if silent else []
-    stream = _wav2vid_summary(report) if "wav2vid" in report else [
+    stream = _wav2vid_summary(report) if "wav2vid" in report else _lgmtsc_summary(report) if "lgmtsc" in report else [
         f"  stream   {v['stream_kbps']:.2f} kbps coefficients ({v['bits_per_frame']:.1f} bits/frame), "
         f"{v['rtp_kbps']:.2f} kbps with RTP headers, {v['channel_kbps']:.2f} kbps on the channel; "
         f"KB {v['kb_bytes'] / 1024:.0f} KiB once"]
@@ -51,10 +51,25 @@ def _wav2vid_summary(report: dict) -> list[str]:
             f"{_num(report.get('speech', {}).get('av_offset_ms'), '+.0f')} ms"]
 
 
+def _lgmtsc_summary(report: dict) -> list[str]:
+    """The stream and speech lines of :func:`summary` for ``--mode lgmtsc``: text, its cost, what arrived."""
+    g, s, v = report["lgmtsc"], report.get("speech") or {}, report["video"]
+    learned = g["text_coder"] == "learned"
+    cost = f"{g['symbols']} analog symbols" if learned else f"{g['text_bytes']} B {g['text_coder']}"
+    return [f"  text     {g['sentences']} sentences, {g['chars_in']} → {g['chars_out']} characters (length "
+            f"{g['length_class']}, {g['length_control']}; LM {g['backend']}), {cost}, "
+            f"{_num(g['channel_uses'], 'd')} channel uses; KB {v['kb_bytes'] / 1024:.0f} KiB once",
+            f"  received semantic similarity {_num(s.get('semantic_similarity'), '.3f')}, BLEU "
+            f"{_num(s.get('bleu'), '.3f')}: \"{s.get('received_text', '')}\""]
+
+
 def _radio_summary(phy: dict | None) -> list[str]:
     """The radio line of :func:`summary`, when the call went over ``awgn`` or ``rayleigh``."""
     if not phy:
         return []
+    if phy.get("carrier") == "analog":
+        return [f"  radio    {phy['channel']} at {phy['snr_db']:g} dB Es/N0, analog symbols (learned coder): "
+                f"{phy['channel_uses_per_s']:.0f} channel uses/s"]
     return [f"  radio    {phy['channel']} at {phy['snr_db']:g} dB Es/N0, {phy['modulation']} + LDPC "
             f"{phy['ldpc_rate_fraction']}: BER {phy['ber_uncoded']:.2e} before decoding, {phy['ber_coded']:.2e} after, "
             f"BLER {phy['bler']:.1%}; {phy['packets_lost']}/{phy['packets_sent']} packets erased, all streams; "
@@ -63,7 +78,7 @@ def _radio_summary(phy: dict | None) -> list[str]:
 
 def _speech_summary(s: dict | None) -> list[str]:
     """The speech line of :func:`summary`, when the call regenerated speech."""
-    if not s or s.get("mode") != "semantic":
+    if not s or s.get("mode") != "semantic" or "words_sent" not in s:
         return []
     return [f"  speech   {s['words_sent']} words at {s['text_bps'] + s['timing_bps']:.0f} bps text + timing "
             f"(+{s['prosody_bps']:.0f} prosody), {s['concealed_words']} concealed; re-ASR WER "

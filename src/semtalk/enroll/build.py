@@ -123,13 +123,29 @@ def build_kb_from_clip(input_path: str | Path, crop: CropConfig = CropConfig(),
     if config.voice and info.has_audio:
         kb.voice, kb.info["voice"] = voice_profile_of(input_path, config.voice_seconds)
     if config.lm_text:
-        from semtalk.kb.language import DomainLM
-
-        with open(config.lm_text, encoding="utf-8") as f:
-            lm = DomainLM.train(f)
-        kb.language = bytes(lm)
-        kb.info["language"] = {"source": str(config.lm_text), "words": len(lm.vocab), "ngrams": len(lm.counts)}
+        kb.language, kb.info["language"] = domain_language(config.lm_text)
     return kb
+
+
+def domain_language(lm_text: str | Path) -> tuple[bytes, dict]:
+    """The KB's private domain LM, trained on a text file (one sentence a line), and what the KB info says of it."""
+    from semtalk.kb.language import DomainLM
+
+    with open(lm_text, encoding="utf-8") as f:
+        lm = DomainLM.train(f)
+    return bytes(lm), {"source": str(lm_text), "words": len(lm.vocab), "ngrams": len(lm.counts)}
+
+
+def enroll_clip(input_path: str | Path, run_config) -> KnowledgeBase:
+    """The KB of a clip from a run's settings (``call.run.RunConfig``): what SyncSC and Wav2Vid enroll."""
+    return build_kb_from_clip(input_path, CropConfig(size=run_config.crop_size), run_kb_config(run_config))
+
+
+def run_kb_config(run_config) -> KbConfig:
+    """The enrollment settings of a run: its same-named fields, with a voice profile when the run speaks."""
+    from semtalk.records import config_from
+
+    return config_from(KbConfig, run_config, voice=run_config.speech)
 
 
 def voice_profile_of(input_path: str | Path, seconds: float) -> tuple[bytes | None, dict]:

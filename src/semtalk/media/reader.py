@@ -32,6 +32,7 @@ class MediaInfo:
     has_audio: bool
     audio_rate: int
     audio_channels: int
+    has_video: bool = True  # False: an audio file (width, height, fps and n_frames are then 0)
 
 
 def require_av() -> Any:
@@ -89,7 +90,7 @@ def _stream_start(stream: Any) -> float | None:
 
 
 def _stream_duration(container: Any, stream: Any) -> float:
-    """Video duration from the headers: the stream's own, unless the container's is much longer.
+    """A stream's duration from the headers: its own, unless the container's is much longer.
 
     MPEG-PS (GRID's .mpg) only estimates stream durations from timestamps and can get the video's
     badly wrong, while its overall duration is sound; Matroska stores no stream durations at all.
@@ -105,8 +106,14 @@ def _stream_duration(container: Any, stream: Any) -> float:
 
 
 def probe(path: str | Path) -> MediaInfo:
-    """Read the headers of a media file (nothing is decoded)."""
+    """Read the headers of a media file (nothing is decoded). An audio file (no video stream) is described too,
+    with ``has_video`` False; a file with neither is refused."""
     with _open(path) as container:
+        if not container.streams.video and container.streams.audio:
+            audio = container.streams.audio[0]
+            return MediaInfo(0, 0, 0.0, _stream_duration(container, audio), 0, True,
+                             int(audio.codec_context.sample_rate or 0), int(audio.codec_context.channels or 0),
+                             has_video=False)
         video = _video_stream(container, path)
         fps = _stream_fps(video)
         duration = _stream_duration(container, video)

@@ -13,6 +13,7 @@ from typing import Protocol
 
 import numpy as np
 
+from semtalk.kb.knowledge_base import KnowledgeBase
 from semtalk.records import StageTimer
 
 
@@ -95,6 +96,7 @@ class Mode(Protocol):
     """A ``mode`` registry entry: builds both ends of one call.
 
     ``live_audio``: the sender is an ``AudioSender``; ``analog_streams``: streams sent as analog symbols;
+    ``enroll``: the knowledge base the mode builds from the input (a clip's enrollment, or one portrait);
     ``sections()``: the mode's own report sections, merged into report.json.
     """
 
@@ -102,6 +104,9 @@ class Mode(Protocol):
     speaks: bool
     live_audio: bool
     analog_streams: frozenset[int]
+
+    @staticmethod
+    def enroll(input_path, run_config) -> KnowledgeBase: ...
 
     def sender(self, timer: StageTimer) -> Sender: ...
 

@@ -166,6 +166,13 @@ class SyncscMode:
     live_audio: bool = False  # the words go out once the speech is recognised (``speech.SpeechSender``)
     analog_streams: frozenset[int] = frozenset()
 
+    @staticmethod
+    def enroll(input_path, run_config) -> KnowledgeBase:
+        """The KB of the clip's enrollment segment (``enroll.build``)."""
+        from semtalk.enroll.build import enroll_clip
+
+        return enroll_clip(input_path, run_config)
+
     @classmethod
     def build(cls, run_config, kb: KnowledgeBase, kb_bytes: bytes, receiver_kb: KnowledgeBase) -> SyncscMode:
         """From a run's settings: the mode's own fields, and the play-out margin the link's delay and jitter need."""

@@ -28,6 +28,13 @@ class Wav2vidMode:
     speaks: bool = True  # the receiver outputs the audio it received (muxed into the videos, scored)
     live_audio: bool = True  # the sender takes the audio as it is captured (``Sender.audio``)
 
+    @staticmethod
+    def enroll(input_path, run_config) -> KnowledgeBase:
+        """The KB of the clip's enrollment segment (``enroll.build``)."""
+        from semtalk.enroll.build import enroll_clip
+
+        return enroll_clip(input_path, run_config)
+
     @classmethod
     def build(cls, run_config, kb: KnowledgeBase, kb_bytes: bytes, receiver_kb: KnowledgeBase) -> Wav2vidMode:
         margin = run_config.delay + 4 * run_config.jitter
