@@ -161,3 +161,13 @@ def test_an_untrained_model_trains_through_the_channel():
                                     tokenizer, log=lambda line: None)
     assert steps == 4 and not trained.training and len(history["train_loss"]) == 2
     assert all(np.isfinite(history["train_loss"]))
+
+
+def test_only_words_left_in_doubt_are_open_to_correction(coder, heldout):
+    clean = [textcoder.unsure_alternatives(coder.decode(coder.encode(s))) for s in heldout[:10]]
+    assert all(alts == [] for words in clean for alts in words)  # noiseless: the decoder is sure of every word
+    rng = np.random.default_rng(0)
+    noisy = [textcoder.unsure_alternatives(coder.decode(transmit(coder.encode(s), 2.0, AWGN, rng)))
+             for s in heldout[:10]]
+    open_words = [alts for words in noisy for alts in words if alts]
+    assert open_words and all(len(a) > 1 and a[0][1] - a[1][1] < textcoder.UNSURE_NATS for a in open_words)

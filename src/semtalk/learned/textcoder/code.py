@@ -163,6 +163,22 @@ def word_alternatives(decoded: Decoded, k: int = 5, tokenizer: TextTokenizer | N
     return out
 
 
+UNSURE_NATS = 4.0  # a word is open to correction when its runner-up is within this many nats of it
+LM_WEIGHT = 0.5  # the LM's log-prob against the decoder's in the receiver's correction
+
+
+def unsure_alternatives(decoded: Decoded, k: int = 5, tokenizer: TextTokenizer | None = None,
+                        ) -> list[list[tuple[str, float]]]:
+    """``word_alternatives`` kept only for the words the decoder was unsure of (runner-up within ``UNSURE_NATS``);
+    the rest get none, so a language model can only change what the channel left in doubt.
+
+    Measured on 60 held-out BBC sentences over AWGN (n-gram KB, weight ``LM_WEIGHT``): WER 0.826 → 0.754 at
+    0 dB and 0.279 → 0.213 at 4 dB, and 0 → 0 noiseless and at 10 dB, where correcting every word made 0.6 % of
+    the words wrong that had arrived right."""
+    return [alts if len(alts) > 1 and alts[0][1] - alts[1][1] < UNSURE_NATS else []
+            for alts in word_alternatives(decoded, k, tokenizer)]
+
+
 def transmit(symbols: np.ndarray, snr_db: float | None, link: AnalogLink, rng: np.random.Generator) -> np.ndarray:
     """``symbols`` through ``link`` (a ``phy.analog.AnalogLink``) at ``snr_db`` (None: noiseless), as the receiver
     gets them (equalised)."""

@@ -244,12 +244,12 @@ class LgmtscReceiver:
 
     def _decode(self, sentence: Sentence) -> _Heard | None:
         if self.coder is not None:
-            from semtalk.learned.textcoder.code import word_alternatives
+            from semtalk.learned.textcoder.code import LM_WEIGHT, unsure_alternatives
 
             decoded = self.coder.decode(combine(sentence.payload, sentence.length))
             text = decoded.text
             if self.lm is not None and text.split():
-                text = " ".join(self.lm.correct(text.split(), word_alternatives(decoded)))
+                text = " ".join(self.lm.correct(text.split(), unsure_alternatives(decoded), weight=LM_WEIGHT))
             return _Heard(sentence.index, sentence.start, decoded.text, text)
         decoded = decode_text(bytes(sentence.payload[:sentence.length]), sentence.coder)
         return None if decoded is None else _Heard(sentence.index, sentence.start, decoded, decoded)
