@@ -126,7 +126,7 @@ def run(input_path: str | Path, out_dir: str | Path, config: RunConfig = RunConf
         started = time.perf_counter()
         with outputs:
             frames = _timed(iter(read_video(input_path, fps=mode.fps, duration=duration) if info.has_video
-                                 else _still(kb.background, duration, mode.fps)), timer, "decode")
+                                 else _still(_portrait(config), duration, mode.fps)), timer, "decode")
             sender, receiver = mode.sender(timer), mode.receiver(timer)
             original = _exact_length(input_path, duration) if speaking else None
             count, speech = simulate(frames, lambda: original, sender, receiver, link, outputs, timer, mode.fps,
@@ -141,6 +141,8 @@ def run(input_path: str | Path, out_dir: str | Path, config: RunConfig = RunConf
                                        duration)
         report.update(mode.sections(sender, receiver, link, outputs, original, speech if speaking else None,
                                     score=config.metrics))
+        if not info.has_video:
+            report["video"]["reference"] = "the portrait: the input has no video"
         staged.path("report.json").write_text(json.dumps(report, indent=2, default=_json_default))
         staged.commit()
     return report
@@ -160,8 +162,15 @@ def _speech(staged: StagedFiles, config: RunConfig, mode, sender, receiver, link
                               voice_seconds=config.voice_seconds, score=config.metrics)
 
 
+def _portrait(config: RunConfig) -> np.ndarray:
+    from semtalk.enroll.portrait import read_portrait
+
+    return read_portrait(config.portrait)
+
+
 def _still(image: np.ndarray, duration: float, fps: float) -> Iterator[np.ndarray]:
-    """The input's "video" when it is an audio file: the portrait, for the call's length (what the sender crops)."""
+    """The input's "video" when it is an audio file: the portrait, for the call's length (what the sender crops,
+    and the output is scored against: how far the animation moves from the still picture)."""
     for _ in range(round(duration * fps)):
         yield image
 

@@ -15,6 +15,8 @@ def summary(report: dict, out: Path) -> str:
     else:
         quality = (f"  quality  held-out frames {v['heldout_frames']}: SSIM {_num(v['ssim'], '.3f')}, PSNR "
                    f"{_num(v['psnr'], 'g')} dB, MS-SSIM {_num(v['ms_ssim'], 'g')}, VMAF {_num(v['vmaf'], '.1f')}")
+    if v.get("reference"):
+        quality += f" (against {v['reference']})"
     silent = report.get("audio", {}).get("mode") == "none"
     no_audio = ["  speech   none: the input has no audio track"] if silent else []
     stream = _wav2vid_summary(report) if "wav2vid" in report else _lgmtsc_summary(report) if "lgmtsc" in report else [
@@ -26,7 +28,8 @@ def summary(report: dict, out: Path) -> str:
         *stream,
         *_radio_summary(report.get("phy")),
         f"  network  {n['packets_lost']}/{n['packets_sent']} packets lost ({n['loss_rate']:.1%}), "
-        f"{n['packets_recovered']} recovered by {n['fec']} FEC, {v['concealed_frames']} frames concealed",
+        + (f"{n['packets_recovered']} recovered by {n['fec']} FEC, " if "lgmtsc" not in report else "no packet FEC, ")
+        + f"{v['concealed_frames']} frames concealed",
         quality,
         f"  speed    {sum(v['ms_per_frame'].values()):.1f} ms/frame in all "
         f"(render {v['ms_per_frame'].get('render', 0):.1f})",
