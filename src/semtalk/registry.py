@@ -42,6 +42,7 @@ REGISTRY: dict[str, dict[str, str]] = {
         "pacsc": "semtalk.bench.pacsc:run_suite",
         "radio": "semtalk.bench.radio:run_suite",
         "wav2vid": "semtalk.bench.wav2vid:run_suite",
+        "lgmtsc": "semtalk.bench.lgmtsc:run_suite",
     },
     # Benchmark cells: functions (task, env) -> row dict that the harness (bench.runner) runs by name.
     "bench_method": {
@@ -62,6 +63,11 @@ REGISTRY: dict[str, dict[str, str]] = {
         "wav2vid_syncsc": "semtalk.bench.wav2vid:wav2vid_syncsc_method",
         "txt2vid": "semtalk.bench.txt2vid:txt2vid_method",
         "wav2vid_table": "semtalk.bench.wav2vid_cells:wav2vid_table_method",
+        "lgmtsc_prepare": "semtalk.bench.lgmtsc:lgmtsc_prepare",
+        "lgmtsc_text": "semtalk.bench.lgmtsc:lgmtsc_text_method",
+        "lgmtsc_call": "semtalk.bench.lgmtsc:lgmtsc_call_method",
+        "lgmtsc_txt2vid": "semtalk.bench.lgmtsc:lgmtsc_txt2vid_method",
+        "lgmtsc_fig8": "semtalk.bench.lgmtsc_cells:lgmtsc_fig8_method",
     },
 }
 
