@@ -86,12 +86,15 @@ def test_unreadable_file_is_a_user_error(tmp_path):
         probe(junk)
 
 
-def test_audio_only_file_has_no_video_stream(tmp_path):
+def test_audio_only_file_is_described_and_has_no_video_stream(tmp_path):
     wav = tmp_path / "tone.wav"
     tone = 0.5 * np.sin(2 * np.pi * TONE_HZ * np.arange(8000) / 8000)
     write_wav(wav, tone, 8000)
+    info = probe(wav)
+    assert not info.has_video and info.has_audio and info.n_frames == 0
+    assert info.duration == pytest.approx(1.0, abs=0.01) and info.audio_rate == 8000
     with pytest.raises(SemtalkError, match=r"tone\.wav has no video stream$"):
-        probe(wav)
+        next(iter(read_video(wav)))
     audio = read_audio(wav, rate=16000)
     assert audio.size == pytest.approx(16000, abs=32)
     assert dominant_hz(audio, 16000) == pytest.approx(TONE_HZ, abs=3)

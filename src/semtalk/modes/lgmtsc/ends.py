@@ -158,6 +158,7 @@ class LgmtscSender:
             text = " ".join(w.text for w in words)
             t = time.perf_counter()
             short = self.lm.shorten(text, LENGTH_RATIOS[self.length_class]) if self.lm is not None else text
+            short = short or text  # a one-word sentence ("yeah") may shorten to nothing: it goes whole
             self.timer.add("shorten", time.perf_counter() - t)
             t = time.perf_counter()
             c = self.counts
@@ -246,7 +247,10 @@ class LgmtscReceiver:
         if self.coder is not None:
             from semtalk.learned.textcoder.code import LM_WEIGHT, unsure_alternatives
 
-            decoded = self.coder.decode(combine(sentence.payload, sentence.length))
+            try:
+                decoded = self.coder.decode(combine(sentence.payload, sentence.length))
+            except ValueError:  # no symbols, or not a whole number of tokens: not what a sender makes
+                return None
             text = decoded.text
             if self.lm is not None and text.split():
                 text = " ".join(self.lm.correct(text.split(), unsure_alternatives(decoded), weight=LM_WEIGHT))
