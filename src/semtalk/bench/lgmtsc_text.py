@@ -162,8 +162,8 @@ def send_learned(articles: list[list[str]], v: Variant, channel: str, snr: float
     """Every sentence as the text coder's symbols (repeated to Huffman's channel uses if ``v.matched``) through the
     analog link, decoded in one batch, then corrected by ``lm`` if ``v.lm``."""
     from semtalk.bench.codecs import channel_uses
-    from semtalk.learned.textcoder.code import LM_WEIGHT, load_textcoder, transmit, unsure_alternatives
-    from semtalk.phy.analog import AnalogLink
+    from semtalk.learned.textcoder.code import LM_WEIGHT, load_textcoder, unsure_alternatives
+    from semtalk.phy.analog import AnalogLink, transmit
     from semtalk.streams.sentence import combine, encode_text, repeat
 
     coder = coder or load_textcoder()

@@ -95,3 +95,12 @@ class AnalogLink(torch.nn.Module):
     def forward(self, x: torch.Tensor, snr_db: float, rng: Rng = None) -> torch.Tensor:
         return analog_channel(x, snr_db, channel=self.channel, coherence=self.coherence, equalizer=self.equalizer,
                               rng=rng)
+
+
+def transmit(symbols: np.ndarray, snr_db: float | None, link: AnalogLink, rng: Rng = None) -> np.ndarray:
+    """NumPy ``symbols`` through ``link`` at ``snr_db`` (None: noiseless), as the receiver gets them (equalised):
+    how the learned coders' ``encode`` output is sent in evaluation and benchmarks."""
+    if snr_db is None or not len(symbols):
+        return symbols
+    with torch.no_grad():
+        return link(torch.from_numpy(np.asarray(symbols, np.complex64)), snr_db, rng).numpy()

@@ -10,11 +10,13 @@ import pytest
 import torch
 
 from semtalk.learned.asc import code as asc
-from semtalk.learned.asc.code import load_asc, symbols_for, transmit
+from semtalk.learned.asc.code import load_asc, symbols_for
 from semtalk.learned.asc.config import CHUNK_SAMPLES, CHUNK_SYMBOLS, SAMPLE_RATE, SYMBOLS_PER_SECOND, AscConfig
 from semtalk.learned.asc.data import SENTENCES, Corpus, sample_chunks
 from semtalk.learned.asc.model import RAYLEIGH, AscModel, nrmse
 from semtalk.learned.asc.train import TrainConfig, train
+from semtalk.learned.weights import shipped
+from semtalk.phy.analog import transmit
 
 HELD_OUT_TEXT = "Hello, and welcome. This call sends the words I say with their timing, not the sound of my voice."
 NOISELESS_NRMSE = 0.25  # measured 0.181 on this sentence with the shipped weights (ASC_MODEL_CARD.md)
@@ -40,7 +42,7 @@ def test_shipped_weights_load_without_network(monkeypatch):
         raise AssertionError("ASC tried to open a network connection")
 
     monkeypatch.setattr(socket, "socket", no_network)
-    asc._bundle.cache_clear()
+    shipped.cache_clear()
     load_asc.cache_clear()
     from importlib.resources import files
 
@@ -48,7 +50,7 @@ def test_shipped_weights_load_without_network(monkeypatch):
     assert weights.is_file() and weights.stat().st_size < 2 * 1024 * 1024
     codec = load_asc()
     assert codec.model.cfg == AscConfig() and not codec.model.training
-    assert asc._bundle()["symbols_per_second"] == SYMBOLS_PER_SECOND
+    assert shipped(asc.WEIGHTS)["symbols_per_second"] == SYMBOLS_PER_SECOND
     assert load_asc() is codec
 
 

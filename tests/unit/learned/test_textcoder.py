@@ -10,11 +10,13 @@ import pytest
 import torch
 
 from semtalk.learned.textcoder import code as textcoder
-from semtalk.learned.textcoder.code import TOP_K, Decoded, load_textcoder, transmit, word_alternatives
+from semtalk.learned.textcoder.code import TOP_K, Decoded, load_textcoder, word_alternatives
 from semtalk.learned.textcoder.config import TextCoderConfig, pieces
 from semtalk.learned.textcoder.model import AWGN, RAYLEIGH, TextCoderModel, from_air, to_air, token_loss
 from semtalk.learned.textcoder.tokenizer import load_tokenizer, normalize, train_tokenizer
 from semtalk.learned.textcoder.train import TrainConfig, train
+from semtalk.learned.weights import shipped
+from semtalk.phy.analog import transmit
 
 # Written for this test in the style of BBC News, with numbers, currency and an abbreviation; not training text.
 HELD_OUT = [
@@ -46,7 +48,7 @@ def test_shipped_weights_load_without_network(monkeypatch):
         raise AssertionError("the text coder tried to open a network connection")
 
     monkeypatch.setattr(socket, "socket", no_network)
-    textcoder._bundle.cache_clear()
+    shipped.cache_clear()
     load_tokenizer.cache_clear()
     load_textcoder.cache_clear()
     from importlib.resources import files
@@ -55,14 +57,14 @@ def test_shipped_weights_load_without_network(monkeypatch):
     assert weights.is_file() and weights.stat().st_size < 4 * 1024 * 1024
     coder = load_textcoder()
     assert coder.model.cfg == TextCoderConfig() and not coder.model.training
-    assert textcoder._bundle()["tokenizer_sha256"] == coder.tokenizer.sha256 == load_tokenizer().sha256
+    assert shipped(textcoder.WEIGHTS)["tokenizer_sha256"] == coder.tokenizer.sha256 == load_tokenizer().sha256
     assert load_textcoder() is coder
 
 
 def test_weights_refuse_another_tokenizer():
     other = train_tokenizer(["a tiny corpus, not the shipped one"] * 3, 300)
     with pytest.raises(ValueError, match="trained with another tokenizer"):
-        textcoder.from_bundle(textcoder._bundle(), other)
+        textcoder.from_bundle(shipped(textcoder.WEIGHTS), other)
 
 
 def test_tokenizer_gives_any_text_back_in_normal_form():

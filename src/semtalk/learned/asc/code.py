@@ -4,7 +4,7 @@ Streaming without state: audio is cut into chunks of ``CHUNK_SAMPLES`` (0.2 s; t
 each chunk is coded alone into ``CHUNK_SYMBOLS`` = 800 unit-power complex symbols, so the code of a signal is
 the concatenation of its chunks' codes and a sender may code any whole number of chunks at a time. ``n``
 samples take ``ceil(n / 3200) · 800`` symbols: exactly ``SYMBOLS_PER_SECOND`` × duration when the duration is a
-multiple of 0.2 s. Send the symbols through ``semtalk.phy.analog`` (``transmit`` here does, for evaluation).
+multiple of 0.2 s. Send the symbols through ``semtalk.phy.analog`` (its ``transmit``, for evaluation).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from functools import lru_cache
 import numpy as np
 
 from semtalk.learned.asc.config import CHUNK_SAMPLES, CHUNK_SYMBOLS, AscConfig
-from semtalk.phy.analog import AnalogLink
+from semtalk.learned.weights import shipped
 
 WEIGHTS = "asc.pt"
 BATCH_CHUNKS = 50  # chunks per network call (10 s of audio): bounds the memory of long signals
@@ -54,34 +54,12 @@ class AscCodec:
         return out.reshape(-1)[:n_samples].astype(np.float32)
 
 
-def transmit(symbols: np.ndarray, snr_db: float | None, link: AnalogLink,
-             rng: np.random.Generator) -> np.ndarray:
-    """``symbols`` through ``link`` at ``snr_db`` (None: noiseless), as the receiver gets them (equalised)."""
-    import torch
-
-    if snr_db is None:
-        return symbols
-    with torch.no_grad():
-        return link(torch.from_numpy(np.asarray(symbols, np.complex64)), snr_db, rng).numpy()
-
-
-@lru_cache(maxsize=1)
-def _bundle() -> dict:
-    """The shipped weights file, read once from the installed package (never the network)."""
-    from importlib.resources import files
-
-    import torch
-
-    with (files("semtalk") / "weights" / WEIGHTS).open("rb") as f:
-        return torch.load(f, map_location="cpu", weights_only=True)
-
-
 @lru_cache(maxsize=1)
 def load_asc() -> AscCodec:
     """The shipped ASC (float32 on CPU, eval mode), built once."""
     from semtalk.learned.asc.model import AscModel
 
-    bundle = _bundle()
+    bundle = shipped(WEIGHTS)
     model = AscModel(AscConfig(**bundle["config"]))
     model.load_state_dict({k: v.float() for k, v in bundle["state"].items()})
     return AscCodec(model)

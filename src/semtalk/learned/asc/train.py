@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from semtalk.learned.asc.code import AscCodec, transmit
+from semtalk.learned.asc.code import AscCodec
 from semtalk.learned.asc.config import SYMBOLS_PER_SECOND, AscConfig
 from semtalk.learned.asc.data import Corpus, load_corpus, sample_chunks
-from semtalk.phy.analog import AnalogLink
+from semtalk.phy.analog import AnalogLink, transmit
 
 PROBE_FROM, PROBE = 10, 40  # steps timed to size the schedule to the budget
 FIT = 0.92  # share of the remaining budget the sized schedule plans to use

@@ -35,6 +35,7 @@ import numpy as np
 from semtalk.fec.base import Depacketizer, Packetizer
 from semtalk.fec.reed_solomon import ReedSolomonFec
 from semtalk.learned.pacsc.config import LEVELS, PacscConfig, rate_config
+from semtalk.learned.weights import shipped
 from semtalk.records import CodedFrame
 from semtalk.streams.face import FaceStreamFormat
 from semtalk.streams.packet import RtpPacket, StreamFilter
@@ -59,24 +60,13 @@ class Codec(Protocol):
                ahead: tuple[np.ndarray, int] | None = None) -> np.ndarray: ...
 
 
-@lru_cache(maxsize=1)
-def _bundle() -> dict:
-    """The shipped weights file, read once from the installed package (never the network)."""
-    from importlib.resources import files
-
-    import torch
-
-    with (files("semtalk") / "weights" / WEIGHTS).open("rb") as f:
-        return torch.load(f, map_location="cpu", weights_only=True)
-
-
 @lru_cache(maxsize=4)
 def load_model(code_rate: float):
     """The trained ``PacscModel`` for ``code_rate`` (float32, eval mode), built once."""
     from semtalk.learned.pacsc.model import PacscModel
 
     cfg = rate_config(code_rate)
-    entry = _bundle()["models"][str(cfg.code_rate)]
+    entry = shipped(WEIGHTS)["models"][str(cfg.code_rate)]
     if PacscConfig(**entry["config"]) != cfg:
         raise ValueError(f"shipped PacSC weights do not match the configuration of rate {code_rate}")
     model = PacscModel(cfg)

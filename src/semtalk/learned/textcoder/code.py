@@ -18,12 +18,12 @@ import numpy as np
 
 from semtalk.learned.textcoder.config import pieces
 from semtalk.learned.textcoder.tokenizer import TextTokenizer, load_tokenizer
+from semtalk.learned.weights import shipped
 
 if TYPE_CHECKING:
     import torch
 
     from semtalk.learned.textcoder.model import TextCoderModel
-    from semtalk.phy.analog import AnalogLink
 
 WEIGHTS = "textcoder.pt"
 TOP_K = 5  # candidates kept per token position
@@ -179,28 +179,6 @@ def unsure_alternatives(decoded: Decoded, k: int = 5, tokenizer: TextTokenizer |
             for alts in word_alternatives(decoded, k, tokenizer)]
 
 
-def transmit(symbols: np.ndarray, snr_db: float | None, link: AnalogLink, rng: np.random.Generator) -> np.ndarray:
-    """``symbols`` through ``link`` (a ``phy.analog.AnalogLink``) at ``snr_db`` (None: noiseless), as the receiver
-    gets them (equalised)."""
-    import torch
-
-    if snr_db is None or not len(symbols):
-        return symbols
-    with torch.no_grad():
-        return link(torch.from_numpy(np.asarray(symbols, np.complex64)), snr_db, rng).numpy()
-
-
-@lru_cache(maxsize=1)
-def _bundle() -> dict:
-    """The shipped weights file, read once from the installed package (never the network)."""
-    from importlib.resources import files
-
-    import torch
-
-    with (files("semtalk") / "weights" / WEIGHTS).open("rb") as f:
-        return torch.load(f, map_location="cpu", weights_only=True)
-
-
 def from_bundle(bundle: dict, tokenizer: TextTokenizer) -> TextCoder:
     """A ``TextCoder`` (float32, eval mode) from a weights bundle and the tokenizer it was trained with."""
     from semtalk.learned.textcoder.config import TextCoderConfig
@@ -216,4 +194,4 @@ def from_bundle(bundle: dict, tokenizer: TextTokenizer) -> TextCoder:
 @lru_cache(maxsize=1)
 def load_textcoder() -> TextCoder:
     """The shipped text coder and tokenizer (float32 on CPU, eval mode), built once."""
-    return from_bundle(_bundle(), load_tokenizer())
+    return from_bundle(shipped(WEIGHTS), load_tokenizer())

@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from semtalk.learned.textcoder.code import TextCoder, transmit
+from semtalk.learned.textcoder.code import TextCoder
 from semtalk.learned.textcoder.config import TextCoderConfig, pieces
 from semtalk.learned.textcoder.tokenizer import TOKENIZER, TextTokenizer, normalize, train_tokenizer
+from semtalk.phy.analog import transmit
 from semtalk.text.corpora import bbc_split, sentences, training_sentences
 
 if TYPE_CHECKING:

@@ -10,6 +10,7 @@ import pytest
 from semtalk import registry
 from semtalk.learned.pacsc import code as pacsc
 from semtalk.learned.pacsc.code import PacscCodec, PacscFec, rate_config
+from semtalk.learned.weights import shipped
 from semtalk.records import CodedFrame
 from semtalk.streams.face import FaceDepacketizer, FacePacketizer, FaceStreamFormat
 from semtalk.streams.packet import RtpPacket
@@ -33,7 +34,7 @@ def test_shipped_weights_load_without_network(monkeypatch):
         raise AssertionError("PacSC tried to open a network connection")
 
     monkeypatch.setattr(socket, "socket", no_network)
-    pacsc._bundle.cache_clear()
+    shipped.cache_clear()
     pacsc.load_model.cache_clear()
     from importlib.resources import files
 
