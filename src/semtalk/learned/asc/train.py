@@ -3,13 +3,12 @@
 Loss: NRMSE per 0.2-s chunk, mean over the batch (Wav2Vid eq. 8). Channel, drawn per item as in the paper:
 SNR uniform in 0–20 dB, block Rayleigh fading (coherence 100 symbols, perfect CSI, MMSE) for most items and
 AWGN for ``awgn_share`` of them. AdamW, linear warm-up then cosine decay to 5 % over ``steps`` steps; without
-``steps``, steps ``PROBE_FROM`` … ``PROBE`` are timed and ``steps`` is set to what fits in the budget, and the budget
+``steps``, the steps ``PROBE`` are timed and ``steps`` is set to what fits in the budget, and the budget
 stops training in any case. A seed and a step count fix the run.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -19,10 +18,10 @@ import numpy as np
 from semtalk.learned.asc.code import AscCodec
 from semtalk.learned.asc.config import SYMBOLS_PER_SECOND, AscConfig
 from semtalk.learned.asc.data import Corpus, load_corpus, sample_chunks
+from semtalk.learned.schedule import StepBudget, warmup_cosine
 from semtalk.phy.analog import AnalogLink, transmit
 
-PROBE_FROM, PROBE = 10, 40  # steps timed to size the schedule to the budget
-FIT = 0.92  # share of the remaining budget the sized schedule plans to use
+PROBE = (10, 40)  # steps timed to size the schedule to the budget (``learned.schedule``)
 EVAL_SNRS: tuple[float | None, ...] = (None, 0.0, 4.0, 10.0, 20.0)  # None: noiseless
 EVAL_SEEDS = 3
 MAX_MINUTES = 30.0
@@ -43,11 +42,6 @@ class TrainConfig:
     seed: int = 0
     log_every: int = 50
     eval_every: int = 500
-
-
-def _lr(cfg: TrainConfig, step: int, total: int) -> float:
-    warm = min(1.0, (step + 1) / cfg.warmup)
-    return cfg.lr * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, step / max(total, 1)))))
 
 
 def evaluate(codec: AscCodec, heldout: dict[str, np.ndarray], snrs=EVAL_SNRS, seeds: int = EVAL_SEEDS,
@@ -88,22 +82,12 @@ def train(corpus: Corpus, cfg: TrainConfig = TrainConfig(), log=print):
     model = AscModel(AscConfig())
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
     pools, shares = (corpus.real, corpus.tts), (cfg.real_share, 1 - cfg.real_share)
-    budget, total = 60 * cfg.minutes, cfg.steps
+    budget = StepBudget(cfg.minutes, cfg.steps, PROBE, log=log)
     history: dict[str, list] = {"step": [], "train_nrmse": [], "val": []}
-    t0, step, losses = time.perf_counter(), 0, []
-    while total is None or step < total:
-        elapsed = time.perf_counter() - t0
-        if elapsed > budget:
-            log(f"time budget of {cfg.minutes:g} min reached at step {step}/{total}")
-            break
-        if step == PROBE_FROM:
-            t_probe = elapsed
-        if total is None and step == PROBE:
-            per_step = (elapsed - t_probe) / (PROBE - PROBE_FROM)
-            total = PROBE + int(FIT * (budget - elapsed) / per_step)
-            log(f"{per_step:.2f} s per step: planning {total} steps")
+    step, losses = 0, []
+    while budget.go(step):
         for g in opt.param_groups:
-            g["lr"] = _lr(cfg, step, total or 10**9)
+            g["lr"] = warmup_cosine(cfg.lr, cfg.warmup, step, budget.total or 10**9)
         x = torch.from_numpy(sample_chunks(pools, shares, cfg.batch, rng))
         snrs = rng.uniform(*cfg.snr_db, cfg.batch)
         links = [awgn if u < cfg.awgn_share else RAYLEIGH for u in rng.random(cfg.batch)]
@@ -114,13 +98,13 @@ def train(corpus: Corpus, cfg: TrainConfig = TrainConfig(), log=print):
         opt.step()
         losses.append(loss.item())
         step += 1
-        if step % cfg.log_every == 0 or step == total:
+        if step % cfg.log_every == 0 or step == budget.total:
             history["step"].append(step)
             history["train_nrmse"].append(float(np.mean(losses)))
-            log(f"step {step}/{total or '?'} {time.perf_counter() - t0:.0f} s: train NRMSE {np.mean(losses):.3f} "
+            log(f"step {step}/{budget.total or '?'} {budget.elapsed():.0f} s: train NRMSE {np.mean(losses):.3f} "
                 f"lr {opt.param_groups[0]['lr']:.1e}")
             losses = []
-        if step % cfg.eval_every == 0 or step == total:
+        if step % cfg.eval_every == 0 or step == budget.total:
             val = evaluate(AscCodec(model), corpus.heldout, (None, 10.0), seeds=1, pesq=False)
             model.train()
             history["val"].append((step, val))

@@ -5,14 +5,13 @@ a byte-level BPE learnt from them first; each sentence is cut into the pieces ``
 hold pieces of similar length up to ``batch_tokens`` padded tokens. Loss: token cross-entropy. Channel, drawn
 per piece: SNR uniform in ``snr_db``, AWGN for ``awgn_share`` of the pieces, else block Rayleigh (coherence
 100, perfect CSI, MMSE). AdamW, warm-up then cosine decay to 5 %; without ``steps`` the schedule is sized to
-the budget from the speed of steps ``PROBE_FROM`` … ``PROBE``, and the budget stops training in any case.
+the budget from the speed of the steps ``PROBE`` (``learned.schedule``), and the budget stops training anyway.
 Evaluation: held-out BBC test-split sentences, never trained on.
 """
 
 from __future__ import annotations
 
 import itertools
-import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from semtalk.learned.schedule import StepBudget, warmup_cosine
 from semtalk.learned.textcoder.code import TextCoder
 from semtalk.learned.textcoder.config import TextCoderConfig, pieces
 from semtalk.learned.textcoder.tokenizer import TOKENIZER, TextTokenizer, normalize, train_tokenizer
@@ -32,8 +32,7 @@ if TYPE_CHECKING:
 
     from semtalk.learned.textcoder.model import TextCoderModel
 
-PROBE_FROM, PROBE = 20, 60  # steps timed to size the schedule to the budget
-FIT = 0.92  # share of the remaining budget the sized schedule plans to use
+PROBE = (20, 60)  # steps timed to size the schedule to the budget (``learned.schedule``)
 EVAL_SNRS: tuple[float | None, ...] = (None, -10.0, 0.0, 4.0, 10.0, 20.0)  # None: noiseless
 EVAL_SENTENCES = 500
 MAX_MINUTES = 30.0
@@ -54,11 +53,6 @@ class TrainConfig:
     seed: int = 0
     log_every: int = 100
     eval_every: int = 1000
-
-
-def _lr(cfg: TrainConfig, step: int, total: int) -> float:
-    warm = min(1.0, (step + 1) / cfg.warmup)
-    return cfg.lr * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, step / max(total, 1)))))
 
 
 def heldout_sentences(count: int = EVAL_SENTENCES) -> list[str]:
@@ -131,22 +125,12 @@ def train(data: list[list[int]], model_cfg: TextCoderConfig, cfg: TrainConfig, t
     model = TextCoderModel(model_cfg)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.01)
     batches = _batches(data, cfg.batch_tokens, rng)
-    budget, total = 60 * cfg.minutes, cfg.steps
+    budget = StepBudget(cfg.minutes, cfg.steps, PROBE, log=log)
     history: dict[str, list] = {"step": [], "train_loss": [], "val": []}
-    t0, step, losses = time.perf_counter(), 0, []
-    while total is None or step < total:
-        elapsed = time.perf_counter() - t0
-        if elapsed > budget:
-            log(f"time budget of {cfg.minutes:g} min reached at step {step}/{total}")
-            break
-        if step == PROBE_FROM:
-            t_probe = elapsed
-        if total is None and step == PROBE:
-            per_step = (elapsed - t_probe) / (PROBE - PROBE_FROM)
-            total = PROBE + int(FIT * (budget - elapsed) / per_step)
-            log(f"{per_step:.3f} s per step: planning {total} steps")
+    step, losses = 0, []
+    while budget.go(step):
         for g in opt.param_groups:
-            g["lr"] = _lr(cfg, step, total or 10**9)
+            g["lr"] = warmup_cosine(cfg.lr, cfg.warmup, step, budget.total or 10**9)
         tokens, lengths = next(batches)
         snrs = np.where(rng.random(len(tokens)) < cfg.clean_share, np.inf, rng.uniform(*cfg.snr_db, len(tokens)))
         links = [AWGN if u < cfg.awgn_share else RAYLEIGH for u in rng.random(len(tokens))]
@@ -157,13 +141,13 @@ def train(data: list[list[int]], model_cfg: TextCoderConfig, cfg: TrainConfig, t
         opt.step()
         losses.append(loss.item())
         step += 1
-        if step % cfg.log_every == 0 or step == total:
+        if step % cfg.log_every == 0 or step == budget.total:
             history["step"].append(step)
             history["train_loss"].append(float(np.mean(losses)))
-            log(f"step {step}/{total or '?'} {time.perf_counter() - t0:.0f} s: loss {np.mean(losses):.3f} "
+            log(f"step {step}/{budget.total or '?'} {budget.elapsed():.0f} s: loss {np.mean(losses):.3f} "
                 f"lr {opt.param_groups[0]['lr']:.1e}")
             losses = []
-        if val and (step % cfg.eval_every == 0 or step == total):
+        if val and (step % cfg.eval_every == 0 or step == budget.total):
             metrics = evaluate(TextCoder(model, tokenizer), val, (None, 4.0, 10.0), ("rayleigh",))
             model.train()
             history["val"].append((step, metrics))
