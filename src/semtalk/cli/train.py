@@ -1,4 +1,4 @@
-"""``semtalk train pacsc | asc | textcoder | lips``: train a learned component on CPU."""
+"""``semtalk train pacsc | asc | lips | textcoder | anfis``: train a learned component on CPU."""
 
 from __future__ import annotations
 
