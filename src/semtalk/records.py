@@ -92,3 +92,10 @@ def config_from(cls: type[C], source: Any, **overrides: Any) -> C:
     names = {f.name for f in fields(cls) if f.init}
     values = {n: getattr(source, n) for n in names if hasattr(source, n)}
     return cls(**{**values, **overrides})
+
+
+def rounded(value: Any, digits: int = 3) -> float | None:
+    """A report number: rounded, or None for a missing or NaN value (JSON has no NaN)."""
+    if value is None or (isinstance(value, float | np.floating) and np.isnan(value)):
+        return None
+    return round(float(value), digits)

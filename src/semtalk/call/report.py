@@ -6,8 +6,9 @@ played, scored on held-out frames only; speech is the mode's own section (``Mode
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict
+
+from semtalk.records import rounded
 
 
 def call_report(input_path, config, mode, sender, receiver, link, outputs, timer, vmaf_score: float | None,
@@ -45,8 +46,8 @@ def call_report(input_path, config, mode, sender, receiver, link, outputs, timer
             "channel_kbps": round(8 * stream.bytes / seconds / 1000, 3),
             "kb_bytes": len(mode.kb_bytes),
             "heldout_frames": [int(heldout[0]), int(heldout[1])] if heldout[1] >= 0 else None,
-            "psnr": _r(q["psnr"]), "ssim": _r(q["ssim"], 4), "ms_ssim": _r(q["ms_ssim"], 4),
-            "vmaf": _r(vmaf_score), "metric_frames": q["frames"],
+            "psnr": rounded(q["psnr"]), "ssim": rounded(q["ssim"], 4), "ms_ssim": rounded(q["ms_ssim"], 4),
+            "vmaf": rounded(vmaf_score), "metric_frames": q["frames"],
             "no_face_frames": sent["no_face_frames"], "concealed_frames": got["concealed_frames"],
             "clipped_frames": sent["clipped_frames"],
             "ms_per_frame": timer.ms_per_frame(n),
@@ -102,7 +103,7 @@ def _phy(config, link, frames: int, seconds: float) -> dict | None:
         "block_errors": total.block_errors, "undetected_errors": total.undetected_errors,
         "video": {"channel_uses_per_s": round(face.channel_uses / max(seconds, 1e-9), 1),
                   "cbr": None if cbr is None else round(cbr, 6), "bpp_on_air": round(bpp, 5),
-                  "capacity_snr_db": None if cbr is None else _r(float(capacity_snr_threshold_db(bpp, cbr)), 2)},
+                  "capacity_snr_db": None if cbr is None else rounded(float(capacity_snr_threshold_db(bpp, cbr)), 2)},
     }
 
 
@@ -113,8 +114,3 @@ def _audio(has_audio: bool, speaks: bool) -> dict:
         return {"mode": "synthesized", "note": "speech regenerated at the receiver from the words sent"}
     return {"mode": "passthrough", "note": "original audio is muxed for listening; it is not part of the "
             "semantic stream"}
-
-
-def _r(value, digits: int = 3):
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else round(float(value), digits)
-

@@ -9,7 +9,7 @@ import numpy as np
 from semtalk.modes.lgmtsc.config import LgmtscConfig
 from semtalk.modes.lgmtsc.ends import FPS, RATE, TEXT, LgmtscReceiver, LgmtscSender
 from semtalk.modes.syncsc.mode import filled
-from semtalk.modes.wav2vid.report import _r
+from semtalk.records import rounded
 
 MIN_HELDOUT_S = 1.5  # seconds of speech after the voice enrollment needed to score speaker similarity
 
@@ -37,11 +37,11 @@ def speech_section(sender: LgmtscSender, receiver: LgmtscReceiver, original: np.
         "sent_text": sent,
         "decoded_text": decoded,
         "received_text": received,
-        "asr_wer": None if transcript is None else _r(tm.wer(transcript, recognised), 4),
-        "received_wer": _r(tm.wer(recognised, received), 4) if recognised else None,
-        "bleu": _r(tm.bleu(recognised, received), 4) if recognised else None,
-        "bleu_channel": _r(tm.bleu(sent, received), 4) if sent else None,
-        "bleu_decoded": _r(tm.bleu(sent, decoded), 4) if sent else None,
+        "asr_wer": None if transcript is None else rounded(tm.wer(transcript, recognised), 4),
+        "received_wer": rounded(tm.wer(recognised, received), 4) if recognised else None,
+        "bleu": rounded(tm.bleu(recognised, received), 4) if recognised else None,
+        "bleu_channel": rounded(tm.bleu(sent, received), 4) if sent else None,
+        "bleu_decoded": rounded(tm.bleu(sent, decoded), 4) if sent else None,
         "voice_adapted": receiver.adapt is not None,
     }
     if not score:
@@ -50,7 +50,7 @@ def speech_section(sender: LgmtscSender, receiver: LgmtscReceiver, original: np.
     from semtalk.metrics import audio as am
 
     def similarity(a: str, b: str) -> float | None:
-        return _r(tm.semantic_similarity(a, b), 4) if a.strip() and b.strip() else None
+        return rounded(tm.semantic_similarity(a, b), 4) if a.strip() and b.strip() else None
 
     played = receiver.speech_audio
     start = round(voice_seconds * RATE)
@@ -61,10 +61,10 @@ def speech_section(sender: LgmtscSender, receiver: LgmtscReceiver, original: np.
         "semantic_similarity": similarity(recognised, received),
         "semantic_similarity_channel": similarity(sent, received),
         "semantic_similarity_transcript": similarity(transcript, received) if transcript else None,
-        "speaker_similarity": _r(am.or_none(am.speaker_similarity, voice_ref, played[start:] if heldout else played,
-                                            RATE), 4),
+        "speaker_similarity": rounded(am.or_none(am.speaker_similarity, voice_ref,
+                                                 played[start:] if heldout else played, RATE), 4),
         "speaker_heldout": heldout,
-        "av_offset_ms": _r(am.or_none(av_offset_ms, filled(outputs.out_mouth), FPS, played, RATE), 1)
+        "av_offset_ms": rounded(am.or_none(av_offset_ms, filled(outputs.out_mouth), FPS, played, RATE), 1)
         if outputs.out_mouth else None,
     }
 
@@ -83,7 +83,7 @@ def sections(config: LgmtscConfig, sender: LgmtscSender, receiver: LgmtscReceive
         "words_in": c.words_in,
         "chars_in": c.chars_in,
         "chars_out": c.chars_out,
-        "compression": _r(c.chars_out / c.chars_in, 4) if c.chars_in else None,
+        "compression": rounded(c.chars_out / c.chars_in, 4) if c.chars_in else None,
         "symbols": None,  # channel symbols on air (below): analog symbols, or the digital text's QAM symbols
         "symbols_unique": c.symbols_unique if config.text_coder == "learned" else None,
         "text_bytes": c.text_bytes if config.text_coder != "learned" else None,

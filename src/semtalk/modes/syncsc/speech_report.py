@@ -12,7 +12,7 @@ import time
 import numpy as np
 
 from semtalk.modes.syncsc.speech import RATE, SpeechOutcome
-from semtalk.records import Word
+from semtalk.records import Word, rounded
 
 MIN_HELDOUT = 1.5  # seconds of held-out speech needed for a meaningful speaker embedding
 
@@ -106,28 +106,25 @@ def _scores(outcome: SpeechOutcome, original: np.ndarray, duration: float, voice
         tm.wer(sent, text_of(plain.transcribe(outcome.audio, RATE))), 4)
     other_wer = resynth_wer(outcome.alternate)
     original_wer = resynth_wer(original)
-    main_sim, other_sim = _r(similarity(outcome.audio)), _r(similarity(outcome.alternate))
+    main_sim, other_sim = rounded(similarity(outcome.audio)), rounded(similarity(outcome.alternate))
     return {
         "semantic_similarity": round(tm.semantic_similarity(sent, received), 4),
         "resynth_wer": main_wer,
         "resynth_text": text_of(heard),
         "resynth_wer_plain": plain_wer,
         "resynth_wer_original": original_wer,
-        "mcd_db": _r(am.or_none(am.mcd_db, original, outcome.audio, RATE)) if has_speech else None,
-        "pesq_wb": _r(am.or_none(am.pesq_wb, original, outcome.audio, RATE)) if has_speech else None,
-        "stoi": _r(am.or_none(am.stoi, original, outcome.audio, RATE)) if has_speech else None,
+        "mcd_db": rounded(am.or_none(am.mcd_db, original, outcome.audio, RATE)) if has_speech else None,
+        "pesq_wb": rounded(am.or_none(am.pesq_wb, original, outcome.audio, RATE)) if has_speech else None,
+        "stoi": rounded(am.or_none(am.stoi, original, outcome.audio, RATE)) if has_speech else None,
         "speaker_similarity": main_sim,
         "speaker_similarity_adapted": main_sim if adapted else other_sim,
         "speaker_similarity_unadapted": other_sim if adapted else main_sim,
         "resynth_wer_adapted": main_wer if adapted else other_wer,
         "resynth_wer_unadapted": other_wer if adapted else main_wer,
         "speaker_heldout": start > 0,
-        "av_offset_ms": _r(am.or_none(av_offset_ms, mouth_out, fps, outcome.audio, RATE), 1) if has_speech else None,
-        "av_offset_ms_original": _r(am.or_none(av_offset_ms, mouth_original, fps, original, RATE), 1)
+        "av_offset_ms": rounded(am.or_none(av_offset_ms, mouth_out, fps, outcome.audio, RATE), 1)
+        if has_speech else None,
+        "av_offset_ms_original": rounded(am.or_none(av_offset_ms, mouth_original, fps, original, RATE), 1)
         if has_speech else None,
         "rtf": {"resynth_asr": round(resynth_seconds / max(duration, 1e-9), 3)},
     }
-
-
-def _r(value, digits: int = 3):
-    return None if value is None else round(float(value), digits)

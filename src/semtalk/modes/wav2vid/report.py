@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from semtalk.modes.base import Speech
 from semtalk.modes.syncsc.mode import filled
 from semtalk.modes.wav2vid.config import Wav2vidConfig
 from semtalk.modes.wav2vid.ends import AUDIO, CLIPS, FPS, RATE, Wav2vidReceiver, Wav2vidSender
+from semtalk.records import rounded
 
 
 def speech_section(receiver: Wav2vidReceiver, original: np.ndarray, outputs, *, score: bool) -> dict:
@@ -23,8 +22,9 @@ def speech_section(receiver: Wav2vidReceiver, original: np.ndarray, outputs, *, 
         return {"scored": False}
     played = receiver.speech_audio
     return {"scored": True,
-            "av_offset_ms": _r(am.or_none(av_offset_ms, filled(outputs.out_mouth), FPS, played, RATE), 1),
-            "av_offset_ms_original": _r(am.or_none(av_offset_ms, filled(outputs.sent_mouth), FPS, original, RATE), 1)}
+            "av_offset_ms": rounded(am.or_none(av_offset_ms, filled(outputs.out_mouth), FPS, played, RATE), 1),
+            "av_offset_ms_original": rounded(am.or_none(av_offset_ms, filled(outputs.sent_mouth), FPS, original,
+                                                        RATE), 1)}
 
 
 def sections(config: Wav2vidConfig, sender: Wav2vidSender, receiver: Wav2vidReceiver, link, outputs,
@@ -40,7 +40,7 @@ def sections(config: Wav2vidConfig, sender: Wav2vidSender, receiver: Wav2vidRece
         "frames_sent": sent_frames,
         "frames_sent_fraction": round(sent_frames / frames, 4),
         "frames_generated": len(receiver.generated),
-        "mouth_correlation": _r(_mouth_correlation(receiver, outputs), 4) if score else None,
+        "mouth_correlation": rounded(_mouth_correlation(receiver, outputs), 4) if score else None,
         "data_bytes": sender.clip_bytes + sender.audio_bytes,
         "data_bytes_clips": sender.clip_bytes,
         "data_bytes_audio": sender.audio_bytes,  # 0 with the ASC: its audio is analog symbols, not bytes
@@ -76,8 +76,8 @@ def _audio(config: Wav2vidConfig, sender: Wav2vidSender, receiver: Wav2vidReceiv
         out["symbols_per_s"] = round(counts.symbols / seconds, 1) if counts else 0.0
     if original is None or speech is None:
         return {**out, "pesq_wb": None, "stoi": None}
-    return {**out, "pesq_wb": _r(am.or_none(am.pesq_wb, original, speech.audio, RATE)) if score else None,
-            "stoi": _r(am.or_none(am.stoi, original, speech.audio, RATE)) if score else None,
+    return {**out, "pesq_wb": rounded(am.or_none(am.pesq_wb, original, speech.audio, RATE)) if score else None,
+            "stoi": rounded(am.or_none(am.stoi, original, speech.audio, RATE)) if score else None,
             "silent": not bool(np.any(speech.audio))}
 
 
@@ -95,7 +95,3 @@ def _mouth_correlation(receiver: Wav2vidReceiver, outputs) -> float | None:
     if ok.sum() < 10 or np.std(a[ok]) == 0 or np.std(b[ok]) == 0:
         return None
     return float(np.corrcoef(a[ok], b[ok])[0, 1])
-
-
-def _r(value, digits: int = 3):
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else round(float(value), digits)
