@@ -18,6 +18,17 @@ def warmup_cosine(lr: float, warmup: int, step: int, total: int) -> float:
     return lr * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, step / max(total, 1)))))
 
 
+def optimise(opt, model, loss, max_norm: float = 1.0) -> float:
+    """One optimiser step on ``loss`` with the gradient norm clipped to ``max_norm``; returns the loss."""
+    import torch
+
+    opt.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    opt.step()
+    return loss.item()
+
+
 class StepBudget:
     """``while budget.go(step)``: False once ``steps`` are done or ``minutes`` are spent; ``total`` is the planned
     step count (None until the probe has sized it)."""

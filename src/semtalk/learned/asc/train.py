@@ -18,7 +18,7 @@ import numpy as np
 from semtalk.learned.asc.code import AscCodec
 from semtalk.learned.asc.config import SYMBOLS_PER_SECOND, AscConfig
 from semtalk.learned.asc.data import Corpus, load_corpus, sample_chunks
-from semtalk.learned.schedule import StepBudget, warmup_cosine
+from semtalk.learned.schedule import StepBudget, optimise, warmup_cosine
 from semtalk.phy.analog import AnalogLink, transmit
 
 PROBE = (10, 40)  # steps timed to size the schedule to the budget (``learned.schedule``)
@@ -91,12 +91,7 @@ def train(corpus: Corpus, cfg: TrainConfig = TrainConfig(), log=print):
         x = torch.from_numpy(sample_chunks(pools, shares, cfg.batch, rng))
         snrs = rng.uniform(*cfg.snr_db, cfg.batch)
         links = [awgn if u < cfg.awgn_share else RAYLEIGH for u in rng.random(cfg.batch)]
-        loss = nrmse(x, model(x, snrs.tolist(), links, noise))
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        losses.append(loss.item())
+        losses.append(optimise(opt, model, nrmse(x, model(x, snrs.tolist(), links, noise))))
         step += 1
         if step % cfg.log_every == 0 or step == budget.total:
             history["step"].append(step)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from semtalk.learned.schedule import StepBudget, warmup_cosine
+from semtalk.learned.schedule import StepBudget, optimise, warmup_cosine
 from semtalk.learned.textcoder.code import TextCoder
 from semtalk.learned.textcoder.config import TextCoderConfig, pieces
 from semtalk.learned.textcoder.tokenizer import TOKENIZER, TextTokenizer, normalize, train_tokenizer
@@ -134,12 +134,8 @@ def train(data: list[list[int]], model_cfg: TextCoderConfig, cfg: TrainConfig, t
         tokens, lengths = next(batches)
         snrs = np.where(rng.random(len(tokens)) < cfg.clean_share, np.inf, rng.uniform(*cfg.snr_db, len(tokens)))
         links = [AWGN if u < cfg.awgn_share else RAYLEIGH for u in rng.random(len(tokens))]
-        loss = token_loss(model(tokens, lengths, snrs.tolist(), links, noise), tokens, lengths)
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        losses.append(loss.item())
+        losses.append(optimise(opt, model, token_loss(model(tokens, lengths, snrs.tolist(), links, noise), tokens,
+                                                      lengths)))
         step += 1
         if step % cfg.log_every == 0 or step == budget.total:
             history["step"].append(step)
