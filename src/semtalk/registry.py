@@ -28,6 +28,13 @@ REGISTRY: dict[str, dict[str, str]] = {
         "wav2vid": "semtalk.modes.wav2vid.mode:Wav2vidMode",
         "lgmtsc": "semtalk.modes.lgmtsc.mode:LgmtscMode",
     },
+    # Image codecs (keyframes, the KB's pictures): factories returning an imagecodec.base.ImageCodec
+    "image_codec": {
+        "webp": "semtalk.imagecodec.base:webp",
+        "avif": "semtalk.imagecodec.base:avif",
+        "jpeg2000": "semtalk.imagecodec.base:jpeg2000",
+        "jpeg": "semtalk.imagecodec.base:jpeg",
+    },
     # The language-model knowledge base (LGM-TSC): cls(domain: bytes | None = None, **options), a LanguageKB
     "lm": {
         "ngram": "semtalk.language.ngram:NGramKB",
