@@ -111,7 +111,7 @@ def run(input_path: str | Path, out_dir: str | Path, config: RunConfig = RunConf
         mode_class = registry.get("mode", config.mode)
         kb, kb_bytes, receiver_kb = _knowledge_bases(input_path, staged, config, mode_class)
         mode = mode_class.build(config, kb, kb_bytes, receiver_kb)
-        link = _link(config, mode.analog_streams)
+        link = SimulatedLink.call(config_from(ChannelConfig, config), mode.analog_streams, mode.feedback)
         timer = StageTimer()
         duration = info.duration if config.max_seconds is None else min(info.duration, config.max_seconds)
         speaking = mode.speaks and info.has_audio
@@ -206,10 +206,6 @@ def _outputs(config: RunConfig, videos: list[Path] | None, tmp: Path, audio_rate
     return Outputs(videos, tmp, fps=25.0, audio_rate=audio_rate, audio=audio,
                    enroll_frames=enroll_frames, vmaf=config.vmaf and config.metrics,
                    measure_mouth=speaking and config.metrics, score=config.metrics, timer=timer, progress=progress)
-
-
-def _link(config: RunConfig, analog: frozenset[int] = frozenset()):
-    return SimulatedLink(config_from(ChannelConfig, config), analog=analog)
 
 
 def kb_config(config: RunConfig):
@@ -316,7 +312,7 @@ def check_config(config: RunConfig) -> None:
     _check_wav2vid(config)
     _check_lgmtsc(config)
     try:
-        _link(config).config.make(0)
+        config_from(ChannelConfig, config).make(0)
     except ValueError as exc:
         raise SemtalkError(f"--channel {config.channel}: {exc}") from exc
     if not 1 <= config.text_window <= 16:

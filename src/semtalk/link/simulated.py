@@ -13,12 +13,13 @@ import functools
 import heapq
 import operator
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from semtalk import registry
 from semtalk.records import Datagram
 
 STREAM_SEED_STEP = 7919
+BACK_SEED = 104729  # the return link's seed offset: its losses are independent of the forward link's
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class SimulatedLink:
 
     config: ChannelConfig
     analog: frozenset[int] = frozenset()  # streams of analog symbols (learned JSCC): ``channel.analog`` carries them
+    back: SimulatedLink | None = None  # the return direction, for a mode with feedback (``Mode.feedback``)
     counts: dict[int, StreamCounts] = field(default_factory=dict)
     _channels: dict = field(default_factory=dict, repr=False)
     _inflight: list[tuple[float, int, int, bytes]] = field(default_factory=list, repr=False)
@@ -96,6 +98,18 @@ class SimulatedLink:
         while self._inflight and self._inflight[0][0] <= now:
             _, _, stream, data = heapq.heappop(self._inflight)
             yield stream, data
+
+    @property
+    def pending(self) -> bool:
+        """Whether datagrams are still in flight."""
+        return bool(self._inflight)
+
+    @classmethod
+    def call(cls, config: ChannelConfig, analog: frozenset[int] = frozenset(), feedback: bool = False) -> SimulatedLink:
+        """The link of one call: forward, and with ``feedback`` a return direction on the same channel (its own
+        seed; the return path carries short digital requests, never analog symbols)."""
+        back = cls(replace(config, seed=config.seed + BACK_SEED)) if feedback else None
+        return cls(config, analog=analog, back=back)
 
     def stream(self, stream: int) -> StreamCounts:
         return self.counts.get(stream, StreamCounts())

@@ -76,6 +76,14 @@ class AudioSender(Sender, Protocol):
         ...
 
 
+class FeedbackSender(Sender, Protocol):
+    """A sender with a return path (M3E's retransmission requests): the receiver's datagrams come back to it."""
+
+    def feedback(self, stream: int, datagram: bytes, time: float) -> list[Outgoing]:
+        """A datagram of the receiver's return ``stream`` arrived at ``time``; what to (re)send now."""
+        ...
+
+
 class Receiver(Protocol):
     latency: float  # play-out delay in seconds: frame k is shown at (k + 1) / fps + latency
 
@@ -92,10 +100,17 @@ class Receiver(Protocol):
     def report(self) -> dict: ...
 
 
+class FeedbackReceiver(Receiver, Protocol):
+    def feedback(self, time: float) -> list[Outgoing]:
+        """What to send back to the sender by ``time`` (its ``stream`` numbers are the return path's own)."""
+        ...
+
+
 class Mode(Protocol):
     """A ``mode`` registry entry: builds both ends of one call.
 
     ``live_audio``: the sender is an ``AudioSender``; ``analog_streams``: streams sent as analog symbols;
+    ``feedback``: the ends are a ``FeedbackSender`` and a ``FeedbackReceiver``, joined by a return link;
     ``enroll``: the knowledge base the mode builds from the input (a clip's enrollment, or one portrait);
     ``sections()``: the mode's own report sections, merged into report.json.
     """
@@ -104,6 +119,7 @@ class Mode(Protocol):
     speaks: bool
     live_audio: bool
     analog_streams: frozenset[int]
+    feedback: bool
 
     @staticmethod
     def enroll(input_path, run_config) -> KnowledgeBase: ...

@@ -102,3 +102,57 @@ def test_total_loss_hands_the_receiver_nothing():
     assert count == 25 and len(sender.sent) == 26
     assert receiver.received == []
     assert outputs.frames == [(i, i, True) for i in range(25)]  # every frame is still played, concealed
+
+
+class ResendingSender(FakeSender):
+    """Answers a request for frame ``k`` (a datagram on return stream 0) by sending frame ``k`` again."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list[tuple[int, bytes, float]] = []
+
+    def feedback(self, stream: int, datagram: bytes, time: float) -> list[Outgoing]:
+        self.requests.append((stream, datagram, time))
+        return [Outgoing(0, [b"frame %d" % int(datagram)], time)]
+
+
+class AskingReceiver(FakeReceiver):
+    """Asks once, after the call's last frame (1 s), for every frame that has not arrived."""
+
+    def __init__(self, latency: float) -> None:
+        super().__init__(latency)
+        self.asked: set[int] = set()
+
+    def feedback(self, time: float) -> list[Outgoing]:
+        if time > 1.0:
+            missing = [i for i in range(25) if i not in self.arrived and i not in self.asked]
+            self.asked.update(missing)
+            return [Outgoing(0, [b"%d" % i], time) for i in missing]
+        return []
+
+
+def _feedback_call(**channel) -> tuple[ResendingSender, AskingReceiver, SimulatedLink]:
+    sender, receiver, outputs = ResendingSender(), AskingReceiver(latency=0.1), FakeOutputs()
+    link = SimulatedLink.call(ChannelConfig(**channel), feedback=True)
+    simulate((np.zeros((2, 2, 3), np.uint8) for _ in range(25)), lambda: None, sender, receiver, link, outputs,
+             StageTimer(), FPS)
+    return sender, receiver, link
+
+
+def test_requests_cross_the_return_link_and_resends_arrive_after_the_round_trip():
+    sender, receiver, link = _feedback_call(loss=0.3, delay=0.04, seed=3)
+    assert link.back is not None and link.back.config.seed != link.config.seed
+    lost = 25 - len([d for s, d in receiver.received[:25] if s == 0])
+    asked = sorted(receiver.asked)
+    assert lost > 0 and len(asked) > 0
+    # what the return link delivered reached the sender, one round-trip delay (and a frame step) later
+    assert len(sender.requests) == link.back.stream(0).packets - link.back.stream(0).lost
+    assert sender.requests and all(t >= 1.0 + 0.04 for _, _, t in sender.requests)
+    assert link.stream(0).packets == 25 + len(sender.requests)  # each delivered request was answered once
+
+
+def test_a_call_without_a_return_link_never_asks_for_feedback():
+    link = SimulatedLink.call(ChannelConfig())
+    assert link.back is None
+    _, receiver, _, _ = _call(5, latency=0.1)
+    assert receiver.finished is not None

@@ -30,6 +30,7 @@ class LgmtscMode:
     fps: float = FPS
     speaks: bool = True
     live_audio: bool = True  # the sender recognises the audio as it is captured (``Sender.audio``)
+    feedback: bool = False  # no return path
 
     @classmethod
     def build(cls, run_config, kb: KnowledgeBase, kb_bytes: bytes, receiver_kb: KnowledgeBase) -> LgmtscMode:

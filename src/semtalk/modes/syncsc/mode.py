@@ -164,6 +164,7 @@ class SyncscMode:
     receiver_kb: KnowledgeBase
     fps: float = FPS
     live_audio: bool = False  # the words go out once the speech is recognised (``speech.SpeechSender``)
+    feedback: bool = False  # no return path
     analog_streams: frozenset[int] = frozenset()
 
     @staticmethod

@@ -27,6 +27,7 @@ class Wav2vidMode:
     fps: float = FPS
     speaks: bool = True  # the receiver outputs the audio it received (muxed into the videos, scored)
     live_audio: bool = True  # the sender takes the audio as it is captured (``Sender.audio``)
+    feedback: bool = False  # no return path
 
     @staticmethod
     def enroll(input_path, run_config) -> KnowledgeBase:
