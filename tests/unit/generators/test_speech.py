@@ -186,3 +186,27 @@ def test_fade_margins_go_at_the_sources_own_pace_and_no_further_back_than_its_st
     np.testing.assert_allclose(early.dst[:2], [0.998, 1.0])  # 2 ms of source before the speech: a 2 ms head
     at_zero = _with_fade_margins(stretch.TimeMap(np.array([1.0, 1.3]), np.array([4e-17, 0.4])), 0.005)
     np.testing.assert_allclose(at_zero.dst, [1.0, 1.3, 1.305])  # no head at all
+
+
+@pytest.mark.parametrize("lag_ms", [-200.0, -150.0, -70.0, -40.0, 40.0, 70.0, 150.0, 200.0])
+def test_lip_shift_finds_known_lags_up_to_its_reach_and_moves_at_most_its_bound(lag_ms: float):
+    """Speech ±40…200 ms off the lips: found within 10 ms when the reach (2·most) covers it; with the receiver's
+    default ``most`` (50 ms, reach 100 ms) moved by at most 50 ms, and not at all when the peak is beyond reach."""
+    lip, audio = _lips_and_speech(lag_ms / 1000)
+    assert lip_shift(audio, 16000, lip, 25.0, 0.2, 0.3) == pytest.approx(-lag_ms * 16, abs=10 * 16)
+    expected = -np.sign(lag_ms) * min(abs(lag_ms), 50) * 16 if abs(lag_ms) < 100 else 0
+    assert lip_shift(audio, 16000, lip, 25.0, 0.05, 0.3) == pytest.approx(expected, abs=5 * 16)
+
+
+@pytest.mark.parametrize("unrelated", [0.5, 1.0, 2.0, 4.0, 8.0])
+def test_a_weak_lip_correlation_moves_the_speech_the_right_way_or_not_at_all(unrelated: float):
+    """The speech's level follows the lips 60 ms late plus another talker's (``unrelated`` times as strong) and a
+    noise bed: as the lips explain less of it, the shift may fall to 0, but never goes the wrong way or past the
+    truth."""
+    lip, audio = _lips_and_speech(0.06)
+    _, other = _lips_and_speech(0.0, seed=7)
+    noisy = audio + unrelated * other + 0.3 * np.random.default_rng(3).normal(size=audio.size) * audio.std()
+    shift = lip_shift(noisy, 16000, lip, 25.0, 0.1, 0.3)
+    assert -70 * 16 <= shift <= 0, shift
+    if unrelated <= 1.0:
+        assert shift == pytest.approx(-60 * 16, abs=15 * 16)

@@ -125,6 +125,10 @@ def align_words(audio: np.ndarray, words: list[Word], offset: float = 0.0, max_s
     from semtalk.semantics.speech.snap import loud_frames
 
     seconds = len(audio) / RATE
+    # A first word given at the very start may have begun before the input did (a clip cut mid-word): aligned
+    # whole, it takes the next words' sound and drags them up to 0.35 s late, and the alignment still succeeds,
+    # so the retries below never see it. It is treated as cut: it keeps its times and the rest are aligned.
+    cut = (cut[0] or (bool(words) and words[0].start - offset < EDGE), cut[1])
     inside = [i for i, w in enumerate(words) if (not cut[0] or w.start - offset >= EDGE)
               and (not cut[1] or offset + seconds - w.end >= EDGE)]
     if not inside:
