@@ -34,6 +34,7 @@ class Depacketizer(Protocol):
 
     garbage: int
     wrong_kb: int
+    ssrc: int  # the stream's SSRC, agreed at session start
 
     def __call__(self, data: bytes) -> list: ...
 
@@ -117,7 +118,9 @@ class PacketFec(Protocol):
 
     def encoder(self) -> FecEncoder: ...
 
-    def decoder(self) -> FecDecoder: ...
+    def decoder(self, ssrc: int | None = None) -> FecDecoder:
+        """``ssrc``: the protected stream's, from the session; None takes the first source packet's."""
+        ...
 
 
 class PacketCode:
@@ -126,7 +129,7 @@ class PacketCode:
     def encoder(self) -> FecEncoder:
         raise NotImplementedError
 
-    def decoder(self) -> FecDecoder:
+    def decoder(self, ssrc: int | None = None) -> FecDecoder:
         raise NotImplementedError
 
     def check_stream(self, frames_per_packet: int) -> None:
@@ -137,7 +140,7 @@ class PacketCode:
 
     def receiver(self, depacketizer: Depacketizer, prior: Any = None) -> ProtectedReceiver:
         del prior  # an erasure code restores packets exactly or not at all; play-out conceals the rest
-        return ProtectedReceiver(self.decoder(), depacketizer)
+        return ProtectedReceiver(self.decoder(depacketizer.ssrc), depacketizer)
 
     def packet_code(self) -> PacketCode:
         return self
@@ -211,7 +214,8 @@ class NoFec(PacketCode):
     def encoder(self) -> PassThroughEncoder:
         return PassThroughEncoder()
 
-    def decoder(self) -> PassThroughDecoder:
+    def decoder(self, ssrc: int | None = None) -> PassThroughDecoder:
+        del ssrc  # nothing is protected
         return PassThroughDecoder()
 
 

@@ -71,8 +71,8 @@ class ReedSolomonFec(PacketCode):
     def encoder(self) -> RsEncoder:
         return RsEncoder(self)
 
-    def decoder(self, window: int = 2048) -> RsDecoder:
-        return RsDecoder(self, window)
+    def decoder(self, ssrc: int | None = None, window: int = 2048) -> RsDecoder:
+        return RsDecoder(self, window, ssrc)
 
 
 class RsEncoder:
@@ -159,7 +159,8 @@ class RsDecoder:
     """Receiver half: passes source packets on once and restores lost ones from repair packets.
 
     Tolerates loss, reordering, duplicates and sequence wraparound; garbage is counted and ignored,
-    never raised. The protected stream is the SSRC of the first source packet; packets of other
+    never raised. The protected stream is ``ssrc``, the one agreed at session start (without it, the SSRC of
+    the first source packet, which one forged packet ahead of the stream would take over); packets of other
     streams pass through unprotected. Memory is bounded: packets and blocks more than ``window``
     sequence numbers behind the newest are forgotten, and packets that old are dropped as stale.
     A source packet half the window or more from the newest is a jump (RFC 3550 A.1) and dropped
@@ -170,7 +171,7 @@ class RsDecoder:
     seen before), ``stale`` (older than the window).
     """
 
-    def __init__(self, fec: ReedSolomonFec, window: int = 2048) -> None:
+    def __init__(self, fec: ReedSolomonFec, window: int = 2048, ssrc: int | None = None) -> None:
         if not fec.n <= window < 1 << 15:
             raise ValueError(f"FEC decoder window must be in [{fec.n}, 32767], got {window}")
         self._fec = fec
@@ -179,7 +180,7 @@ class RsDecoder:
         self.garbage = 0
         self.duplicates = 0
         self.stale = 0
-        self._ssrc: int | None = None
+        self._ssrc = ssrc
         self._unwrap = SequenceUnwrapper(max(window // 2, 2))
         self._sources: dict[int, bytes] = {}  # extended seq -> packet, delivered already
         self._blocks: dict[int, _Block] = {}  # extended seq of the first source packet -> block

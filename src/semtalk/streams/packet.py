@@ -198,6 +198,10 @@ class StreamFilter:
         self.foreign = 0
         self.wrong_kb = 0
 
+    @property
+    def ssrc(self) -> int:
+        return self._ssrc
+
     def admit(self, data: bytes) -> RtpPacket | None:
         """The packet if it belongs to this stream and KB, else None (and the reason counted)."""
         try:
@@ -221,6 +225,10 @@ class FilteredDepacketizer:
     def __init__(self, ssrc: int, payload_type: int, kb_tag: int) -> None:
         self.filter = StreamFilter(ssrc, payload_type, kb_tag)
         self.invalid = 0
+
+    @property
+    def ssrc(self) -> int:
+        return self.filter.ssrc
 
     @property
     def garbage(self) -> int:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 import numpy as np
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -75,20 +74,18 @@ def test_honest_stream_with_loss_duplicates_and_reordering(fec, stream, data):
 @given(fecs, face_streams(min_frames=40, max_frames=200), st.data())
 def test_forged_packets_cost_at_most_their_own_slot_and_two_blocks(fec, stream, data):
     """~11,000 datagrams a run (both receptions), 1-4 of each stream forged (sources and repairs, some as confirming
-    pairs) after the first source packet. Against the same lossy stream without them, nothing raises and each forged
-    datagram costs at most its own slot and the recovery of the two FEC blocks it can overlap: an erasure code cannot
-    tell a forged symbol from a real one, so one forged into a block spoils that block's decoding."""
+    pairs) anywhere, before the first source packet too (the decoder has the stream's SSRC from the session).
+    Against the same lossy stream without them, nothing raises and each forged datagram costs at most its own slot
+    and the recovery of the two FEC blocks it can overlap: an erasure code cannot tell a forged symbol from a real
+    one, so one forged into a block spoils that block's decoding."""
     datagrams, _ = protect(fec, stream)
-    honest = datagrams[:1] + data.draw(delivered(datagrams[1:], reorder=False))  # it names the SSRC: see the xfail
-    mixed, k = data.draw(with_forgeries(honest, datagrams, head=1))
+    honest = data.draw(delivered(datagrams, reorder=False))
+    mixed, k = data.draw(with_forgeries(honest, datagrams))
     baseline = _right(fec, stream, honest)
     right = _right(fec, stream, mixed)
     assert len(baseline - right) <= k * (1 + 2 * fec.k) * stream.fmt.frames_per_packet
 
 
-@pytest.mark.xfail(strict=True, reason="issue 25: RsDecoder protects the SSRC of the first source packet it sees, so "
-                   "one forged packet of another SSRC ahead of the stream turns its FEC off for the whole call; the "
-                   "decoder needs the stream's SSRC from the session (as FaceDepacketizer has it)")
 def test_a_forged_ssrc_before_the_stream_does_not_turn_its_fec_off():
     fec = ReedSolomonFec(k=2, code_rate=0.5)
     fmt = FaceStreamFormat(n_coeffs=N_COEFFS, bits=BITS, kb_tag=TAG)

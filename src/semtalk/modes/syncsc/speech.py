@@ -10,6 +10,7 @@ coefficients only, so the words keep the packet FEC the face code names (``packe
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -19,6 +20,7 @@ from semtalk.fec.base import StreamCode
 from semtalk.records import Word
 
 RATE = 16000  # the speech path's sample rate: what ASR, PESQ-WB and STOI expect
+MAX_WORDS_PER_S = 8.0  # twice a fast talker's rate (auctioneers reach ~6): no call holds more word slots than this
 
 
 @dataclass
@@ -137,10 +139,16 @@ class SpeechReceiver:
         for slot, word in self.stream.push(datagram):
             self.slots[slot] = word
 
-    def words(self, concealer=None) -> list[Word]:
+    def words(self, concealer=None, duration: float | None = None) -> list[Word]:
         """The received words in order; lost slots dropped, or filled by ``concealer`` (TextPC). The slots are
-        those the received packets tell of (each carries its window's word count)."""
-        slots = [self.slots.get(i) for i in range(self.depacketizer.n_slots)]
+        those the received packets tell of (each carries its window's word count), and with the call's
+        ``duration`` no more than anyone can say in it: a forged pair of packets that confirms a jump after the
+        stream's last packet claims thousands of slots, and no honest packet comes after it to set the count back
+        (``streams.text``), so the receiver's own clock bounds what TextPC is asked to fill."""
+        n = self.depacketizer.n_slots
+        if duration is not None:
+            n = min(n, math.ceil(MAX_WORDS_PER_S * duration) + self.depacketizer.fmt.window)
+        slots = [self.slots.get(i) for i in range(n)]
         return concealer.fill(slots) if concealer is not None else [w for w in slots if w is not None]
 
     def speak(self, duration: float, lip_curve: np.ndarray, fps: float
@@ -152,7 +160,7 @@ class SpeechReceiver:
         from semtalk.text.concealment import TextConcealer
 
         t = time.perf_counter()
-        received = self.words(TextConcealer(_predictor(self.language)[0]))
+        received = self.words(TextConcealer(_predictor(self.language)[0]), duration)
         self.seconds["conceal"] = time.perf_counter() - t
 
         adapter = voice_adapter(self.voice_profile) if self.voice_profile is not None else None

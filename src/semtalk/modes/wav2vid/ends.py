@@ -158,11 +158,11 @@ class Wav2vidReceiver:
 
         self.config, self.kb, self.timer = config, kb, timer
         tag = kb_tag(kb_bytes)
-        self.clip_fec = config.packet_code().decoder()
         self.clips = ClipDepacketizer(tag)
+        self.clip_fec = config.packet_code().decoder(self.clips.ssrc)
         self.decoder = carriers.decoder(config.audio_carrier)
-        self.audio_fec = config.packet_code().decoder() if config.audio_carrier == "opus" else None
         self.audio_in = AudioDepacketizer(config.audio_carrier, tag)
+        self.audio_fec = config.packet_code().decoder(self.audio_in.ssrc) if config.audio_carrier == "opus" else None
         self.mouth = MouthStream()
         self.head = TalkingHead(kb, seed=config.seed)
         span_s = self.decoder.span / RATE

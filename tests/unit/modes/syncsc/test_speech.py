@@ -64,3 +64,23 @@ def test_total_loss_is_silence_of_the_calls_length():
     words, audio, other, _ = receiver.speak(2.0, np.zeros(50), 25.0)
     assert words == [] and other is None
     assert audio.shape == (2 * RATE,) and not np.any(audio)
+
+
+def test_a_forged_pair_after_the_last_packet_cannot_ask_for_more_slots_than_the_call_can_hold():
+    """Two forged packets 2048 numbers after the stream's last confirm a jump (``streams.text`` cannot tell it from
+    a real one): the depacketiser then counts over 2,000 slots, but the receiver bounds them by the call's length
+    (``MAX_WORDS_PER_S``), so TextPC is never asked to fill thousands of them."""
+    from semtalk.modes.syncsc.speech import MAX_WORDS_PER_S
+    from semtalk.streams.packet import RtpPacket
+    from tests.unit.streams.fuzz import rebuilt
+
+    receiver = SpeechReceiver(SpeechConfig(), NoFec(), TAG, None)
+    datagrams = _datagrams(NoFec())
+    last = RtpPacket.parse(datagrams[-1]).sequence_number
+    for d in [*datagrams, *(rebuilt(datagrams[-1], sequence_number=last + 2048 + i) for i in (0, 1))]:
+        receiver.receive(d)
+    assert receiver.depacketizer.n_slots > 2000  # the limit that stays in the depacketiser
+    window = receiver.depacketizer.fmt.window
+    bounded = receiver.words(TextConcealer(NGramPredictor()), duration=3.5)
+    assert len(bounded) <= MAX_WORDS_PER_S * 3.5 + window
+    assert [w.text for w in bounded[:len(WORDS)]] == [w.text for w in WORDS]
