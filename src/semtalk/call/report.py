@@ -49,6 +49,7 @@ def call_report(input_path, config, mode, sender, receiver, link, outputs, timer
             "psnr": rounded(q["psnr"]), "ssim": rounded(q["ssim"], 4), "ms_ssim": rounded(q["ms_ssim"], 4),
             "vmaf": rounded(vmaf_score), "metric_frames": q["frames"],
             "no_face_frames": sent["no_face_frames"], "concealed_frames": got["concealed_frames"],
+            "face_missing_frames": got.get("face_missing_frames"),  # played with no face in view (None: not told)
             "clipped_frames": sent["clipped_frames"],
             "ms_per_frame": timer.ms_per_frame(n),
             "realtime_factor": round(sum(timer.seconds.values()) / max(seconds, 1e-9), 3),

@@ -159,6 +159,10 @@ class FaceRenderer:
         pts, _ = self.mesh(src.coeffs, src.box, target_box=box)
         return raster.warp(src.image, pts, offset=src.offset).astype(np.float32)
 
+    def plate(self, coeffs: np.ndarray) -> np.ndarray:
+        """The empty scene (the background plate) through the crop window of ``coeffs``, as an output frame."""
+        return np.clip(self._plate(self.box_of(np.asarray(coeffs, dtype=np.float64))) + 0.5, 0, 255).astype(np.uint8)
+
     def _plate(self, box: CropBox) -> np.ndarray:
         """The background plate (reference crop) as seen through the crop window ``box``."""
         import cv2

@@ -98,6 +98,7 @@ class SyncscSender:
 
 class SyncscReceiver:
     def __init__(self, config: SyncscConfig, kb: KnowledgeBase, kb_bytes: bytes, timer: StageTimer):
+        from semtalk.generators.absence import AbsenceFade
         from semtalk.generators.face_renderer import FaceRenderer
         from semtalk.streams.playout import FacePlayout
 
@@ -109,6 +110,7 @@ class SyncscReceiver:
         self.playout = FacePlayout(kb.quantizer, kb.quantizer.dequantize(kb.reference.codes),
                                    horizon=math.ceil((self.latency + 1) * FPS))
         self.renderer = FaceRenderer(kb)
+        self.absence = AbsenceFade()
         self.speech = SpeechReceiver(config.speech_config(), code, kb_tag(kb_bytes), kb.language,
                                      kb.voice_profile) if config.speech else None
         self.mouth: list[float] = []  # received mouth opening per played frame: places words, shifts the speech
@@ -130,7 +132,8 @@ class SyncscReceiver:
         out = []
         for face in self.playout.pop(until):
             t = time.perf_counter()
-            image = self.renderer(face.coeffs)
+            image = self.absence(self.renderer(face.coeffs), face.face_found,
+                                 lambda c=face.coeffs: self.renderer.plate(c))
             self.timer.add("render", time.perf_counter() - t)
             if self.speech is not None:
                 t = time.perf_counter()
@@ -148,7 +151,8 @@ class SyncscReceiver:
         return Speech(audio, RATE)
 
     def report(self) -> dict:
-        return {"concealed_frames": self.concealed, "late_frames": self.playout.late,
+        return {"concealed_frames": self.concealed, "face_missing_frames": self.absence.missing,
+                "late_frames": self.playout.late,
                 "implausible_frames": self.playout.implausible,
                 "garbage_packets": self.face.garbage, "wrong_kb_packets": self.face.wrong_kb,
                 "packets_recovered": self.face.recovered}
