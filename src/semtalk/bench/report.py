@@ -143,6 +143,7 @@ def tables(rows: list[dict]) -> dict[str, str]:
         "Fig. 9: text bitrate and text over loss": _text(ok),
         "Table IV: audio–video sync": _sync(ok),
         "Table V: complexity on this machine": _complexity(ok),
+        "Face stream rate–distortion (held-out crops, p = 0; issue 24)": face_rate_table(ok),
     }
 
 
@@ -172,6 +173,20 @@ def _rate_quality(rows: list[dict]) -> str:
              _fmt(r["psnr"], 2), _fmt(r["ssim"], 4), _fmt(r["ms_ssim"], 4), _fmt(r["vmaf"], 1)] for r in rq]
     return _table(["clip", "method", "target kbps", "actual kbps", "bpp (no ref)", "bpp (with KB/ref)", "PSNR dB",
                    "SSIM", "MS-SSIM", "VMAF"], body)
+
+
+def face_rate_table(rows: list[dict]) -> str:
+    """The face stream's rate–distortion (issue 24): held-out SSIM and VMAF against the achieved coefficient rate
+    for each ``--video-kbps`` target, per clip and as the mean over clips."""
+    fr = [r for r in rows if r["table"] == "face_rate"]
+    targets = sorted({r["target_kbps"] for r in fr})
+    body = [[r["clip"], _fmt(r["target_kbps"], 1), _fmt(r["kbps"], 3), _fmt(r["ssim"], 4), _fmt(r["vmaf"], 1)]
+            for r in sorted(fr, key=lambda r: (r["clip"], r["target_kbps"]))]
+    for t in targets:
+        at = [r for r in fr if r["target_kbps"] == t]
+        body.append(["mean", _fmt(t, 1), *[_fmt(_mean([r[k] for r in at]), d)
+                                           for k, d in (("kbps", 3), ("ssim", 4), ("vmaf", 1))]])
+    return _table(["clip", "target kbps", "actual kbps", "SSIM", "VMAF"], body)
 
 
 def _crosscheck(rows: list[dict]) -> str:

@@ -59,6 +59,10 @@ class Grid:
     speech: bool = True
     vmaf: bool = True
     complexity: bool = True
+    # Face stream rate–distortion (issue 24): semtalk at these --video-kbps targets, no speech, on the HDTF clips
+    # among ``clips`` (the prepared ones); 3 clips × 5 targets ≈ 15 calls of 8 s clips.
+    face_rates_kbps: tuple[float, ...] = (0.8, 1.2, 1.6, 2.4, 3.2)
+    face_rate_clips: tuple[str, ...] = tuple(CLIPS[:3])
 
     @classmethod
     def full(cls) -> Grid:
@@ -69,7 +73,7 @@ class Grid:
         return cls(clips=tuple(CLIPS[:1]), rates_kbps=(6.4, 20.0, 80.0), loss_clips=tuple(CLIPS[:1]),
                    losses=(0.0, 0.3, 0.6), bursts=(1.0,), loss_codecs=("x264",), code_rates=(0.5,),
                    semtalk_fecs=(("rs", 0.5), ("pacsc", 0.5)), speech_codecs=(("opus", 8.0), ("aac", 16.0)),
-                   text_losses=(0.0, 0.3, 0.6))
+                   text_losses=(0.0, 0.3, 0.6), face_rates_kbps=(0.8, 1.6), face_rate_clips=tuple(CLIPS[:1]))
 
     def tasks(self, seed: int = 0, available: set[str] | None = None) -> list[Task]:
         """Every cell, longest first (the semtalk calls) so the workers finish together."""
@@ -85,6 +89,9 @@ class Grid:
                 out += [Task.make("codec_speech", clip, seed, table="speech", codec=c, target_kbps=r)
                         for c, r in self.speech_codecs]
         out += self._loss_tasks(seed, have)
+        out += [Task.make("semtalk", clip, seed, table="face_rate", loss=0.0, burst=1.0, fec="rs", code_rate=0.5,
+                          speech=False, score_vmaf=self.vmaf, video_kbps=r)
+                for clip in self.face_rate_clips if clip in self.clips for r in self.face_rates_kbps]
         for clip in self.clips:
             if "text_rate" in have:
                 out += [Task.make("text_rate", clip, seed, table="text", coding=c) for c in TEXT_CODINGS]
@@ -180,7 +187,8 @@ def semtalk_method(task: Task, env: BenchEnv) -> dict:
 
     p = task.params
     clean = p["loss"] == 0.0
-    out = env.clip_dir(task.clip) / "semtalk" / f"{p['fec']}{p['code_rate']}_p{p['loss']}_b{p['burst']}"
+    rate = f"_v{p['video_kbps']}" if p.get("video_kbps") is not None else ""
+    out = env.clip_dir(task.clip) / "semtalk" / f"{p['fec']}{p['code_rate']}_p{p['loss']}_b{p['burst']}{rate}"
     clip = env.clip_path(task.clip)
     transcript = clip.with_suffix(".txt")
     known = {f.name for f in fields(RunConfig)}
@@ -188,9 +196,12 @@ def semtalk_method(task: Task, env: BenchEnv) -> dict:
                "channel": "gilbert_elliott" if p["burst"] > 1.0 else "bernoulli",
                "code_rate": p["code_rate"], "seed": task.seed, "vmaf": p["score_vmaf"], "write_video": clean,
                "progress": False, "speech": p["speech"],
-               "transcript": str(transcript) if transcript.is_file() and p["speech"] else None}
+               "transcript": str(transcript) if transcript.is_file() and p["speech"] else None,
+               "video_kbps": p.get("video_kbps")}
     report = semtalk.run_clip(clip, out, **{k: v for k, v in options.items() if k in known})
     row = semtalk_row(report)
+    if p.get("video_kbps") is not None:
+        row["target_kbps"] = p["video_kbps"]
     if clean and (out / "received.mp4").is_file():
         row["thumb"] = _video_thumb(out / "received.mp4", env, task.clip, "semtalk")
     return row
@@ -294,3 +305,4 @@ def run_suite(data: Path, out: Path, options: BenchOptions = BenchOptions(), gri
         rows = run(grid.tasks(seed), env, executor, cache=Path(out) / CACHE_NAME, progress=progress, desc="syncsc")
     report.write_all(rows, Path(out))
     return rows
+

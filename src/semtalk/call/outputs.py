@@ -59,6 +59,12 @@ class Outputs(contextlib.ExitStack):
         self.sent_mouth: list[float] = []
         self.out_mouth: list[float] = []
         self._landmarker = None
+        self.blink = None  # eye-aspect-ratio correlation of the scored frames (``metrics.blink``)
+        if score:
+            from semtalk.metrics.blink import BlinkCorrelation
+
+            self.blink = BlinkCorrelation()
+            self.callback(self.blink.close)
         if measure_mouth:
             from semtalk.semantics.face.landmarks import FaceLandmarker
 
@@ -94,6 +100,7 @@ class Outputs(contextlib.ExitStack):
             self._worker.shutdown(wait=True, cancel_futures=True)
 
     def _frame(self, original: np.ndarray, image: np.ndarray, index: int) -> None:
+        points = None
         if self._landmarker is not None:
             from semtalk.semantics.face.mesh import mouth_opening
 
@@ -105,6 +112,7 @@ class Outputs(contextlib.ExitStack):
         if index >= self.enroll_frames:
             if self.score:
                 self.quality.update(original, image)
+                self.blink.update(original, image, points)
             self.heldout[0], self.heldout[1] = min(self.heldout[0], index), index
             for writer, picture in zip(self.y4m, (original, image), strict=False):
                 writer.write(picture)

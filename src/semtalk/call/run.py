@@ -56,6 +56,7 @@ class RunConfig:
     fec_k: int = 4
     seed: int = 0
     frames_per_packet: int = 5
+    video_kbps: float | None = None  # SyncSC face stream target (None: its default; 0: version-1 stream)
     enroll_seconds: float = 2.0
     n_expr: int = 6
     bits: int = 8
@@ -422,6 +423,27 @@ def _check_fec(config: RunConfig) -> None:
     except ValueError as exc:
         raise SemtalkError(f"--frames-per-packet {config.frames_per_packet} does not fit --fec {config.fec}: "
                            f"{exc}") from exc
+    _check_video_kbps(config, code)
+
+
+MAX_VIDEO_KBPS = 64.0  # far above what 16 coefficients at 25 fps can spend
+
+
+def _check_video_kbps(config: RunConfig, code) -> None:
+    """``--video-kbps``: SyncSC's entropy-coded face stream under a packet FEC; 0 asks for the version-1 stream."""
+    from semtalk.fec.base import PacketCode
+
+    kbps = config.video_kbps
+    if kbps is None:
+        return
+    if config.mode != "syncsc":
+        raise SemtalkError("--video-kbps is a setting of --mode syncsc")
+    if not isinstance(code, PacketCode):
+        raise SemtalkError(f"--video-kbps needs the entropy-coded face stream (--fec rs or none); --fec {config.fec} "
+                           "codes the coefficients itself")
+    if kbps != 0 and not 0.2 <= kbps <= MAX_VIDEO_KBPS:
+        raise SemtalkError(f"--video-kbps must be in [0.2, {MAX_VIDEO_KBPS:g}] (or 0: the uncontrolled version-1 "
+                           f"stream), got {kbps:g}")
 
 
 def check_kb_config(config: KbConfig) -> None:

@@ -48,6 +48,10 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--code-rate", type=float, default=0.5, help="FEC code rate k/n, e.g. 0.5 or 0.25 (default 0.5)")
     g.add_argument("--fec-k", type=int, default=4, help="source packets per FEC block (default 4)")
     g.add_argument("--frames-per-packet", type=int, default=5, help="video frames per RTP packet (default 5)")
+    g.add_argument("--video-kbps", type=float, default=None,
+                   help="SyncSC face stream target in kbps: the coder picks precisions and frames per packet "
+                        "(--frames-per-packet is then the least); 0: the uncontrolled version-1 stream "
+                        "(default 1.6)")
     g = p.add_argument_group("semantics and knowledge base")
     g.add_argument("--enroll-seconds", type=float, default=2.0, help="KB enrollment segment length (default 2)")
     g.add_argument("--kb", help="use this KB file instead of building one from the clip")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from semtalk.generators.paint import paint_lids
 from semtalk.generators.warp import TriangleRaster
 from semtalk.kb.knowledge_base import Keyframe, KnowledgeBase
 from semtalk.semantics.face import mesh
@@ -31,6 +32,7 @@ class RendererConfig:
     ring_scales: tuple[float, float] = (1.3, 1.9)
     rigidity: tuple[float, float] = (0.7, 0.2)  # outer ring's head-following at the top and bottom
     border_points: int = 9
+    lid_closure: float = 0.2  # paint the lids (``paint.paint_lids``) once the eyes are this far shut (0..1)
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,34 @@ class FaceRenderer:
         if mouth is not None:
             m = self._mouth_mask(dst)
             out = out * (1 - m) + m * self._warp(raster, mouth, box)[..., :3]
-        return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+        image = np.clip(out + 0.5, 0, 255).astype(np.uint8)
+        self._close_eyes(image, coeffs, dst[: mesh.N_MESH], box, self.keyframes[order[0]])
+        return image
+
+    def _close_eyes(self, image: np.ndarray, coeffs: np.ndarray, points: np.ndarray, box: CropBox,
+                    source: _Source) -> None:
+        """A blink: a warp closes an eye by stretching the lid's thin band over it (the iris shows through in dark
+        streaks), so once the blink coefficient (the eye aspect ratio) is well below the main source's, the lids
+        are painted from that source's skin above its eyes (``paint.paint_lids``, as the talking head does)."""
+        e = self.model.n_expr
+        open_ear = float(source.coeffs[e])
+        closure = 1.0 - float(coeffs[e]) / max(open_ear, 1e-6)
+        if closure < self.config.lid_closure:
+            return
+        wide = coeffs.copy()
+        wide[e] = open_ear
+        open_points = self.mesh(wide, box)[0][: mesh.N_MESH]
+        source_points = self.mesh(source.coeffs, source.box)[0][: mesh.N_MESH] - np.asarray(source.offset)
+        # Only the eyes' box is painted (paint_lids warps and blurs whole images): its corner shifts the output's
+        # points, the source keeps its own.
+        lids = np.concatenate([open_points[mesh.LID_PAIRS.ravel()], points[mesh.LID_PAIRS.ravel()]])
+        x0, y0 = np.clip(np.floor(lids.min(0)).astype(int) - 6, 0, self.size)
+        x1, y1 = np.clip(np.ceil(lids.max(0)).astype(int) + 7, 0, self.size)
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            return
+        corner = np.array([x0, y0], dtype=np.float64)
+        paint_lids(image[y0:y1, x0:x1], open_points - corner, points - corner,
+                   np.ascontiguousarray(source.image[..., :3]), source_points, min(closure, 1.0))
 
     def _warp(self, raster: TriangleRaster, src: _Source, box: CropBox) -> np.ndarray:
         pts, _ = self.mesh(src.coeffs, src.box, target_box=box)

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from semtalk.records import CodedFrame, FaceFrame
 from semtalk.semantics.face.quantize import Quantizer
 from semtalk.streams.face import FacePacketizer, FaceStreamFormat
+from semtalk.streams.facecode import FaceCoder
 from semtalk.streams.packet import RtpPacket
 from tests.unit.streams.payload_frames import BITS, N_COEFFS, TAG, random_walk
 
@@ -49,7 +50,8 @@ class FaceStream:
 def face_streams(draw: Draw, min_frames: int = 1, max_frames: int = 60) -> FaceStream:
     """A face stream of any length, packet size, first sequence number (65530: it wraps) and first timestamp."""
     fpp = draw(st.integers(1, 5))
-    fmt = FaceStreamFormat(n_coeffs=N_COEFFS, bits=BITS, kb_tag=TAG, frames_per_packet=fpp,
+    coder = draw(st.sampled_from([None, FaceCoder.lossless(N_COEFFS, BITS)]))  # payload version 1 or 2
+    fmt = FaceStreamFormat(n_coeffs=N_COEFFS, bits=BITS, kb_tag=TAG, frames_per_packet=fpp, coder=coder,
                            first_seq=draw(st.one_of(st.sampled_from([0, 65530]), st.integers(0, 0xFFFF))),
                            first_timestamp=draw(st.one_of(st.sampled_from([0, (1 << 32) - 3600 * 2]),
                                                           st.integers(0, 0xFFFFFFFF))))

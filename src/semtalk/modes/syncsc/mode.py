@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from semtalk import registry
-from semtalk.fec.base import StreamCode
+from semtalk.fec.base import PacketCode, StreamCode
 from semtalk.kb.knowledge_base import KnowledgeBase, kb_tag
 from semtalk.modes.base import Captured, Outgoing, Played, Speech
 from semtalk.modes.syncsc.speech import RATE, SpeechConfig, SpeechReceiver, SpeechSender
@@ -27,6 +27,7 @@ from semtalk.streams.face import FaceDepacketizer, FacePacketizer, FaceStreamFor
 
 FACE, WORDS = 0, 1  # stream numbers
 FPS = 25.0
+DEFAULT_VIDEO_KBPS = 1.6  # the face stream's rate target without --video-kbps (issue 24)
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class SyncscConfig:
     voice_adapt: bool = False
     seed: int = 0
     playout_margin: float = 0.0
+    video_kbps: float | None = None  # face stream target; None: DEFAULT_VIDEO_KBPS; 0: version 1, uncontrolled
 
     def code(self) -> StreamCode:
         return registry.get("fec", self.fec)(k=self.fec_k, code_rate=self.code_rate)
@@ -52,9 +54,20 @@ class SyncscConfig:
         return SpeechConfig(window=self.text_window, fec_k=self.fec_k, prosody=self.prosody,
                             voice_adapt=self.voice_adapt, seed=self.seed)
 
+    def video_target(self) -> float | None:
+        """The face stream's rate target in kbps; None for the version-1 stream (``video_kbps`` 0, or a learned
+        code such as PacSC, which codes the values itself)."""
+        if self.video_kbps == 0 or not isinstance(self.code(), PacketCode):
+            return None
+        return DEFAULT_VIDEO_KBPS if self.video_kbps is None else self.video_kbps
+
     def stream_format(self, kb: KnowledgeBase, kb_bytes: bytes) -> FaceStreamFormat:
+        from semtalk.streams.facecode import face_coder
+
+        target = self.video_target()
         return FaceStreamFormat(n_coeffs=kb.face_model.n_coeffs, bits=kb.quantizer.bits, kb_tag=kb_tag(kb_bytes),
-                                fps=FPS, frames_per_packet=self.frames_per_packet)
+                                fps=FPS, frames_per_packet=self.frames_per_packet,
+                                coder=None if target is None else face_coder(kb), target_kbps=target)
 
 
 class SyncscSender:
@@ -92,8 +105,13 @@ class SyncscSender:
         return out
 
     def report(self) -> dict:
+        packets = self.face.packetizer if hasattr(self.face, "packetizer") else None
+        coded = packets is not None and packets.fmt.coder is not None
         return {"frames": self.frames, "no_face_frames": self.no_face, "clipped_frames": self.encoder.clipped,
-                "payload_bits": self.face.payload_bits, "source_packets": self.face.packets}
+                "payload_bits": self.face.payload_bits, "source_packets": self.face.packets,
+                "frames_per_packet": self.config.frames_per_packet, "target_kbps": self.config.video_target(),
+                "precision_level": round(packets.level_sum / max(packets.packets, 1), 2) if coded else None,
+                "refresh_bits": 0}
 
 
 class SyncscReceiver:
@@ -181,8 +199,15 @@ class SyncscMode:
     @classmethod
     def build(cls, run_config, kb: KnowledgeBase, kb_bytes: bytes, receiver_kb: KnowledgeBase) -> SyncscMode:
         """From a run's settings: the mode's own fields, and the play-out margin the link's delay and jitter need."""
+        from dataclasses import replace
+
+        from semtalk.streams.facecode import frames_for_rate
+
         margin = run_config.delay + 4 * run_config.jitter
-        return cls(config_from(SyncscConfig, run_config, playout_margin=margin), kb, kb_bytes, receiver_kb)
+        config = config_from(SyncscConfig, run_config, playout_margin=margin)
+        if (target := config.video_target()) is not None:  # low rates group more frames (the flush is per packet)
+            config = replace(config, frames_per_packet=frames_for_rate(target, FPS, config.frames_per_packet))
+        return cls(config, kb, kb_bytes, receiver_kb)
 
     @property
     def speaks(self) -> bool:
