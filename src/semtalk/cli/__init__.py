@@ -66,13 +66,13 @@ def _sigterm_interrupts() -> Iterator[None]:
 
 
 def _parser() -> Parser:
-    from semtalk.cli import bench, demo, kb, run, train
+    from semtalk.cli import bench, demo, kb, live, run, train
 
     p = Parser(prog="semtalk", description="Semantic communication of talking-face calls: "
                "send head pose, expression and words; regenerate the face at the receiver.")
     p.add_argument("--version", action="version", version=f"semtalk {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for verb in (run, kb, demo, train, bench):
+    for verb in (run, kb, demo, train, bench, live):
         verb.add_parser(sub)
     return p
 

@@ -20,7 +20,7 @@ because block membership is told by sequence number alone.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import zfec
@@ -85,6 +85,18 @@ class RsEncoder:
         self._timestamp = 0  # of the block's latest packet; repair packets carry it
         self._ssrc: int | None = None
         self._repair_seq = 0
+
+    @property
+    def code_rate(self) -> float:
+        return self._fec.code_rate
+
+    def set_code_rate(self, code_rate: float) -> float:
+        """Protect the blocks from the next one on at ``code_rate`` (the live sender's closed-loop FEC: the rate
+        follows the loss RTCP reports); the rate in force, k/n, which may differ from the one asked for."""
+        new = replace(self._fec, code_rate=code_rate)
+        if new.n != self._fec.n:
+            self._fec = new
+        return self._fec.code_rate
 
     def push(self, packet: bytes) -> list[bytes]:
         """Return ``packet`` plus, if it completes a block, the block's repair packets.
@@ -229,8 +241,10 @@ class RsDecoder:
             return []
         first16, k, n, esi = REPAIR_HEADER.unpack_from(payload)
         symbol = payload[REPAIR_HEADER.size :]
-        if not 1 <= k <= self._fec.k or n != self._fec.block_n(k) or not k <= esi < n:
-            self.garbage += 1  # no block our encoder sends: it would claim (and block) up to 255 sequence numbers
+        # k is bounded by the session's (a larger k would claim, and block, up to 255 sequence numbers); n may be
+        # any rate's, because the live sender adapts its code rate to the loss RTCP reports (``call.live``).
+        if not 1 <= k <= self._fec.k or not k < n <= MAX_N or not k <= esi < n:
+            self.garbage += 1
             return []
         # Only packets of the protected stream move the sequence reference, so a stray repair
         # header cannot shift where later packets are placed.

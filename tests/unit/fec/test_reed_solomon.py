@@ -317,3 +317,21 @@ def test_a_forged_repair_header_cannot_claim_a_block_the_encoder_never_sends():
                              payload=REPAIR_HEADER.pack(0, 200, 201, 200) + bytes(60)))
     got, dec = decode(fec, [sent[0], forged, *sent[1:]])
     assert sorted(got, key=packets.index) == packets and dec.garbage == 1 and dec.recovered == 1
+
+
+def test_a_code_rate_changed_mid_stream_is_decoded_by_a_receiver_started_at_another():
+    """The live sender adapts its rate to the reported loss (``RsEncoder.set_code_rate``): the receiver, started at
+    rate 1/2, restores blocks sent at 4/11 (7 repairs, so 7 of 11 lost) and at 4/5."""
+    fec = ReedSolomonFec(k=4, code_rate=0.5)
+    enc, packets = fec.encoder(), sources(12)
+    sent = [d for p in packets[:4] for d in enc.push(p)]
+    assert enc.set_code_rate(0.36) == pytest.approx(4 / 11)
+    sent += [d for p in packets[4:8] for d in enc.push(p)]
+    assert enc.set_code_rate(0.8) == pytest.approx(0.8)
+    sent += [d for p in packets[8:] for d in enc.push(p)] + enc.flush()
+    assert len(sent) == 8 + 11 + 5
+    second = sent[8:19]
+    kept = sent[:8] + second[:2] + second[9:] + sent[19:]  # 7 of the 11 of the 4/11 block lost (sources 2-3 too)
+    got, dec = decode(fec, kept)
+    assert by_seq(got) == packets
+    assert dec.recovered == 2 and dec.garbage == 0
