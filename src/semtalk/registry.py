@@ -27,6 +27,7 @@ REGISTRY: dict[str, dict[str, str]] = {
         "syncsc": "semtalk.modes.syncsc.mode:SyncscMode",
         "wav2vid": "semtalk.modes.wav2vid.mode:Wav2vidMode",
         "lgmtsc": "semtalk.modes.lgmtsc.mode:LgmtscMode",
+        "m3e": "semtalk.modes.m3e.mode:M3eMode",
     },
     # Image codecs (keyframes, the KB's pictures): factories returning an imagecodec.base.ImageCodec
     "image_codec": {
@@ -34,6 +35,11 @@ REGISTRY: dict[str, dict[str, str]] = {
         "avif": "semtalk.imagecodec.base:avif",
         "jpeg2000": "semtalk.imagecodec.base:jpeg2000",
         "jpeg": "semtalk.imagecodec.base:jpeg",
+    },
+    # M3E-VSC's text → media generators (VQGAN): named, documented, no weights offline (docs/m3e.md)
+    "text_generator": {
+        "vqgan-image": "semtalk.modes.m3e.vqgan:vqgan_image",
+        "vqgan-audio": "semtalk.modes.m3e.vqgan:vqgan_audio",
     },
     # The language-model knowledge base (LGM-TSC): cls(domain: bytes | None = None, **options), a LanguageKB
     "lm": {
@@ -50,6 +56,7 @@ REGISTRY: dict[str, dict[str, str]] = {
         "radio": "semtalk.bench.radio:run_suite",
         "wav2vid": "semtalk.bench.wav2vid:run_suite",
         "lgmtsc": "semtalk.bench.lgmtsc:run_suite",
+        "m3e": "semtalk.bench.m3e:run_suite",
     },
     # Benchmark cells: functions (task, env) -> row dict that the harness (bench.runner) runs by name.
     "bench_method": {
@@ -75,6 +82,9 @@ REGISTRY: dict[str, dict[str, str]] = {
         "lgmtsc_call": "semtalk.bench.lgmtsc:lgmtsc_call_method",
         "lgmtsc_txt2vid": "semtalk.bench.lgmtsc:lgmtsc_txt2vid_method",
         "lgmtsc_fig8": "semtalk.bench.lgmtsc_cells:lgmtsc_fig8_method",
+        "m3e_text": "semtalk.bench.m3e:m3e_text_method",
+        "m3e_call": "semtalk.bench.m3e:m3e_call_method",
+        "m3e_h265": "semtalk.bench.m3e:m3e_h265_method",
     },
 }
 

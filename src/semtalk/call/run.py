@@ -26,6 +26,7 @@ from semtalk.atomic import StagedFiles
 from semtalk.errors import SemtalkError
 from semtalk.link.simulated import ChannelConfig, SimulatedLink
 from semtalk.modes.lgmtsc.config import LENGTH_CHOICES, LgmtscConfig
+from semtalk.modes.m3e.config import M3eConfig
 from semtalk.modes.wav2vid.config import Wav2vidConfig
 from semtalk.records import StageTimer, config_from
 
@@ -87,6 +88,12 @@ class RunConfig:
     text_coder: str = LgmtscConfig.text_coder
     length_class: str = LgmtscConfig.length_class
     portrait: str | None = None
+    # M3E-VSC (``--mode m3e``; ``--text-coder`` is shared with LGM-TSC): ``modes.m3e.config.M3eConfig``.
+    keyframe_threshold: float = M3eConfig.keyframe_threshold
+    keyframe_codec: str = M3eConfig.keyframe_codec
+    keyframe_bpp: float = M3eConfig.keyframe_bpp
+    xi_min: float = M3eConfig.xi_min
+    retransmit: int = M3eConfig.retransmit
     vmaf: bool = True
     metrics: bool = True
     write_video: bool = True
@@ -312,6 +319,7 @@ def check_config(config: RunConfig) -> None:
     _check_fec(config)
     _check_wav2vid(config)
     _check_lgmtsc(config)
+    _check_m3e(config)
     try:
         config_from(ChannelConfig, config).make(0)
     except ValueError as exc:
@@ -377,7 +385,7 @@ def _check_lgmtsc(config: RunConfig) -> None:
     if config.mode != "lgmtsc":
         defaults = RunConfig()
         for name, flag in LGMTSC_FLAGS.items():
-            if getattr(config, name) != getattr(defaults, name):
+            if getattr(config, name) != getattr(defaults, name) and not (config.mode == "m3e" and name == "text_coder"):
                 raise SemtalkError(f"{flag} is a setting of --mode lgmtsc")
         return
     lms = ["none", *registry.names("lm")]
@@ -401,6 +409,45 @@ def _check_lgmtsc(config: RunConfig) -> None:
                            "not apply")
     if config.portrait is not None and not Path(config.portrait).is_file():
         raise SemtalkError(f"--portrait: no such file: {config.portrait}")
+
+
+M3E_FLAGS = {"keyframe_threshold": "--keyframe-threshold", "keyframe_codec": "--keyframe-codec",
+             "keyframe_bpp": "--keyframe-bpp", "xi_min": "--xi-min", "retransmit": "--retransmit"}
+
+
+def _check_m3e(config: RunConfig) -> None:
+    """M3E's flags act only in its mode; its keyframe codec is an image codec its packets can name, and the learned
+    text coder's analog symbols need a radio channel."""
+    from semtalk.streams.keyframe import KEYFRAME_CODECS
+    from semtalk.streams.sentence import TEXT_CODERS
+
+    if config.mode != "m3e":
+        defaults = RunConfig()
+        for name, flag in M3E_FLAGS.items():
+            if getattr(config, name) != getattr(defaults, name):
+                raise SemtalkError(f"{flag} is a setting of --mode m3e")
+        return
+    if not -1.0 < config.keyframe_threshold <= 1.0:
+        raise SemtalkError(f"--keyframe-threshold is τ of eq. 2, a correlation in (-1, 1], got "
+                           f"{config.keyframe_threshold}")
+    codecs = [c for c in registry.names("image_codec") if c in KEYFRAME_CODECS]
+    if config.keyframe_codec not in codecs:
+        raise SemtalkError(f"--keyframe-codec must be one of {', '.join(codecs)}, got '{config.keyframe_codec}'")
+    if not 0.01 <= config.keyframe_bpp <= 24.0:
+        raise SemtalkError(f"--keyframe-bpp must be in [0.01, 24] bits per pixel, got {config.keyframe_bpp}")
+    if not 0.0 <= config.xi_min <= 1.0:
+        raise SemtalkError(f"--xi-min is a cosine similarity threshold in [0, 1], got {config.xi_min}")
+    if not 0 <= config.retransmit <= 10:
+        raise SemtalkError(f"--retransmit must be in 0..10 requests a sentence, got {config.retransmit}")
+    if config.text_coder not in TEXT_CODERS:
+        raise SemtalkError(f"--text-coder must be one of {', '.join(TEXT_CODERS)}, got '{config.text_coder}'")
+    if config.text_coder == "learned" and (config.channel not in registry.names("channel")
+                                           or registry.get("channel", config.channel).kind != "radio"):
+        raise SemtalkError("--text-coder learned sends analog symbols: it needs --channel awgn or --channel rayleigh "
+                           "(or choose a digital --text-coder: huffman, brotli, 5bit)")
+    if config.fec not in ("rs", "none"):
+        raise SemtalkError(f"--mode m3e asks again for what is lost instead of a packet FEC; --fec {config.fec} does "
+                           "not apply")
 
 
 def _check_fec(config: RunConfig) -> None:

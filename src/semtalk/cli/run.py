@@ -96,12 +96,27 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--no-lm-correct", dest="lm_correct", action="store_false",
                    help="the receiver does not correct the decoded text with the LM knowledge base")
     g.add_argument("--text-coder", default=L.text_coder,
-                   help=f"learned (analog symbols; radio only), huffman, brotli or 5bit (default {L.text_coder})")
+                   help=f"learned (analog symbols; radio only), huffman, brotli or 5bit (default {L.text_coder}); "
+                        "also --mode m3e's text coder")
     g.add_argument("--length-class", default=L.length_class,
                    help="auto (the ANFIS controller reads --snr), full, medium (~85 %%) or short (~75 %%) "
                         f"(default {L.length_class})")
     g.add_argument("--portrait", metavar="IMAGE", help="the face to animate (default: the clip's first frame with "
                                                        "a face); needed when the input is an audio file")
+    from semtalk.modes.m3e.config import M3eConfig as M
+
+    g = p.add_argument_group("m3e (with --mode m3e; its text coder is --text-coder)")
+    g.add_argument("--keyframe-threshold", type=float, default=M.keyframe_threshold,
+                   help="τ of eqs. 1–2: a frame whose cross-correlation with every keyframe so far is below it becomes "
+                        f"one (default {M.keyframe_threshold:g})")
+    g.add_argument("--keyframe-codec", default=M.keyframe_codec,
+                   help=f"image codec of the keyframes: avif, webp, jpeg2000, jpeg (default {M.keyframe_codec})")
+    g.add_argument("--keyframe-bpp", type=float, default=M.keyframe_bpp,
+                   help=f"the keyframes' target bits per pixel (default {M.keyframe_bpp:g})")
+    g.add_argument("--xi-min", type=float, default=M.xi_min,
+                   help=f"ξ_min: below this semantic similarity the receiver asks again (default {M.xi_min:g})")
+    g.add_argument("--retransmit", type=int, default=M.retransmit,
+                   help=f"requests at most per sentence or keyframe; 0 turns the check off (default {M.retransmit})")
     g = p.add_argument_group("run")
     g.add_argument("--seed", type=non_negative_int, default=0, help="seed of the channel and the KB clustering")
     g.add_argument("--max-seconds", type=float, help="only process the first seconds of the input")

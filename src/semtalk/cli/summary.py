@@ -19,7 +19,8 @@ def summary(report: dict, out: Path) -> str:
         quality += f" (against {v['reference']})"
     silent = report.get("audio", {}).get("mode") == "none"
     no_audio = ["  speech   none: the input has no audio track"] if silent else []
-    stream = _wav2vid_summary(report) if "wav2vid" in report else _lgmtsc_summary(report) if "lgmtsc" in report else [
+    stream = (_m3e_summary(report) if "m3e" in report else _wav2vid_summary(report) if "wav2vid" in report
+              else _lgmtsc_summary(report) if "lgmtsc" in report else None) or [
         f"  stream   {v['stream_kbps']:.2f} kbps coefficients ({v['bits_per_frame']:.1f} bits/frame), "
         f"{v['rtp_kbps']:.2f} kbps with RTP headers, {v['channel_kbps']:.2f} kbps on the channel; "
         f"KB {v['kb_bytes'] / 1024:.0f} KiB once"]
@@ -28,7 +29,8 @@ def summary(report: dict, out: Path) -> str:
         *stream,
         *_radio_summary(report.get("phy")),
         f"  network  {n['packets_lost']}/{n['packets_sent']} packets lost ({n['loss_rate']:.1%}), "
-        + (f"{n['packets_recovered']} recovered by {n['fec']} FEC, " if "lgmtsc" not in report else "no packet FEC, ")
+        + (f"{n['packets_recovered']} recovered by {n['fec']} FEC, " if not {"lgmtsc", "m3e"} & set(report)
+           else "no packet FEC, ")
         + f"{v['concealed_frames']} frames concealed",
         quality,
         f"  speed    {sum(v['ms_per_frame'].values()):.1f} ms/frame in all "
@@ -64,6 +66,19 @@ def _lgmtsc_summary(report: dict) -> list[str]:
             f"{_num(g['channel_uses'], 'd')} channel uses; KB {v['kb_bytes'] / 1024:.0f} KiB once",
             f"  received semantic similarity {_num(s.get('semantic_similarity'), '.3f')}, BLEU "
             f"{_num(s.get('bleu'), '.3f')}: \"{s.get('received_text', '')}\""]
+
+
+def _m3e_summary(report: dict) -> list[str]:
+    """The stream lines of :func:`summary` for ``--mode m3e``: keyframes, text, the check and its return path."""
+    m, s = report["m3e"], report.get("speech") or {}
+    return [f"  keyframes {m['keyframes']} ({m['keyframe_codec']}, {_num(m['keyframe_bpp'], '.3f')} bpp), "
+            f"{_num(m['bits_per_gop'], '.0f')} bits per GOP of {_num(m['gop_frames_mean'], '.1f')} frames; "
+            f"{m['interpolated_frames']} frames by optical flow, {m['held_frames']} held",
+            f"  text     {m['sentences']} sentences ({m['text_coder']}), similarity check ξ̂ "
+            f"{_num(m['similarity_first_mean'], '.3f')} → {_num(m['similarity_mean'], '.3f')} after "
+            f"{m['retransmissions']} resends ({m['feedback_bits']} feedback bits, "
+            f"+{_num(m['added_delay_ms_mean'], '.0f')} ms); received semantic similarity "
+            f"{_num(s.get('semantic_similarity'), '.3f')}"]
 
 
 def _radio_summary(phy: dict | None) -> list[str]:

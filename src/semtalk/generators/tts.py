@@ -52,3 +52,31 @@ def synthesize(text: str, length_scale: float = 1.0, deterministic: bool = True)
     if not aligned or sum(n for _, n in phonemes) != len(wave):
         phonemes = []
     return Synthesis(wave, rate, tuple(phonemes))
+
+
+MIN_LENGTH_SCALE = 0.7  # piper speeds up at most this much to fit a sentence into its time
+
+
+def sentence_audio(text: str, rate: int, room: int | None = None, adapt=None, timer=None) -> np.ndarray:
+    """One whole sentence spoken at ``rate`` (the text modes, LGM-TSC and M3E, speak sentences, not timed words):
+    sped up to fit ``room`` samples when given (by at most ``MIN_LENGTH_SCALE``), then moved to the KB voice's
+    timbre by ``adapt(audio, rate)`` when given; ``timer`` (a ``records.StageTimer``) gets the synthesis and voice
+    times."""
+    import time
+
+    from semtalk.dsp.signal import resample
+
+    t = time.perf_counter()
+    syn = synthesize(text)
+    audio = resample(syn.audio, syn.rate, rate)
+    if room is not None and 0 < room < audio.size:
+        syn = synthesize(text, length_scale=max(MIN_LENGTH_SCALE, room / audio.size))
+        audio = resample(syn.audio, syn.rate, rate)
+    if timer is not None:
+        timer.add("synthesis", time.perf_counter() - t)
+    if adapt is not None and audio.size:
+        t = time.perf_counter()
+        audio = adapt(audio, rate)
+        if timer is not None:
+            timer.add("voice", time.perf_counter() - t)
+    return np.asarray(audio, np.float32)

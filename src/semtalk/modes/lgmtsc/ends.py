@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from semtalk import registry
+from semtalk.generators.tts import sentence_audio
 from semtalk.kb.knowledge_base import KnowledgeBase, kb_tag
 from semtalk.modes.base import Captured, Outgoing, Played, Speech
 from semtalk.modes.lgmtsc.config import MAX_SENTENCE_S, PAUSE_S, LgmtscConfig
@@ -41,7 +42,6 @@ TEXT = 0  # the one stream
 FPS = 25.0
 RATE = 16_000
 MAX_WORDS = 40  # a sentence longer than this is cut (the coder takes ≤ 64 tokens a piece)
-MIN_LENGTH_SCALE = 0.7  # piper speeds up at most this much to fit a sentence into its time
 
 
 def language_kb(config: LgmtscConfig, domain: bytes | None):
@@ -270,29 +270,12 @@ class LgmtscReceiver:
                 self.late_sentences += 1  # its first words' lips are already shown: spoken late
             start = max(start, self._fed, self._spoken_end)
             room = round(self._pending[0].start * RATE) - start if self._pending else None
-            audio = self._tts(heard.text, room)
+            audio = sentence_audio(heard.text, RATE, room, self.adapt, self.timer)
             end = start + audio.size
             if end > self._speech.size:
                 self._speech = np.pad(self._speech, (0, end - self._speech.size))
             self._speech[start:end] = audio
             self._spoken_end = end
-
-    def _tts(self, text: str, room: int | None) -> np.ndarray:
-        from semtalk.dsp.signal import resample
-        from semtalk.generators.tts import synthesize
-
-        t = time.perf_counter()
-        syn = synthesize(text)
-        audio = resample(syn.audio, syn.rate, RATE)
-        if room is not None and 0 < room < audio.size:
-            syn = synthesize(text, length_scale=max(MIN_LENGTH_SCALE, room / audio.size))
-            audio = resample(syn.audio, syn.rate, RATE)
-        self.timer.add("synthesis", time.perf_counter() - t)
-        if self.adapt is not None and audio.size:
-            t = time.perf_counter()
-            audio = self.adapt(audio, RATE)
-            self.timer.add("voice", time.perf_counter() - t)
-        return np.asarray(audio, np.float32)
 
     def _feed_lips(self, samples: int) -> None:
         if samples <= self._fed:
