@@ -35,6 +35,9 @@ REGISTRY: dict[str, dict[str, str]] = {
         "avif": "semtalk.imagecodec.base:avif",
         "jpeg2000": "semtalk.imagecodec.base:jpeg2000",
         "jpeg": "semtalk.imagecodec.base:jpeg",
+        "seb": "semtalk.imagecodec.seb:seb",
+        "seb-low": "semtalk.imagecodec.seb:seb_low",
+        "seb-high": "semtalk.imagecodec.seb:seb_high",
     },
     # M3E-VSC's text → media generators (VQGAN): named, documented, no weights offline (docs/m3e.md)
     "text_generator": {
@@ -56,6 +59,7 @@ REGISTRY: dict[str, dict[str, str]] = {
         "radio": "semtalk.bench.radio:run_suite",
         "wav2vid": "semtalk.bench.wav2vid:run_suite",
         "lgmtsc": "semtalk.bench.lgmtsc:run_suite",
+        "seb": "semtalk.bench.seb:run_suite",
         "m3e": "semtalk.bench.m3e:run_suite",
     },
     # Benchmark cells: functions (task, env) -> row dict that the harness (bench.runner) runs by name.
@@ -78,6 +82,8 @@ REGISTRY: dict[str, dict[str, str]] = {
         "txt2vid": "semtalk.bench.txt2vid:txt2vid_method",
         "wav2vid_table": "semtalk.bench.wav2vid_cells:wav2vid_table_method",
         "lgmtsc_prepare": "semtalk.bench.lgmtsc:lgmtsc_prepare",
+        "seb_keyframes": "semtalk.bench.seb:seb_keyframes",
+        "seb_rd": "semtalk.bench.seb:seb_rd_method",
         "lgmtsc_text": "semtalk.bench.lgmtsc:lgmtsc_text_method",
         "lgmtsc_call": "semtalk.bench.lgmtsc:lgmtsc_call_method",
         "lgmtsc_txt2vid": "semtalk.bench.lgmtsc:lgmtsc_txt2vid_method",

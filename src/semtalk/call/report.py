@@ -35,7 +35,7 @@ def call_report(input_path, config, mode, sender, receiver, link, outputs, timer
         "mode": config.mode,
         "config": {k: v for k, v in asdict(config).items() if k != "progress"},
         "kb": {k: v for k, v in describe(mode.kb, mode.kb_bytes).items()
-               if k in ("hash", "bytes", "keyframes", "mouth_atlas", "info")},
+               if k in ("hash", "bytes", "keyframes", "mouth_atlas", "image_codec", "info")},
         "video": {
             "frames": n,
             "fps": mode.fps,

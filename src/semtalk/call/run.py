@@ -62,6 +62,7 @@ class RunConfig:
     n_expr: int = 6
     bits: int = 8
     keyframes: int = 10
+    kb_image_codec: str = "webp"  # the codec of the KB's pictures when the run builds its KB (``kb.pictures``)
     crop_size: int = 256
     kb: str | None = None
     receiver_kb: str | None = None
@@ -510,6 +511,11 @@ def check_kb_config(config: KbConfig) -> None:
         raise SemtalkError(f"--bits: {exc}") from exc
     if config.lm_text is not None and not Path(config.lm_text).is_file():
         raise SemtalkError(f"--lm-text file not found: {config.lm_text}")
+    if config.image_codec not in registry.names("image_codec"):
+        raise SemtalkError(f"the KB image codec must be one of {', '.join(registry.names('image_codec'))}, "
+                           f"got '{config.image_codec}'")
+    if config.image_quality is not None and not 1 <= config.image_quality <= 100:
+        raise SemtalkError(f"--image-quality must be in 1..100, got {config.image_quality}")
 
 
 def _check_finite(config: RunConfig | KbConfig) -> None:

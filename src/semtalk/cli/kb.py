@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from semtalk import registry
 from semtalk.errors import SemtalkError
 
 
@@ -23,6 +24,10 @@ def add_parser(sub) -> None:
     build.add_argument("--voice-seconds", type=float, default=4.0,
                        help="audio used for the voice profile, in seconds (default 4)")
     build.add_argument("--no-voice", action="store_true", help="face only: no voice profile")
+    build.add_argument("--image-codec", choices=registry.names("image_codec"), default="webp",
+                       help="codec of the KB's pictures; seb: the learned set codec (docs/seb.md) (default webp)")
+    build.add_argument("--image-quality", type=int, default=None,
+                       help="that codec's quality 1..100 (default: webp 90, seb 60, avif 60, jpeg2000 60, jpeg 85)")
     build.add_argument("--lm-text", metavar="FILE", default=None,
                        help="text corpus (one sentence a line) for the KB's domain language model "
                             "(ASR prompt and correction, TextPC)")
@@ -38,7 +43,8 @@ def handle_build(args: argparse.Namespace) -> int:
     from semtalk.enroll.build import KbConfig, build_kb_file
 
     cfg = KbConfig(enroll_seconds=args.enroll_seconds, n_expr=args.expr, keyframes=args.keyframes,
-                   voice=not args.no_voice, voice_seconds=args.voice_seconds, lm_text=args.lm_text)
+                   voice=not args.no_voice, voice_seconds=args.voice_seconds, lm_text=args.lm_text,
+                   image_codec=args.image_codec, image_quality=args.image_quality)
     check_kb_config(cfg)
     out = Path(args.out)
     if out.is_dir():

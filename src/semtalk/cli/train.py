@@ -1,4 +1,4 @@
-"""``semtalk train pacsc | asc | lips | textcoder | anfis``: train a learned component on CPU."""
+"""``semtalk train pacsc | asc | lips | textcoder | anfis | seb``: train a learned component on CPU."""
 
 from __future__ import annotations
 
@@ -83,6 +83,19 @@ def add_parser(sub) -> None:
                        help="time budget for scoring sentences; the fit uses those done (default 20)")
     anfis.add_argument("--seed", type=non_negative_int, default=0, help="channel noise seed (default 0)")
     anfis.set_defaults(handler=handle_anfis)
+    seb = train.add_parser("seb", help="train Seb, the learned image-set codec of the KB's pictures",
+                           description="Train Seb (docs/seb.md) on the enrollment segments (first 2 s) of the clips "
+                                       "in --data/faces_av, but the held-out ones, and scikit-image's photographs; "
+                                       "--init fine-tunes shipped or saved weights at another --lam.")
+    seb.add_argument("--data", required=True, help="folder with faces_av/")
+    seb.add_argument("--out", default="out/seb/seb.pt", help="weights file (default out/seb/seb.pt)")
+    seb.add_argument("--lam", type=float, default=0.013, help="rate–distortion weight λ (default 0.013)")
+    seb.add_argument("--init", default=None, help="start from this weights file (fine-tuning)")
+    seb.add_argument("--minutes", type=float, default=20.0, help="time budget in minutes (default 20, at most 60)")
+    seb.add_argument("--steps", type=int, default=None, help="a fixed step count (with --seed: reproducible)")
+    seb.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    seb.add_argument("--seed", type=non_negative_int, default=0, help="seed (default 0)")
+    seb.set_defaults(handler=handle_seb)
 
 
 def handle_pacsc(args: argparse.Namespace) -> int:
@@ -184,4 +197,28 @@ def handle_anfis(args: argparse.Namespace) -> int:
                        minutes=args.minutes, epochs=args.epochs, log=lambda line: print(line, flush=True))
     except ValueError as exc:  # an unknown --lm (the registry lists the names), no sentences: one line
         raise SemtalkError(str(exc)) from exc
+    return 0
+
+
+def handle_seb(args: argparse.Namespace) -> int:
+    from semtalk.learned.seb.train import MAX_MINUTES, TrainConfig, train_and_save
+
+    if not 0 < args.minutes <= MAX_MINUTES:
+        raise SemtalkError(f"--minutes must be in (0, {MAX_MINUTES:g}], got {args.minutes}")
+    if args.steps is not None and args.steps < 1:
+        raise SemtalkError(f"--steps must be ≥ 1, got {args.steps}")
+    if not args.lam > 0 or not math.isfinite(args.lam):
+        raise SemtalkError(f"--lam must be a positive number, got {args.lam}")
+    if not (Path(args.data) / "faces_av").is_dir():
+        raise SemtalkError(f"--data must hold faces_av/: {args.data}")
+    if args.init is not None and not Path(args.init).is_file():
+        raise SemtalkError(f"--init weights not found: {args.init}")
+    import torch
+
+    torch.set_num_threads(max(1, args.threads))
+    fine_tune = args.init is not None
+    cfg = TrainConfig(lam=args.lam, minutes=args.minutes, steps=args.steps, seed=args.seed,
+                      lr=3e-4 if fine_tune else 1e-3, warmup=10 if fine_tune else 50)
+    train_and_save(Path(args.data), Path(args.out), cfg, Path(args.init) if fine_tune else None,
+                   log=lambda line: print(line, flush=True))
     return 0

@@ -38,6 +38,8 @@ class KbConfig:
     voice: bool = True
     voice_seconds: float = 4.0
     lm_text: str | None = None  # a text corpus (one sentence a line) for the KB's domain LM (kb.language)
+    image_codec: str = "webp"  # the pictures' codec (registry ``image_codec``, ``kb.pictures``)
+    image_quality: int | None = None  # its quality 1..100 (None: the codec's KB default)
 
 
 def build_kb(frames: Sequence[TrackedFrame], ref_box, fps: float, crop: CropConfig,
@@ -68,7 +70,8 @@ def build_kb(frames: Sequence[TrackedFrame], ref_box, fps: float, crop: CropConf
     info = {"enroll_frames": len(frames), "enroll_faces": len(faces), "enroll_seconds": config.enroll_seconds,
             "n_expr": config.n_expr, "keyframe_indices": [faces[i].index for i in keys],
             "mouth_indices": [faces[i].index for i in mouths]}
-    kb = KnowledgeBase(model, quant, crop, ref_box, fps, keyframes, atlas, plate, info, config.webp_quality)
+    kb = KnowledgeBase(model, quant, crop, ref_box, fps, keyframes, atlas, plate, info, config.webp_quality,
+                       image_codec=config.image_codec, image_quality=config.image_quality)
     # The sender and receiver must use the same (rounded) model: round-trip through the file format.
     return KnowledgeBase.from_bytes(kb.to_bytes())
 
@@ -145,7 +148,8 @@ def run_kb_config(run_config) -> KbConfig:
     """The enrollment settings of a run: its same-named fields, with a voice profile when the run speaks."""
     from semtalk.records import config_from
 
-    return config_from(KbConfig, run_config, voice=run_config.speech)
+    return config_from(KbConfig, run_config, voice=run_config.speech,
+                       image_codec=getattr(run_config, "kb_image_codec", KbConfig.image_codec))
 
 
 def voice_profile_of(input_path: str | Path, seconds: float) -> tuple[bytes | None, dict]:

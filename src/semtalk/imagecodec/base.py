@@ -96,3 +96,25 @@ def at_bpp(codec: ImageCodec, rgb: np.ndarray, target: float) -> tuple[bytes, in
         else:
             hi = q - 1
     return best
+
+
+# A set codec (Seb) also has ``encode_set(images, quality) -> (shared, each)`` and ``decode_set(shared, each)``:
+# ``shared`` is what every picture of the set needs (the Sebs), ``each`` one bytes per picture. These two functions
+# give every codec that form (a codec without the set API codes its pictures one by one, with empty shared bytes),
+# so a caller coding a set (the KB's pictures) needs no case per codec.
+
+
+def encode_set(codec: ImageCodec, images: list[np.ndarray], quality: int) -> tuple[bytes, list[bytes]]:
+    """A set of H×W×3 uint8 pictures as (shared bytes, bytes per picture)."""
+    if hasattr(codec, "encode_set"):
+        return codec.encode_set(images, quality)
+    return b"", [codec.encode(im, quality) for im in images]
+
+
+def decode_set(codec: ImageCodec, shared: bytes, each: list[bytes]) -> list[np.ndarray]:
+    """The pictures of ``encode_set``'s bytes."""
+    if hasattr(codec, "decode_set"):
+        return codec.decode_set(shared, each)
+    if shared:
+        raise ValueError(f"{codec.name} has no shared bytes, got {len(shared)}")
+    return [codec.decode(d) for d in each]

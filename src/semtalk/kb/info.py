@@ -12,7 +12,7 @@ def describe(kb: KnowledgeBase, data: bytes) -> dict:
     by_part: dict[str, int] = {}
     for name, entry in blobs.items():
         part = ("keyframes" if name.startswith("key") else "mouth_atlas" if name.startswith("mouth")
-                else "voice" if name == "voice" else "model")
+                else "voice" if name == "voice" else "image_shared" if name == "pictures.shared" else "model")
         by_part[part] = by_part.get(part, 0) + entry["length"]
     by_part["manifest"] = n
     return {
@@ -26,6 +26,8 @@ def describe(kb: KnowledgeBase, data: bytes) -> dict:
         "quant_bits": kb.quantizer.bits,
         "keyframes": len(kb.keyframes),
         "mouth_atlas": len(kb.mouth_atlas),
+        "image_codec": kb.image_codec,
+        "image_quality": kb.quality,
         "voice_profile": kb.voice is not None,
         "info": kb.info,
     }

@@ -65,6 +65,8 @@ class KnowledgeBase:
     webp_quality: int = 90
     voice: bytes | None = None  # serialised kb.voice.VoiceProfile; None for a silent enrollment
     language: bytes | None = None  # serialised kb.language.DomainLM (``--lm-text``); None: generic LM only
+    image_codec: str = "webp"  # the pictures' codec (registry ``image_codec``; ``kb.pictures``); webp: as ever
+    image_quality: int | None = None  # that codec's quality 1..100; None: ``kb.pictures.DEFAULT_QUALITY``
 
     @property
     def voice_profile(self):
@@ -96,12 +98,15 @@ class KnowledgeBase:
         add_array("face.basis", self.face_model.basis, "float16")
         add_array("quant.lo", self.quantizer.lo, "float32")
         add_array("quant.hi", self.quantizer.hi, "float32")
-        add("background", _encode_webp(self.background, self.webp_quality), kind="webp")
-        for group, frames in (("key", self.keyframes), ("mouth", self.mouth_atlas)):
-            for i, kf in enumerate(frames):
-                rgba = kf.image if kf.alpha is None else np.dstack([kf.image, kf.alpha])
-                add(f"{group}{i}.image", _encode_webp(rgba, self.webp_quality), kind="webp")
-                add_array(f"{group}{i}.codes", kf.codes, "uint16")
+        if self.image_codec == "webp":
+            add("background", _encode_webp(self.background, self.webp_quality), kind="webp")
+            for group, frames in (("key", self.keyframes), ("mouth", self.mouth_atlas)):
+                for i, kf in enumerate(frames):
+                    rgba = kf.image if kf.alpha is None else np.dstack([kf.image, kf.alpha])
+                    add(f"{group}{i}.image", _encode_webp(rgba, self.webp_quality), kind="webp")
+                    add_array(f"{group}{i}.codes", kf.codes, "uint16")
+        else:
+            self._add_coded_pictures(add, add_array)
         if self.voice is not None:
             add("voice", self.voice, kind="voice")
         if self.language is not None:
@@ -118,7 +123,33 @@ class KnowledgeBase:
             "info": self.info,
             "blobs": entries,
         }
+        if self.image_codec != "webp":  # optional fields: a WebP KB's bytes (and hash) are as before
+            manifest |= {"image_codec": self.image_codec, "image_quality": self.quality}
         return pack_kb(manifest, b"".join(blobs))
+
+    @property
+    def quality(self) -> int:
+        """The pictures' codec quality (the codec's default when none was set)."""
+        from semtalk.kb.pictures import default_quality
+
+        return self.image_quality if self.image_quality is not None else default_quality(self.image_codec)
+
+    def _add_coded_pictures(self, add: Callable, add_array: Callable) -> None:
+        """Background, keyframes and mouth patches as one set through ``image_codec``; masks apart (``kb.pictures``)."""
+        from semtalk.kb.pictures import encode_alpha, encode_pictures
+
+        frames = [("key", i, kf) for i, kf in enumerate(self.keyframes)]
+        frames += [("mouth", i, kf) for i, kf in enumerate(self.mouth_atlas)]
+        shared, coded = encode_pictures(self.image_codec, self.quality,
+                                        [self.background, *(kf.image for _, _, kf in frames)])
+        if shared:
+            add("pictures.shared", shared, kind="image_shared")
+        add("background", coded[0], kind=self.image_codec)
+        for (group, i, kf), data in zip(frames, coded[1:], strict=True):
+            add(f"{group}{i}.image", data, kind=self.image_codec)
+            if kf.alpha is not None:
+                add(f"{group}{i}.alpha", encode_alpha(kf.alpha), kind="alpha")
+            add_array(f"{group}{i}.codes", kf.codes, "uint16")
 
     @classmethod
     def from_bytes(cls, data: bytes) -> KnowledgeBase:
@@ -147,9 +178,15 @@ class KnowledgeBase:
             e = blobs[name]
             return np.frombuffer(raw(name), dtype=np.dtype(e["dtype"]).newbyteorder("<")).reshape(e["shape"])
 
+        codec = manifest.get("image_codec", "webp")
+        decoded = {} if codec == "webp" else _decode_coded_pictures(manifest, raw, size)
+
         def keyframe(name: str, offset: tuple[int, int] | None = None) -> Keyframe:
             codes = arr(f"{name}.codes")
             check_codes(f"{name}.codes", codes, bits)
+            if codec != "webp":
+                image, alpha = decoded[name]
+                return Keyframe(image, codes.copy(), offset or (0, 0), alpha)
             image = _decode_webp(raw(f"{name}.image"), f"{name}.image", size, offset)
             alpha = image[..., 3].copy() if image.shape[2] == 4 else None
             return Keyframe(np.ascontiguousarray(image[..., :3]), codes.copy(), offset or (0, 0), alpha)
@@ -160,7 +197,7 @@ class KnowledgeBase:
         check_face_tables(mean, basis, lo, hi)
         keys = [keyframe(f"key{i}") for i in range(manifest["keyframes"])]
         mouths = [keyframe(f"mouth{i}", (x, y)) for i, (x, y) in enumerate(manifest["mouth_atlas"])]
-        background = _decode_webp(raw("background"), "background", size)
+        background = decoded["background"][0] if decoded else _decode_webp(raw("background"), "background", size)
         if background.shape[2] != 3:
             raise ValueError("kb: background has an alpha channel, expected RGB")
         check_info(manifest["info"], len(basis))
@@ -178,7 +215,8 @@ class KnowledgeBase:
         return cls(face_model=FaceModel(mean=mean, basis=basis), quantizer=Quantizer(lo, hi, bits),
                    crop=CropConfig(c["size"], c["scale"], c["dead_zone"]), ref_box=CropBox(*manifest["ref_box"]),
                    fps=manifest["fps"], keyframes=keys, mouth_atlas=mouths, background=background,
-                   info=manifest["info"], webp_quality=manifest["webp_quality"], voice=voice, language=language)
+                   info=manifest["info"], webp_quality=manifest["webp_quality"], voice=voice, language=language,
+                   image_codec=codec, image_quality=manifest.get("image_quality"))
 
     def save(self, path: str | Path) -> bytes:
         """Write the KB atomically (temporary file, then rename): a full disk or an interrupt leaves no truncated
@@ -243,6 +281,36 @@ def _check_part(name: str, parse: Callable[[bytes], object], data: bytes) -> Non
         parse(data)
     except ValueError as exc:
         raise ValueError(f"kb: {name}: {exc}") from exc
+
+
+def _decode_coded_pictures(manifest: dict, raw: Callable[[str], bytes], crop: int,
+                           ) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
+    """Every picture of a KB whose ``image_codec`` is not WebP, by blob stem (``background``, ``key0``, ...), with its
+    mask; sizes are checked from the pictures' headers before any is decoded."""
+    from semtalk.kb.pictures import decode_alpha, decode_pictures, picture_size
+
+    codec, blobs = manifest["image_codec"], manifest["blobs"]
+    names = ["background", *(f"key{i}" for i in range(manifest["keyframes"])),
+             *(f"mouth{i}" for i in range(len(manifest["mouth_atlas"])))]
+    offsets = [None] * (1 + manifest["keyframes"]) + [tuple(o) for o in manifest["mouth_atlas"]]
+    each = [raw(n if n == "background" else f"{n}.image") for n in names]
+    for name, data, offset in zip(names, each, offsets, strict=True):
+        check_image(f"{name}.image", *picture_size(codec, data), crop, offset)
+    shared = raw("pictures.shared") if "pictures.shared" in blobs else b""
+    try:
+        images = decode_pictures(codec, shared, each)
+    except ValueError as exc:
+        raise ValueError(f"kb: pictures are not {codec} ({exc})") from exc
+    out = {}
+    for name, image in zip(names, images, strict=True):
+        alpha = None
+        if f"{name}.alpha" in blobs:
+            try:
+                alpha = decode_alpha(raw(f"{name}.alpha"), image.shape[1], image.shape[0])
+            except ValueError as exc:
+                raise ValueError(f"kb: {name}.alpha: {exc}") from exc
+        out[name] = (np.ascontiguousarray(image), alpha)
+    return out
 
 
 def _encode_webp(image: np.ndarray, quality: int) -> bytes:

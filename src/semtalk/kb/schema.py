@@ -34,6 +34,8 @@ CROP_RANGE_TOLERANCE = 1e-6  # the fixed crop-motion ranges, stored as float32
 FIELDS = {"format", "fps", "quant_bits", "crop", "ref_box", "keyframes", "mouth_atlas", "webp_quality", "info",
           "blobs"}
 CROP_FIELDS = {"size", "scale", "dead_zone"}
+# Optional fields: a KB whose pictures are not WebP names their codec (registry ``image_codec``) and its quality.
+OPTIONAL_FIELDS = {"image_codec", "image_quality"}
 # Info fields a consumer reads (call.run, bench), or the builder writes, and the JSON type each must have.
 INFO_TYPES: dict[str, tuple[type, ...]] = {
     "enroll_frames": (int,), "enroll_faces": (int,), "enroll_seconds": (int, float), "n_expr": (int,),
@@ -70,10 +72,10 @@ def _number(name: str, value: object, lo: float, hi: float, *, above: bool = Fal
         raise _fail(f"{name} is {value}, expected {'(' if above else '['}{lo}, {hi}]")
 
 
-def _check_fields(name: str, value: object, fields: set[str]) -> dict:
+def _check_fields(name: str, value: object, fields: set[str], optional: frozenset[str] = frozenset()) -> dict:
     if not isinstance(value, dict):
         raise _fail(f"{name} must be a JSON object, got {_show(value)}")
-    missing, extra = sorted(fields - set(value)), sorted(set(value) - fields)
+    missing, extra = sorted(fields - set(value)), sorted(set(value) - fields - optional)
     if missing:
         raise _fail(f"{name} lacks '{missing[0]}'")
     if extra:
@@ -83,7 +85,7 @@ def _check_fields(name: str, value: object, fields: set[str]) -> dict:
 
 def check_manifest(manifest: object, blob_bytes: int) -> None:
     """Every manifest field's type and range, and a blob table that fits the ``blob_bytes`` after it."""
-    m = _check_fields("manifest", manifest, FIELDS)
+    m = _check_fields("manifest", manifest, FIELDS, frozenset(OPTIONAL_FIELDS))
     if m["format"] != FORMAT_VERSION or type(m["format"]) is not int:
         raise _fail(f"manifest format is {_show(m['format'])}, the header says {FORMAT_VERSION}")
     _number("fps", m["fps"], 0.0, MAX_FPS, above=True)
@@ -110,10 +112,25 @@ def check_manifest(manifest: object, blob_bytes: int) -> None:
     _integer("webp_quality", m["webp_quality"], 0, 100)
     if not isinstance(m["info"], dict):
         raise _fail(f"info must be a JSON object, got {_show(m['info'])}")
-    _check_blobs(m["blobs"], keyframes, len(atlas), blob_bytes)
+    codec = _image_codec(m)
+    _check_blobs(m["blobs"], keyframes, len(atlas), blob_bytes, codec)
 
 
-def _check_blobs(blobs: object, keyframes: int, mouths: int, blob_bytes: int) -> None:
+def _image_codec(m: dict) -> str:
+    """The optional ``image_codec`` (a registered image codec, default webp) and its ``image_quality`` (1..100)."""
+    from semtalk import registry
+
+    codec = m.get("image_codec", "webp")
+    if not isinstance(codec, str) or codec not in registry.names("image_codec"):
+        raise _fail(f"image_codec is {_show(codec)}, expected one of {', '.join(registry.names('image_codec'))}")
+    if "image_quality" in m:
+        _integer("image_quality", m["image_quality"], 1, 100)
+    if (codec == "webp") != ("image_quality" not in m):
+        raise _fail("image_quality goes with an image_codec other than webp, and only then")
+    return codec
+
+
+def _check_blobs(blobs: object, keyframes: int, mouths: int, blob_bytes: int, codec: str = "webp") -> None:
     """Names, kinds, extents, dtypes and shapes of the blobs.
 
     The reference keyframe's codes give the number of coefficients per frame; the shape model, the
@@ -135,22 +152,27 @@ def _check_blobs(blobs: object, keyframes: int, mouths: int, blob_bytes: int) ->
     arrays = {"face.mean": ("float32", [mesh.N_LANDMARKS, 3]),
               "face.basis": ("float16", [n_coeffs - 10, 3 * mesh.N_LANDMARKS]),
               "quant.lo": ("float32", [n_coeffs]), "quant.hi": ("float32", [n_coeffs])}
-    expected = {name: "array" for name in arrays} | {"background": "webp"}
+    expected = {name: "array" for name in arrays} | {"background": codec}
+    optional = {"voice": "voice", "language": "language"}  # blob → kind, when present
+    if codec != "webp":
+        optional["pictures.shared"] = "image_shared"
     for group, count in (("key", keyframes), ("mouth", mouths)):
         for i in range(count):
-            expected[f"{group}{i}.image"] = "webp"
+            expected[f"{group}{i}.image"] = codec
             expected[f"{group}{i}.codes"] = "array"
             arrays[f"{group}{i}.codes"] = ("uint16", [n_coeffs])
-    unknown = sorted(set(blobs) - set(expected) - {"voice", "language"})
+            if codec != "webp":
+                optional[f"{group}{i}.alpha"] = "alpha"
+    unknown = sorted(set(blobs) - set(expected) - set(optional))
     if unknown:
         raise _fail(f"blob '{unknown[0]}' is not part of format {FORMAT_VERSION}")
-    for name in [*expected, "voice", "language"]:
+    for name in [*expected, *optional]:
         e = blobs.get(name)
         if e is None:
             if name in expected:
                 raise _fail(f"blob '{name}' is missing")
             continue
-        kind = expected.get(name, name)
+        kind = expected.get(name) or optional[name]
         if e["kind"] != kind:
             raise _fail(f"blob '{name}' has kind {_show(e['kind'])}, expected '{kind}'")
         if name in arrays:
