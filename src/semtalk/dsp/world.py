@@ -7,6 +7,7 @@ Mel-cepstra are the standard all-pass-warped ones (α = 0.42 at 16 kHz); every a
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +23,7 @@ ALPHA = 0.42  # all-pass constant approximating the mel scale at 16 kHz
 SPTK_ALPHA = ((8000, 0.31), (10000, 0.35), (12000, 0.37), (ANALYSIS_RATE, ALPHA))
 F0_FLOOR, F0_CEIL = 60.0, 500.0
 SPEECH_DB = 35.0  # frames within this many dB of the loud frames count as speech
+ENVELOPE_CHUNK_S = 30.0  # :func:`envelopes` analyses this much at a time: a 10-min call's envelopes alone are 0.5 GB
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,29 @@ def world_analysis(audio: np.ndarray, rate: int) -> WorldFrames:
     sp = pw.cheaptrick(x, f0, t, ANALYSIS_RATE, f0_floor=F0_FLOOR)
     ap = pw.d4c(x, f0, t, ANALYSIS_RATE)
     return WorldFrames(f0, sp, ap, mel_cepstrum(sp))
+
+
+def envelopes(audio: np.ndarray, rate: int, chunk_s: float = ENVELOPE_CHUNK_S) -> Iterator[np.ndarray]:
+    """CheapTrick envelopes of ``audio`` (DIO + StoneMask F0 as :func:`world_analysis`), ``chunk_s`` at a time.
+
+    A caller that keeps only a few numbers per frame (cepstra) holds one chunk's envelopes, not the call's:
+    513 float64 bins at 200 frames/s are 0.8 MB a second. Chunks start on frame boundaries and each but the last
+    drops its final frame (WORLD's frame at the chunk's very end is the next chunk's first), so the frames
+    concatenate into the same grid as one analysis; an input up to ``chunk_s`` long is one analysis.
+    """
+    pw = pyworld_module()
+    x = np.ascontiguousarray(resample(audio, rate, ANALYSIS_RATE))
+    hop = round(ANALYSIS_RATE * FRAME_MS / 1000)
+    step = max(1, round(chunk_s * ANALYSIS_RATE / hop)) * hop
+    for start in range(0, max(len(x), 1), step):
+        piece = np.ascontiguousarray(x[start:start + step + hop])  # one hop more: the next chunk's first frame
+        last = start + step >= len(x)
+        f0, t = pw.dio(piece, ANALYSIS_RATE, f0_floor=F0_FLOOR, f0_ceil=F0_CEIL, frame_period=FRAME_MS)
+        f0 = pw.stonemask(piece, f0, t, ANALYSIS_RATE)
+        sp = pw.cheaptrick(piece, f0, t, ANALYSIS_RATE, f0_floor=F0_FLOOR)
+        yield sp if last else sp[: step // hop]
+        if last:
+            return
 
 
 def _warp(omega: np.ndarray, alpha: float) -> np.ndarray:

@@ -16,7 +16,7 @@ import numpy as np
 from semtalk.dsp.dtw import dtw_path
 from semtalk.dsp.signal import bandwidth_hz, resample
 from semtalk.dsp.speaker import MIN_SPEECH_S, embed_speech, voice_activity
-from semtalk.dsp.world import ANALYSIS_RATE, FRAME_MS, WorldFrames, band_mel_cepstrum, speech_frames, world_analysis
+from semtalk.dsp.world import ANALYSIS_RATE, FRAME_MS, band_mel_cepstrum, envelopes, mel_cepstrum, speech_frames
 from semtalk.errors import MissingDependencyError
 
 PESQ_RATE = 16000  # ITU-T P.862.2 wide-band is defined at 16 kHz
@@ -90,14 +90,18 @@ def mcd_db(ref: np.ndarray, deg: np.ndarray, rate: int) -> float:
     """
     x, y = resample(ref, rate, ANALYSIS_RATE), resample(deg, rate, ANALYSIS_RATE)
     band = MCD_GUARD * min(bandwidth_hz(x, ANALYSIS_RATE), bandwidth_hz(y, ANALYSIS_RATE))
-    a, b = (_speech_cepstra(world_analysis(s, ANALYSIS_RATE), band) for s in (x, y))
+    a, b = (_speech_cepstra(s, band) for s in (x, y))
     i, j = dtw_path(a, b, band=round(1000 * MCD_BAND_S / FRAME_MS))
     return float(np.mean(_MCD_SCALE * np.sqrt(((a[i] - b[j]) ** 2).sum(1))))
 
 
-def _speech_cepstra(frames: WorldFrames, band_hz: float) -> np.ndarray:
-    """c1..c24 over 0..``band_hz`` of the frames that hold speech (judged on the full-band energy c0)."""
-    return band_mel_cepstrum(frames.sp, band_hz)[speech_frames(frames.mcep), 1:MCD_ORDER + 1]
+def _speech_cepstra(audio: np.ndarray, band_hz: float) -> np.ndarray:
+    """c1..c24 over 0..``band_hz`` of the frames that hold speech (judged on the full-band energy c0), from WORLD
+    envelopes analysed a chunk at a time (``dsp.world.envelopes``), so memory does not grow with the call."""
+    parts = [(band_mel_cepstrum(sp, band_hz)[:, 1:MCD_ORDER + 1], mel_cepstrum(sp)[:, :1])
+             for sp in envelopes(audio, ANALYSIS_RATE)]
+    cepstra, energy = (np.concatenate(p) for p in zip(*parts, strict=True))
+    return cepstra[speech_frames(energy)]
 
 
 def speaker_similarity(a: np.ndarray, b: np.ndarray, rate: int) -> float:
