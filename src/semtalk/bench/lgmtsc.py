@@ -250,12 +250,8 @@ def run_suite(data: Path, out: Path, options: BenchOptions = BenchOptions(), gri
     from semtalk.errors import SemtalkError
 
     grid = grid or (LgmtscGrid.quick() if options.quick else LgmtscGrid.full())
-    envs = {ch: BenchEnv(str(Path(data) / "faces_av"), str(Path(out) / "work" / ch)) for ch in grid.channels}
+    envs = {ch: BenchEnv.of_suite(data, Path(out) / "work" / ch, grid.clips) for ch in grid.channels}
     main = envs.get("rayleigh") or next(iter(envs.values()))
-    missing = [c for c in grid.clips if not main.clip_path(c).is_file()]
-    if missing:
-        raise SemtalkError(f"benchmark clips not found in {main.data}: {', '.join(missing)} "
-                           "(pass --data ../shared/data)")
     lgmtsc_text.classifier(Path(main.work) / CLASSIFIER)  # trained once here, before the workers need it
     cache = Path(out) / CACHE_NAME
     with open_executor(options.workers, options.scheduler) as executor:

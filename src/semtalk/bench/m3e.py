@@ -156,11 +156,7 @@ def run_suite(data: Path, out: Path, options: BenchOptions = BenchOptions(), gri
     from semtalk.errors import SemtalkError
 
     grid = grid or (M3eGrid.quick() if options.quick else M3eGrid.full())
-    env = BenchEnv(str(Path(data) / "faces_av"), str(Path(out) / "work"))
-    missing = [c for c in grid.clips if not env.clip_path(c).is_file()]
-    if missing:
-        raise SemtalkError(f"benchmark clips not found in {env.data}: {', '.join(missing)} "
-                           "(pass --data ../shared/data)")
+    env = BenchEnv.of_suite(data, Path(out) / "work", grid.clips)
     cache = Path(out) / CACHE_NAME
     with open_executor(options.workers, options.scheduler) as executor:
         prepare = [Task.make(m, c, options.seed) for c in grid.clips for m in ("syncsc_prepare", "lgmtsc_prepare")]

@@ -48,6 +48,19 @@ class BenchEnv:
     data: str
     work: str
 
+    @classmethod
+    def of_suite(cls, data: str | Path, work: str | Path, clips: Iterable[str]) -> BenchEnv:
+        """The clips in ``data``/faces_av and the scratch folder ``work``; a one-line error naming the clips that
+        are missing, before any work."""
+        from semtalk.errors import SemtalkError
+
+        env = cls(str(Path(data) / "faces_av"), str(work))
+        missing = [c for c in dict.fromkeys(clips) if not env.clip_path(c).is_file()]
+        if missing:
+            raise SemtalkError(f"benchmark clips not found in {env.data}: {', '.join(missing)} "
+                               "(pass --data ../shared/data)")
+        return env
+
     def clip_path(self, clip: str) -> Path:
         return Path(self.data) / clip
 

@@ -117,11 +117,7 @@ def run_suite(data: Path, out: Path, options: BenchOptions = BenchOptions(), gri
     from semtalk.errors import SemtalkError
 
     grid = grid or (SebGrid.quick() if options.quick else SebGrid.full())
-    env = BenchEnv(str(Path(data) / "faces_av"), str(Path(out) / "work"))
-    missing = [c for c in grid.clips if not env.clip_path(c).is_file()]
-    if missing:
-        raise SemtalkError(f"benchmark clips not found in {env.data}: {', '.join(missing)} "
-                           "(pass --data ../shared/data)")
+    env = BenchEnv.of_suite(data, Path(out) / "work", grid.clips)
     with open_executor(options.workers, options.scheduler) as executor:
         prepared = run([Task.make("seb_keyframes", c, options.seed) for c in grid.clips], env, executor,
                        progress=progress, desc="keyframes")

@@ -290,12 +290,8 @@ def run_suite(data: Path, out: Path, options: BenchOptions = BenchOptions(), gri
 
     seed, workers, scheduler = options.seed, options.workers, options.scheduler
     grid = grid or (Grid.quick() if options.quick else Grid.full())
-    env = BenchEnv(str(Path(data) / "faces_av"), str(Path(out) / "work"))
     clips = list(dict.fromkeys(grid.clips + grid.loss_clips))
-    missing = [c for c in clips if not env.clip_path(c).is_file()]
-    if missing:
-        raise SemtalkError(f"benchmark clips not found in {env.data}: {', '.join(missing)} "
-                           "(pass --data ../shared/data)")
+    env = BenchEnv.of_suite(data, Path(out) / "work", clips)
     with open_executor(workers, scheduler) as executor:
         prepared = run([Task.make("syncsc_prepare", c, seed, asr=True) for c in clips], env, executor,
                        progress=progress, desc="prepare")
