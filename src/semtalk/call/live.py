@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from semtalk import registry
+from semtalk.call import live_profile
 from semtalk.call.loop import SendSide, WallClock, frame_time
 from semtalk.errors import SemtalkError
 from semtalk.modes.syncsc.mode import SyncscConfig
@@ -36,7 +37,8 @@ from semtalk.records import StageTimer
 
 SESSIONS = 2  # SyncSC's streams: 0 face coefficients (+ FEC repair), 1 words (+ FEC repair)
 PASSPHRASE_ENV = "SEMTALK_PASSPHRASE"
-HELLO_FIELDS = ("mode", "fec", "fec_k", "frames_per_packet", "speech", "text_window", "prosody", "seed")
+HELLO_FIELDS = ("mode", "fec", "fec_k", "frames_per_packet", "video_kbps", "speech", "text_window", "prosody",
+                "seed")
 
 
 @dataclass(frozen=True)
@@ -50,11 +52,13 @@ class LiveConfig:
 
     kb: str
     mode: str = "syncsc"
-    # The stream's fields and defaults are the mode's own (``modes.syncsc.mode.SyncscConfig``), not a second copy.
+    # The stream's fields are the mode's own (``modes.syncsc.mode.SyncscConfig``); the block's size and the face
+    # rate default to the live profile (``call.live_profile``: a 120 ms block), the rest to the mode's defaults.
     fec: str = SyncscConfig.fec
     code_rate: float = SyncscConfig.code_rate
-    fec_k: int = SyncscConfig.fec_k
-    frames_per_packet: int = SyncscConfig.frames_per_packet
+    fec_k: int = live_profile.FEC_K
+    frames_per_packet: int = live_profile.FRAMES_PER_PACKET
+    video_kbps: float | None = live_profile.VIDEO_KBPS
     speech: bool = SyncscConfig.speech
     text_window: int = SyncscConfig.text_window
     prosody: bool = SyncscConfig.prosody
@@ -72,6 +76,7 @@ class LiveConfig:
     host: str = "127.0.0.1"
     view: bool = False  # serve the viewer page (``viewer.server``) on 127.0.0.1:``view_port`` (0: any)
     view_port: int = 0
+    skip_after: float = live_profile.SKIP_AFTER_S  # inf: render every frame, however late
 
 
 def load_secret(key_file: str | None, insecure: bool) -> bytes | None:
@@ -106,6 +111,24 @@ def build_mode(config: LiveConfig):
     except (OSError, ValueError) as exc:
         raise SemtalkError(f"--kb: cannot read {config.kb} ({exc})") from exc
     return registry.get("mode", config.mode).build(run_config, kb, kb_bytes, kb)
+
+
+def stream_config(config: LiveConfig) -> SyncscConfig:
+    """The mode's settings the call runs with: as ``build_mode`` makes them (the rate target may group more
+    frames per packet than asked), computed without a KB."""
+    from semtalk.call.run import RunConfig
+    from semtalk.records import config_from
+
+    return registry.get("mode", config.mode).build(config_from(RunConfig, config), None, b"", None).config
+
+
+def structural_delay(config: LiveConfig) -> float:
+    """The play-out delay the FEC block alone takes (the receiver's ``latency`` before the network margin):
+    (frames per packet · k + 1) / fps, from the settings the call runs with."""
+    from semtalk.modes.syncsc.mode import FPS
+
+    stream = stream_config(config)
+    return (stream.frames_per_packet * max(1, stream.code().k) + 1) / FPS
 
 
 def make_wire(config: LiveConfig, ports, sending: str):
@@ -168,15 +191,19 @@ def smoothed_loss(previous: float, reported: float) -> float:
     return reported if reported > previous else 0.8 * previous + 0.2 * reported
 
 
-def adapt_code_rate(sender, fraction_lost: float, config: LiveConfig) -> float | None:
+def adapt_code_rate(sender, fraction_lost: float, config: LiveConfig, k: int | None = None) -> float | None:
     """Closed-loop FEC: the RS rate k/n for a reported loss ``fraction_lost`` (repair for twice the loss plus
-    a floor, bounded), set on the sender's face encoder for its next block; None when the code has no rate."""
+    a floor, bounded), set on the sender's face encoder for its next block; None when the code has no rate.
+    ``k``: the block's source packets, so that a small block keeps at least one repair packet."""
     from semtalk.fec.reed_solomon import RsEncoder
 
     encoder = getattr(getattr(sender, "face", None), "encoder", None)
     if not isinstance(encoder, RsEncoder):
         return None
     target = min(config.max_code_rate, max(config.min_code_rate, 1.0 - (2.0 * fraction_lost + 0.05)))
+    if k is not None and target < 1 and round(k / target) <= k:
+        # the code takes n = round(k / rate): k = 2 at 0.8 would round n = 2.5 down to 2, no FEC at all
+        target = k / (k + 1)
     return encoder.set_code_rate(target)
 
 
@@ -280,7 +307,7 @@ def send(source: str, to: tuple[str, int], config: LiveConfig, progress=None, vi
             for session, block in link.tick(now):
                 if session == 0 and config.adapt and block.ssrc != 0xFEC0FEC0:
                     loss = smoothed_loss(loss, block.fraction_lost / 256)
-                    rate = adapt_code_rate(sender, loss, config)
+                    rate = adapt_code_rate(sender, loss, config, mode.code.k)
                     if rate is not None and (not rates or rates[-1][1] != round(rate, 4)):
                         rates.append((round(now, 2), round(rate, 4)))
             if progress is not None:
@@ -299,6 +326,11 @@ def send(source: str, to: tuple[str, int], config: LiveConfig, progress=None, vi
                   "cpu_per_media_s": round(cpu / max(end, 1e-9), 3),
                   "wall_realtime_factor": round(clock.now() / max(end, 1e-9), 3),
                   "packets": link.wire.sent_packets, "bytes": link.wire.sent_bytes,
+                  "frames_per_packet": mode.config.frames_per_packet, "fec_k": mode.code.k,
+                  # the face stream's cost: its coded payload, and its session on the wire (RTP headers, SRTP
+                  # tags, FEC repair and RTCP included; UDP/IP headers not)
+                  "video_payload_kbps": round(sender.face.payload_bits / max(end, 1e-9) / 1000, 3),
+                  "video_wire_kbps": round(8 * link.wire.session_bytes.get(0, 0) / max(end, 1e-9) / 1000, 3),
                   "code_rate_log": rates, "loss_estimate": round(loss, 4),
                   "rtt_ms": ms(statistics.median(link.rtt)) if link.rtt else None,
                   "words": len(words.sent),

@@ -45,21 +45,32 @@ class _Video:
         by a sender that fell behind counts that delay in its latency."""
         from semtalk.media.writer import VideoWriter
 
-        self.writer = VideoWriter(path, fps)
+        # x264's fastest preset: the file is written as the call plays, on the receiver's one core (2 ms of CPU a
+        # frame against 6.5 at "veryfast"); crf 18 keeps it visually lossless, only larger.
+        self.writer = VideoWriter(path, fps, preset="ultrafast")
         self.fps, self.clock, self.viewer = fps, clock, viewer
-        self.latency: list[float] = []
+        self.latency: list[float] = []  # of the frames rendered (a skipped frame is never shown)
+        self.start_late: list[float] = []  # how late (s) past its play-out time each rendered batch began
         self.order: list[int] = []
         self.concealed = 0
+        self.skipped = 0  # played without rendering: already late, a newer frame was due (``ReceiveSide``)
+        self.rendered = 0  # from received data, rendered (not concealed, not skipped)
         self.concealed_at: list[int] = []  # the first concealed frames' indices (diagnosis)
 
-    def __call__(self, played) -> None:
-        self.latency.append(self.clock() - frame_time(played.index, self.fps))
+    def __call__(self, played, skipped: bool = False) -> None:
+        """A played frame; ``skipped``: not rendered, its picture is the last one rendered (the file keeps
+        every frame's slot, so it stays in time)."""
+        if skipped:
+            self.skipped += 1
+        else:
+            self.latency.append(self.clock() - frame_time(played.index, self.fps))
+            self.rendered += not played.concealed
         self.order.append(played.index)
         self.concealed += played.concealed
         if played.concealed and len(self.concealed_at) < 20:
             self.concealed_at.append(played.index)
         self.writer.write(played.image)
-        if self.viewer is not None:
+        if self.viewer is not None and not skipped:
             self.viewer.frame(played.image, played.concealed)
 
 
@@ -95,7 +106,7 @@ def receive(port: int, out_dir: Path, config: LiveConfig, ready=None) -> dict:
             return time.time() - link.origin
 
         video = _Video(staged.scratch / "video.mp4", mode.fps, lambda: time.time() - origin, viewer)
-        side = ReceiveSide(receiver, link, timer, mode.fps, video)
+        side = ReceiveSide(receiver, link, timer, mode.fps, video, skip=config.skip_after < math.inf)
         delay = AdaptiveDelay(base=receiver.latency)
         for stream, datagram in early:
             receiver.receive(stream, datagram)
@@ -114,10 +125,14 @@ def receive(port: int, out_dir: Path, config: LiveConfig, ready=None) -> dict:
                 delay.update(now, statistics.median(link.owd) if link.owd else 0.0, jitter)
                 total = None if link.end is None else int(link.end.get("frames", 0))
                 until = due_frames(now, delay.delay, mode.fps)
+                late = due_frames(now - config.skip_after, delay.delay, mode.fps)  # past their time: not rendered
                 # Never past what the sender has shown it captured (a stalled sender freezes the picture rather
                 # than having frames it has not made yet concealed); the end message gives the last frame.
                 captured = link.highest_timestamp.get(0, 0) * mode.fps / 90_000 + fpp
-                side.play(min(until, round(captured)) if total is None else min(until, total))
+                until = min(until, round(captured)) if total is None else min(until, total)
+                if until > side.played:
+                    video.start_late.append(now - delay.delay - (until - 1) / mode.fps)
+                side.play(until, late)
                 link.tick(now, time.time())
                 if viewer is not None:
                     _plot(viewer, link, video, delay, jitter, now)
@@ -125,7 +140,10 @@ def receive(port: int, out_dir: Path, config: LiveConfig, ready=None) -> dict:
                     break
                 if link.last_arrival is not None and time.time() - link.last_arrival > config.wait:
                     break  # the sender vanished without its end message: play what came
-                ports.wait(0.5 / mode.fps)
+                # until a datagram comes or the next frame is due (no frame waits on the poll); a frame already due
+                # but not yet here waits for its datagram
+                due_in = delay.delay + side.played / mode.fps - media_now()
+                ports.wait(min(0.5 / mode.fps, due_in) if due_in > 0 else 0.5 / mode.fps)
             side.play(side.played)  # nothing further: the call has ended
         cpu = cpu_seconds() - cpu0  # the real-time part: the speech track is synthesised after it
         elapsed = time.time() - start
@@ -233,7 +251,7 @@ def _report(config: LiveConfig, mode, receiver, link, video: _Video, delay, word
             elapsed: float, timer: StageTimer) -> dict:
     end = link.end or {}
     frames = int(end.get("frames", len(video.order)))
-    rendered = sum(1 for _ in video.order) - video.concealed
+    rendered = video.rendered
     face = [(ssrc, s) for (i, ssrc), s in link.stats.items() if i == 0]
     expected = sum(s.expected for _, s in face)
     lost = sum(max(0, s.lost) for _, s in face)
@@ -246,6 +264,7 @@ def _report(config: LiveConfig, mode, receiver, link, video: _Video, delay, word
             "frames_rendered_fraction": round(rendered / max(frames, 1), 4),
             "video_latency_ms_p50": ms(float(np.percentile(lat, 50))),
             "video_latency_ms_p95": ms(float(np.percentile(lat, 95))),
+            "frames_skipped": video.skipped,
             "speech_latency_ms_p50": ms(statistics.median(words_latency)) if words_latency else None,
             "late_packets": delay.late_packets,
             "srtp": not config.insecure,
@@ -257,6 +276,17 @@ def _report(config: LiveConfig, mode, receiver, link, video: _Video, delay, word
         "video": {"frames_sent": frames, "frames_played": len(video.order),
                   "in_order": video.order == list(range(len(video.order))),
                   "concealed_frames": video.concealed, "concealed_first": video.concealed_at,
+                  "skipped_frames": video.skipped,
+                  "skip_after_ms": ms(config.skip_after) if config.skip_after < math.inf else None,
+                  "latency_ms_max": ms(float(lat.max())),
+                  # where the latency goes: past the play-out time before rendering began (the loop's lateness:
+                  # a starved or busy receiver), then the rendering itself (``ms_per_frame.render``, wall)
+                  "render_ms_per_rendered_frame": ms(timer.seconds.get("render", 0.0)
+                                                    / max(len(video.order) - video.skipped, 1)),
+                  "render_start_late_ms_p50": ms(float(np.percentile(video.start_late, 50)))
+                  if video.start_late else None,
+                  "render_start_late_ms_p95": ms(float(np.percentile(video.start_late, 95)))
+                  if video.start_late else None,
                   "late_frames": got["late_frames"],
                   "implausible_frames": got.get("implausible_frames", 0),
                   "packets_recovered": got["packets_recovered"], "garbage_packets": got["garbage_packets"],

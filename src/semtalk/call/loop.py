@@ -21,7 +21,7 @@ from typing import Protocol
 
 import numpy as np
 
-from semtalk.modes.base import AudioSender, Captured, FeedbackReceiver, FeedbackSender, Played, Receiver, Sender
+from semtalk.modes.base import AudioSender, Captured, FeedbackReceiver, FeedbackSender, Receiver, Sender
 from semtalk.records import StageTimer
 
 
@@ -111,13 +111,45 @@ class SendSide:
         return end
 
 
+class SkippingRenderer:
+    """Stands in for a receiver's ``renderer``: while ``skipping``, a frame is not rendered and the last picture
+    stands in for it (a video player's frame drop); ``skipped`` counts those frames. Everything else (the
+    play-out, FEC, concealment, the mouth track the speech follows) still runs for every frame: only the
+    rendering, the receiver's dominant cost, is spared."""
+
+    def __init__(self, render: Callable[[np.ndarray], np.ndarray]) -> None:
+        self.render = render
+        self.skipping = False
+        self.skipped = 0
+        self.last: np.ndarray | None = None
+
+    def __call__(self, coeffs: np.ndarray) -> np.ndarray:
+        if self.skipping and self.last is not None:
+            self.skipped += 1
+            return self.last
+        self.last = self.render(coeffs)
+        return self.last
+
+    def __getattr__(self, name: str):
+        return getattr(self.render, name)  # the renderer's other parts (its background plate)
+
+
 class ReceiveSide:
-    """The receiver's half: what has arrived goes to the receiver; due frames go to ``sink`` in order."""
+    """The receiver's half: what has arrived goes to the receiver; due frames go to ``sink`` in order.
+
+    With ``skip`` (the live call), a receiver whose rendering falls behind real time does not fall further
+    behind: frames already late are played without being rendered (``SkippingRenderer`` stands in for the
+    receiver's ``renderer``) and the newest due frame is rendered (``play``'s ``late``); ``sink`` gets
+    ``skipped=True`` for those. ``simulate`` never skips: the file-time call renders every frame.
+    """
 
     def __init__(self, receiver: Receiver | FeedbackReceiver, link: Link, timer: StageTimer, fps: float,
-                 sink: Callable[[Played], None]) -> None:
+                 sink: Callable[..., None], skip: bool = False) -> None:
         self.receiver, self.link, self.timer, self.fps, self.sink = receiver, link, timer, fps, sink
         self.played = 0
+        self.skipper: SkippingRenderer | None = None
+        if skip and callable(getattr(receiver, "renderer", None)):
+            self.skipper = receiver.renderer = SkippingRenderer(receiver.renderer)
 
     def deliver(self, now: float) -> int:
         """Hand the receiver what has arrived by ``now``; how many datagrams that was."""
@@ -129,8 +161,18 @@ class ReceiveSide:
         self.timer.add("receive", time.perf_counter() - t)
         return n
 
-    def play(self, until: int) -> None:
-        """Play every frame below ``until`` not yet played."""
+    def play(self, until: int, late: int = 0) -> None:
+        """Play every frame below ``until`` not yet played; with a skipper, those below ``late`` (frames already
+        past their time) are not rendered, except the newest due one (``until - 1``), which always is."""
+        stop = min(late, until - 1)
+        if self.skipper is not None and stop > self.played:
+            self.skipper.skipping = True
+            try:
+                for played in self.receiver.play(stop):
+                    self.played = played.index + 1
+                    self.sink(played, skipped=True)
+            finally:
+                self.skipper.skipping = False
         for played in self.receiver.play(until):
             self.played = played.index + 1
             self.sink(played)

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from semtalk.call import live_profile
 from semtalk.errors import SemtalkError
 
 VERBS = ("send", "recv", "call", "relay")
@@ -51,6 +52,7 @@ def add_parser(sub) -> None:
     p.add_argument("--wait", type=float, default=30.0, help="seconds to wait for the sender (default 30)")
     p.add_argument("--view", action="store_true", help="serve a page with the live video and stats on 127.0.0.1")
     p.add_argument("--view-port", type=int, default=0, help="the viewer's port (default: any free one)")
+    _skip(p)
     _common(p)
     p.set_defaults(handler=handle_recv)
 
@@ -73,10 +75,8 @@ def add_parser(sub) -> None:
                    help="keep the FEC rate fixed (default: the sender adapts it to the reported loss)")
     p.add_argument("--sfu", choices=("janus",), help="send the RTP through an unmodified SFU on 127.0.0.1 "
                    "(Janus VideoRoom: remote publisher in, RTP forwarders out; docs/live.md)")
-    p.add_argument("--code-rate", type=float, default=0.5, help="FEC code rate, both ends (default 0.5)")
-    p.add_argument("--fec-k", type=int, default=4, help="source packets per FEC block, both ends (default 4)")
-    p.add_argument("--frames-per-packet", type=int, default=5,
-                   help="frames per RTP packet, both ends (default 5); the play-out delay is (k·this + 1)/25 s")
+    _skip(p)
+    _stream(p)
     p.set_defaults(handler=handle_call)
 
     p = sub.add_parser("relay", help="forward a call's datagrams with loss, delay and jitter (loopback)",
@@ -107,10 +107,39 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pcap", help="write the datagrams as a pcap")
     p.add_argument("--max-seconds", type=float, help="only the first seconds of the input")
     p.add_argument("--no-speech", dest="speech", action="store_false", help="video only")
-    g = p.add_argument_group("stream settings (the same at both ends)")
+    _stream(p)
+
+
+def _stream(p: argparse.ArgumentParser) -> None:
+    """The stream settings, the live latency profile's by default (``call.live_profile``; `semtalk run` keeps
+    SyncSC's own)."""
+    g = p.add_argument_group("stream settings (the same at both ends; default: the live latency profile)")
     g.add_argument("--code-rate", type=float, default=0.5, help="starting FEC code rate (default 0.5)")
-    g.add_argument("--fec-k", type=int, default=4)
-    g.add_argument("--frames-per-packet", type=int, default=5)
+    g.add_argument("--fec-k", type=int, default=live_profile.FEC_K,
+                   help=f"source packets per FEC block (default {live_profile.FEC_K})")
+    g.add_argument("--frames-per-packet", type=int, default=live_profile.FRAMES_PER_PACKET,
+                   help=f"the least frames per RTP packet (default {live_profile.FRAMES_PER_PACKET}); the play-out "
+                        "delay is (k·frames + 1)/25 s")
+    g.add_argument("--video-kbps", type=float, default=live_profile.VIDEO_KBPS,
+                   help=f"face stream rate target (default {live_profile.VIDEO_KBPS:g}: one frame per packet); "
+                        "a lower target groups more frames per packet (1.6: 5, as `semtalk run`); 0: version 1")
+
+
+def _lateness(text: str) -> float:
+    """``--skip-after``: seconds ≥ 0, or ``inf``."""
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: '{text}'") from exc
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be ≥ 0 (or inf), got '{text}'")
+    return value
+
+
+def _skip(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--skip-after", type=_lateness, default=live_profile.SKIP_AFTER_S, metavar="SECONDS",
+                   help="a frame this far past its play-out time is not rendered when a newer one is due "
+                        f"(default {live_profile.SKIP_AFTER_S:g}; inf: render every frame however late)")
 
 
 def _config(args: argparse.Namespace):
@@ -186,13 +215,14 @@ def handle_call(args: argparse.Namespace) -> int:
             env[PASSPHRASE_ENV] = os.environ[PASSPHRASE_ENV] = secrets.token_hex(32)
     common = ["--kb", kb, *key, *([] if args.speech else ["--no-speech"]), "--code-rate", str(args.code_rate),
               "--fec-k", str(args.fec_k), "--frames-per-packet", str(args.frames_per_packet),
+              "--video-kbps", str(args.video_kbps),
               *(["--max-seconds", str(args.max_seconds)] if args.max_seconds else [])]
     port = free_ports(SESSIONS)
     children = []
     try:
         recv = subprocess.Popen(_semtalk("recv", "--listen", str(port), "--out", str(out), *common,
                                          *(["--pcap", args.pcap] if args.pcap else []),
-                                         *(["--view"] if args.view else [])),
+                                         *(["--view"] if args.view else []), "--skip-after", str(args.skip_after)),
                                 env=env, stdout=subprocess.PIPE, text=True)
         children.append(recv)
         while (line := recv.stdout.readline().strip()) != "ready":

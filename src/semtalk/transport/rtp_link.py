@@ -44,6 +44,7 @@ class Wire:
     rewrite: Callable[[int, bytes], bytes] | None = None
     sent_packets: int = 0
     sent_bytes: int = 0
+    session_bytes: dict[int, int] = field(default_factory=dict)  # session → bytes sent on it (RTP + RTCP)
     received: int = 0  # every datagram, before SRTP
     received_bytes: int = 0
 
@@ -57,6 +58,7 @@ class Wire:
         if sent:
             self.sent_packets += 1
             self.sent_bytes += len(data)
+            self.session_bytes[i] = self.session_bytes.get(i, 0) + len(data)
             if self.pcap is not None:
                 self.pcap.write(self.wall(), self.ports.address(i), target, data)
 

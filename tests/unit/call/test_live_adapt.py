@@ -33,6 +33,14 @@ def test_code_rate_follows_the_reported_loss_within_bounds():
     assert adapt_code_rate(SimpleNamespace(face=object()), 0.3, CONFIG) is None  # a code without a rate
 
 
+def test_a_small_block_keeps_its_repair_at_the_upper_bound():
+    """k = 2 at the 0.8 bound: n = 3 (rate 2/3), not n = round(2.5) = 2, which would send no repair at all."""
+    config = LiveConfig(kb="unused", fec_k=2, max_code_rate=0.8)
+    sender = SimpleNamespace(face=ReedSolomonFec(k=2, code_rate=0.5).sender(FacePacketizer(FMT)))
+    assert adapt_code_rate(sender, 0.0, config, k=2) == pytest.approx(2 / 3)
+    assert _repairs_per_block(sender, range(40)) == 4  # 8 packets of 5 frames: 4 blocks of 2, one repair each
+
+
 def test_loss_estimate_rises_at_once_and_falls_slowly():
     assert smoothed_loss(0.1, 0.4) == 0.4
     assert smoothed_loss(0.4, 0.0) == pytest.approx(0.32)
