@@ -46,3 +46,11 @@ def bandwidth_hz(audio: np.ndarray, rate: int) -> float:
         raise ValueError("a silent signal has no bandwidth")
     f, p = welch(x, rate, nperseg=min(x.size, round(BANDWIDTH_WINDOW_S * rate)))
     return float(f[np.flatnonzero(p > p.max() * 10 ** (-BANDWIDTH_DB / 10))[-1]])
+
+
+def windows(n: int, step: int) -> list[tuple[int, int]]:
+    """``[a, b)`` spans that cover ``n`` samples ``step`` at a time, the last taking the remainder (so every span
+    is at least ``step`` long); one span when ``n`` is under two steps. Long-call metrics and embeddings work a
+    window at a time so their memory does not grow with the call; a clip-length signal is still one window."""
+    k = max(1, n // step)
+    return [(i * step, n if i == k - 1 else (i + 1) * step) for i in range(k)]

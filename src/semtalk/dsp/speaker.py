@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from semtalk.dsp.signal import resample
+from semtalk.dsp.signal import resample, windows
 from semtalk.dsp.world import ANALYSIS_RATE
 from semtalk.errors import MissingDependencyError
 
@@ -37,9 +37,19 @@ def voice_activity(audio: np.ndarray, rate: int) -> np.ndarray:
     return preprocess_wav(wav) if np.any(wav) else wav[:0]  # its level step divides by the signal's RMS
 
 
+EMBED_CHUNK_S = 60.0  # longer speech is embedded this much at a time (the encoder batches every partial at once)
+
+
 def embed_speech(speech: np.ndarray) -> np.ndarray:
-    """Unit-norm 256-d d-vector of 16 kHz speech (e.g. :func:`voice_activity`'s output)."""
-    return speaker_encoder().embed_utterance(speech).astype(np.float32)
+    """Unit-norm 256-d d-vector of 16 kHz speech (e.g. :func:`voice_activity`'s output).
+
+    Resemblyzer runs every 1.6-s partial of an utterance through its LSTM in one batch (1 GB for 10 minutes of
+    speech), so speech longer than two ``EMBED_CHUNK_S`` is embedded a chunk at a time and the chunks' vectors
+    averaged by length, as the encoder itself averages its partials, then normalised."""
+    spans = windows(speech.size, round(EMBED_CHUNK_S * ANALYSIS_RATE))
+    vectors = [speaker_encoder().embed_utterance(speech[a:b]) * (b - a) for a, b in spans]
+    v = np.sum(vectors, axis=0)
+    return (v / max(float(np.linalg.norm(v)), 1e-12)).astype(np.float32)
 
 
 def speaker_embedding(audio: np.ndarray, rate: int) -> np.ndarray:

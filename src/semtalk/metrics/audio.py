@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from semtalk.dsp.dtw import dtw_path
-from semtalk.dsp.signal import bandwidth_hz, resample
+from semtalk.dsp.signal import bandwidth_hz, resample, windows
 from semtalk.dsp.speaker import MIN_SPEECH_S, embed_speech, voice_activity
 from semtalk.dsp.world import ANALYSIS_RATE, FRAME_MS, band_mel_cepstrum, envelopes, mel_cepstrum, speech_frames
 from semtalk.errors import MissingDependencyError
@@ -22,6 +22,9 @@ from semtalk.errors import MissingDependencyError
 PESQ_RATE = 16000  # ITU-T P.862.2 wide-band is defined at 16 kHz
 MCD_ORDER = 24  # c1..c24; c0 (energy) is excluded as is standard
 _MCD_SCALE = 10.0 / math.log(10.0) * math.sqrt(2.0)
+PESQ_WINDOW_S = 20.0  # the longest signal P.862 is specified for; longer pairs are scored window by window
+STOI_WINDOW_S = 30.0  # a long pair's STOI is the length-weighted mean over windows this long
+MCD_WINDOW_S = 30.0  # a long call's MCD is aligned and averaged over windows this long
 MCD_BAND_S = 2.0  # DTW may drift this far from the scaled diagonal: more than speech re-timing needs
 MCD_GUARD = 0.95  # the common band ends this far into the narrower bandwidth, short of its transition band
 
@@ -44,9 +47,12 @@ def or_none(fn, *args):
 def pesq_wb(ref: np.ndarray, deg: np.ndarray, rate: int) -> float:
     """Wide-band PESQ MOS-LQO (P.862.2), about 1.0 (bad) to 4.64 (identical).
 
-    Both signals are resampled to 16 kHz and cut to the shorter one. Raises ``ValueError`` when
-    PESQ cannot score the pair (under 0.25 s, or no speech found in the reference) — a benchmark
-    should record that as missing rather than as a made-up score.
+    Both signals are resampled to 16 kHz and cut to the shorter one. P.862 is specified for 8–20 s of speech, and
+    the reference code behind ``pesq`` fails to allocate on long signals (a 10-min call printed "malloc failed!"
+    and crashed the process), so a longer pair is scored in consecutive ``PESQ_WINDOW_S`` windows and the scores
+    averaged, each weighted by its length; a window PESQ cannot score (no speech in it) is left out. Raises
+    ``ValueError`` when PESQ cannot score the pair (under 0.25 s, no speech found in the reference, a silent
+    output) — a benchmark should record that as missing rather than as a made-up score.
     """
     try:
         from pesq import PesqError, pesq
@@ -57,20 +63,42 @@ def pesq_wb(ref: np.ndarray, deg: np.ndarray, rate: int) -> float:
         raise ValueError(f"PESQ needs at least 0.25 s of audio, got {r.size / PESQ_RATE:.3f} s")
     if not np.any(d):
         raise ValueError("PESQ cannot score a silent output")
-    try:
-        return float(pesq(PESQ_RATE, r, d, "wb"))
-    except PesqError as exc:
-        raise ValueError(f"PESQ cannot score this pair: {type(exc).__name__}") from exc
+    scores, weights, failure = [], [], None
+    for a, b in windows(r.size, round(PESQ_WINDOW_S * PESQ_RATE)):
+        if b - a < PESQ_RATE // 4 or not np.any(d[a:b]):
+            continue
+        try:
+            scores.append(float(pesq(PESQ_RATE, r[a:b], d[a:b], "wb")))
+            weights.append(b - a)
+        except PesqError as exc:
+            failure = exc
+    if not scores:
+        raise ValueError(f"PESQ cannot score this pair: {type(failure).__name__}")
+    return float(np.average(scores, weights=weights))
 
 
 def stoi(ref: np.ndarray, deg: np.ndarray, rate: int) -> float:
-    """Short-time objective intelligibility (Taal et al. 2011), 0..1; signals cut to the shorter."""
+    """Short-time objective intelligibility (Taal et al. 2011), 0..1; signals cut to the shorter.
+
+    STOI is the mean of short-segment correlations, so a long pair is scored in ``STOI_WINDOW_S`` windows and the
+    windows' scores averaged by length: pystoi holds the whole signal's spectrogram and segment matrices (1.4 GB
+    for 10 min). A window too silent to score is left out.
+    """
     try:
         from pystoi import stoi as _stoi
     except ImportError as exc:
         raise MissingDependencyError("pystoi", "STOI scores") from exc
     r, d = _trim_pair(np.asarray(ref, np.float64), np.asarray(deg, np.float64))
-    return float(_stoi(r, d, rate, extended=False))
+    scores, weights = [], []
+    for a, b in windows(r.size, round(STOI_WINDOW_S * rate)):
+        with np.errstate(all="ignore"):
+            value = float(_stoi(r[a:b], d[a:b], rate, extended=False))
+        if math.isfinite(value):
+            scores.append(value)
+            weights.append(b - a)
+    if not scores:
+        raise ValueError("STOI cannot score this pair (no speech frames)")
+    return float(np.average(scores, weights=weights))
 
 
 def mcd_db(ref: np.ndarray, deg: np.ndarray, rate: int) -> float:
@@ -85,23 +113,31 @@ def mcd_db(ref: np.ndarray, deg: np.ndarray, rate: int) -> float:
     common band 0.1–0.3, 1.6–2.5 and 4.6–5.6 dB. Scores measured on different bands are not on one scale (a
     full-band codec is judged on more of the spectrum), and losing band is not itself penalised. Silent frames
     of each signal are dropped before alignment so pauses do not dilute the score. The alignment is banded
-    (``MCD_BAND_S``) so its memory grows with the call's length, not with its square. Raises ``ValueError``
-    when either signal is silent.
+    (``MCD_BAND_S``) and, on a call longer than two ``MCD_WINDOW_S``, done window by window on the common
+    timeline (the regenerated speech keeps the original's timing), so memory stays that of one window: a 10-min
+    call's whole banded alignment held 2.3 GB. Raises ``ValueError`` when either signal is silent.
     """
     x, y = resample(ref, rate, ANALYSIS_RATE), resample(deg, rate, ANALYSIS_RATE)
     band = MCD_GUARD * min(bandwidth_hz(x, ANALYSIS_RATE), bandwidth_hz(y, ANALYSIS_RATE))
-    a, b = (_speech_cepstra(s, band) for s in (x, y))
-    i, j = dtw_path(a, b, band=round(1000 * MCD_BAND_S / FRAME_MS))
-    return float(np.mean(_MCD_SCALE * np.sqrt(((a[i] - b[j]) ** 2).sum(1))))
+    (ca, sa), (cb, sb) = (_cepstra(s, band) for s in (x, y))
+    distances = []
+    for lo, hi in windows(max(len(ca), len(cb)), round(1000 * MCD_WINDOW_S / FRAME_MS)):
+        a, b = ca[lo:hi][sa[lo:hi]], cb[lo:hi][sb[lo:hi]]
+        if len(a) and len(b):
+            i, j = dtw_path(a, b, band=round(1000 * MCD_BAND_S / FRAME_MS))
+            distances.append(_MCD_SCALE * np.sqrt(((a[i] - b[j]) ** 2).sum(1)))
+    if not distances:
+        raise ValueError("MCD needs speech in both signals")
+    return float(np.mean(np.concatenate(distances)))
 
 
-def _speech_cepstra(audio: np.ndarray, band_hz: float) -> np.ndarray:
-    """c1..c24 over 0..``band_hz`` of the frames that hold speech (judged on the full-band energy c0), from WORLD
-    envelopes analysed a chunk at a time (``dsp.world.envelopes``), so memory does not grow with the call."""
+def _cepstra(audio: np.ndarray, band_hz: float) -> tuple[np.ndarray, np.ndarray]:
+    """c1..c24 over 0..``band_hz`` of every frame and which frames hold speech (judged on the full-band energy
+    c0 over the whole signal), from WORLD envelopes analysed a chunk at a time (``dsp.world.envelopes``)."""
     parts = [(band_mel_cepstrum(sp, band_hz)[:, 1:MCD_ORDER + 1], mel_cepstrum(sp)[:, :1])
              for sp in envelopes(audio, ANALYSIS_RATE)]
     cepstra, energy = (np.concatenate(p) for p in zip(*parts, strict=True))
-    return cepstra[speech_frames(energy)]
+    return cepstra, speech_frames(energy)
 
 
 def speaker_similarity(a: np.ndarray, b: np.ndarray, rate: int) -> float:

@@ -98,3 +98,28 @@ def test_mcd_ranks_codecs_between_a_band_limit_and_another_voice(clip, words, se
     codecs = [mcd_db(audio, encode_audio(audio, RATE, c, k).samples, RATE) for c, k in (("opus", 8), ("aac", 16))]
     assert low_pass < 0.5 < min(codecs)
     assert max(codecs) < 3.0 < mcd_db(audio, other, RATE) - 1.0
+
+
+def test_windows_cover_the_signal_and_leave_a_clip_whole() -> None:
+    from semtalk.dsp.signal import windows
+
+    assert windows(150, 80) == [(0, 150)]  # under two steps: one window, scored exactly as before
+    assert windows(250, 80) == [(0, 80), (80, 160), (160, 250)]  # the last takes the remainder
+
+
+def test_a_long_pair_is_scored_window_by_window(speech: np.ndarray, noisy: np.ndarray, monkeypatch) -> None:
+    """Long calls are scored per window (the PESQ reference code fails to allocate on a 10-min signal; STOI held 1.4
+    GB): with windows shorter than the signal, the score is the length-weighted mean of the windows' scores."""
+    from semtalk.metrics import audio
+
+    whole_pesq, whole_stoi = pesq_wb(speech, noisy, RATE), stoi(speech, noisy, RATE)
+    third = (speech.size // 3) / RATE
+    monkeypatch.setattr(audio, "PESQ_WINDOW_S", third)
+    monkeypatch.setattr(audio, "STOI_WINDOW_S", third)
+    spans = audio.windows(speech.size, round(third * RATE))
+    assert len(spans) == 3
+    expected = np.average([audio.pesq_wb(speech[a:b], noisy[a:b], RATE) for a, b in spans],
+                          weights=[b - a for a, b in spans])
+    assert pesq_wb(speech, noisy, RATE) == pytest.approx(expected)
+    assert pesq_wb(speech, noisy, RATE) != pytest.approx(whole_pesq, abs=1e-6)
+    assert stoi(speech, noisy, RATE) == pytest.approx(whole_stoi, abs=0.1)
