@@ -36,10 +36,16 @@ def test_seb_is_a_registered_set_codec():
     decoded = decode_set(codec, shared, each)
     assert all(d.shape == p.shape and d.dtype == np.uint8 for d, p in zip(decoded, pictures, strict=True))
     # exact: decoding again gives the same pixels, and they are the encoder's reconstructions
+    from semtalk.imagecodec.seb import KB_CHROMA
     from semtalk.learned.seb.code import load_seb
 
+    assert KB_CHROMA > 1 and shared[4] == round(8 * KB_CHROMA)  # the KB's pictures spend their bits on luma
+    assert codec.first_quality > 60
+    qualities = [codec.first_quality, 60, 60]  # the first picture (the KB's still plate) finer
+    assert [e[5] for e in each] == qualities
     assert all(np.array_equal(a, b) for a, b in
-               zip(load_seb("mid").encode_set(pictures, 60).reconstructions, decoded, strict=True))
+               zip(load_seb("mid").encode_set(pictures, qualities, KB_CHROMA).reconstructions, decoded,
+                   strict=True))
     assert np.mean([np.abs(d.astype(int) - p).mean() for d, p in zip(decoded, pictures, strict=True)]) < 20
 
 

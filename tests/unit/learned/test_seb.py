@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from semtalk.learned.seb.code import SebCoder, from_bundle, quality_step
+from semtalk.learned.seb.code import SebCoder, channel_steps, from_bundle, quality_step
 from semtalk.learned.seb.config import SebConfig, n_sebs, usage_bits
 from semtalk.learned.seb.model import GDN, SebModel, block_transform, dct_basis, kmeans, patchify, unpatchify
 
@@ -135,10 +135,37 @@ def test_usage_bits_counted_by_eq7():
 def test_quality_sets_the_step_and_the_size():
     coder = SebCoder(_tiny())
     pictures = _pictures(np.random.default_rng(3))
-    assert quality_step(60) == 1.0 and quality_step(10) > quality_step(90)
+    assert quality_step(60) == 1.0 and quality_step(10) > quality_step(90) > quality_step(125) == quality_step(200)
     small = coder.encode_set(pictures, quality=5)
     large = coder.encode_set(pictures, quality=100)
     assert sum(map(len, small.each)) < sum(map(len, large.each))
+
+
+def test_each_picture_carries_its_own_quality():
+    coder = SebCoder(_tiny())
+    pictures = _pictures(np.random.default_rng(6))
+    same, finer = coder.encode_set(pictures, 40), coder.encode_set(pictures, [90, 40, 40])
+    assert [e[5] for e in finer.each] == [90, 40, 40]
+    assert len(finer.each[0]) > len(same.each[0]) and finer.each[1:] == same.each[1:]
+    decoded = coder.decode_set(finer.shared, finer.each)
+    assert all(np.array_equal(a, b) for a, b in zip(decoded, finer.reconstructions, strict=True))
+    with pytest.raises(ValueError, match="2 qualities for 3 pictures"):
+        coder.encode_set(pictures, [60, 60])
+
+
+def test_chroma_factor_coarsens_only_the_chroma_steps_and_travels_in_the_shared_bytes():
+    coder = SebCoder(_tiny())
+    steps = channel_steps(coder.model, 2.0, eighths=24)
+    assert np.all(steps[:64] == 2.0) and np.all(steps[64:] == 6.0) and len(steps) == 192
+    assert np.all(channel_steps(_tiny(cfg=TINY_GDN), 2.0, eighths=24) == 2.0)  # no colour channels there
+    rng = np.random.default_rng(5)
+    pictures = [rng.integers(0, 256, (64, 64, 3), dtype=np.uint8) for _ in range(3)]
+    plain, coarse = coder.encode_set(pictures, 60), coder.encode_set(pictures, 60, chroma=3.0)
+    assert plain.shared[4] == 8 and coarse.shared[4] == 24  # eighths after magic and version
+    assert sum(map(len, coarse.each)) < sum(map(len, plain.each))
+    decoded = coder.decode_set(coarse.shared, coarse.each)  # the decoder takes the factor from the bytes
+    assert all(np.array_equal(a, b) for a, b in zip(decoded, coarse.reconstructions, strict=True))
+    assert not all(np.array_equal(a, b) for a, b in zip(decoded, plain.reconstructions, strict=True))
 
 
 @pytest.mark.parametrize(("mangle", "message"), [
@@ -146,6 +173,7 @@ def test_quality_sets_the_step_and_the_size():
     (lambda s, e: (s[:5], e), "truncated"),
     (lambda s, e: (s, [e[0][:-3]]), "truncated"),
     (lambda s, e: (s[:6] + b"\xff\xff" + s[8:], e), "65535 Sebs for 4 patches"),
+    (lambda s, e: (s, [e[0][:5] + b"\x00" + e[0][6:]]), "has quality 0"),
     (lambda s, e: (s, [e[0][:4] + b"\x07" + e[0][5:]]), "names subset 7 of 1"),
 ])
 def test_bad_bytes_are_value_errors(mangle, message):

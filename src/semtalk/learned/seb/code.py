@@ -15,37 +15,49 @@ depend on the weights and the step only: each channel's factorized density evalu
 [−``RANGE``, ``RANGE``] in float64 and rounded to counts of 2⁻¹⁶ (a last-ulp difference between machines does not
 move a count), values outside clamped at the encoder (so its reconstruction is still what the decoder sees).
 
-Shared bytes: ``b"SEB"`` | u8 version | u8 quality | u8 subsets | u16 K per subset | range code of every Ŝ.
-Picture bytes: u16 height | u16 width | u8 subset | range code of the usage (uniform over K) and of ŷ (per channel).
+**Chroma step.** With the block residual transform, channels 64..191 of ŷ are the chroma coefficients (the transform
+starts at YCbCr and stays there: their response to a grey pattern is under 1 % of their energy after training).
+``chroma`` multiplies their step: the weights are trained on RGB MSE, but everything semtalk scores a call by (video
+SSIM, PSNR, MS-SSIM) is luma, so the KB (``imagecodec.seb``) moves bits from chroma to luma; the RD benchmark, which
+scores RGB PSNR as the paper does, keeps 1. Its eighths travel in the shared bytes.
+
+Shared bytes: ``b"SEB"`` | u8 version | u8 chroma (eighths) | u8 subsets | u16 K per subset | range code of every Ŝ.
+Picture bytes: u16 height | u16 width | u8 subset | u8 quality | range code of the usage (uniform over K) and of ŷ
+(per channel). The quality is per picture, so a caller can give one picture of a set (the KB's still background
+plate, seen in every frame) a finer step than the others.
 """
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from semtalk.learned.seb.config import PATCH, n_sebs, patch_grid, usage_bits
+from semtalk.learned.seb.config import BLOCK, PATCH, n_sebs, patch_grid, usage_bits
 
 if TYPE_CHECKING:
     import torch
 
     from semtalk.learned.seb.model import FactorizedDensity, SebModel
 
-MAGIC, VERSION = b"SEB", 1
+MAGIC, VERSION = b"SEB", 2
 RANGE = 255  # integers coded: [−RANGE, RANGE] in units of the step
 SUBSET_MAX = 16  # pictures per subset (the paper splits large sets by k-means on image features)
 KMEANS_ITERS = 25
+MAX_QUALITY = 125  # the finest per-picture quality (step 2^(−65/25) ≈ 0.165 of the training step)
 _SHARED = struct.Struct(">3sBBB")
-_PICTURE = struct.Struct(">HHB")
+_PICTURE = struct.Struct(">HHBB")
 
 
 def quality_step(quality: int) -> float:
-    """The residual's quantisation step for ``quality`` 1..100: 1 (the training step) at 60, ×2 every 25 down."""
-    return float(2.0 ** ((60 - int(np.clip(quality, 1, 100))) / 25))
+    """The residual's quantisation step for ``quality`` 1..``MAX_QUALITY``: 1 (the training step) at 60, ×2 every 25
+    down. Above 100 (up to a sixth of the training step) is for single pictures that must be finer than any other,
+    such as the KB's background plate (``imagecodec.seb``)."""
+    return float(2.0 ** ((60 - int(np.clip(quality, 1, MAX_QUALITY))) / 25))
 
 
 @dataclass
@@ -59,9 +71,24 @@ class EncodedSet:
     bits: dict[str, float] = field(default_factory=dict)
 
 
+def chroma_eighths(chroma: float) -> int:
+    """``chroma`` (the chroma coefficients' step factor) as the u8 the shared bytes carry: eighths, 1..255."""
+    return int(np.clip(round(chroma * 8), 1, 255))
+
+
+def channel_steps(model: SebModel, step: float, eighths: int = 8) -> np.ndarray:
+    """The quantisation step of every residual channel: ``step``, × eighths/8 on the block transform's chroma
+    channels (64..191; the ``gdn`` residual has no colour channels, so every step is ``step`` there)."""
+    steps = np.full(model.cfg.latent_channels, step, np.float64)
+    if model.cfg.residual == "block":
+        steps[BLOCK * BLOCK:] *= eighths / 8
+    return steps
+
+
 @lru_cache(maxsize=32)
-def _tables(density: FactorizedDensity, step: float) -> list:
-    """One constriction categorical per channel over [−RANGE, RANGE] at ``step`` (see the module docstring)."""
+def _tables(density: FactorizedDensity, step: float, eighths: int = 8, chroma_from: int | None = None) -> list:
+    """One constriction categorical per channel over [−RANGE, RANGE] at ``step`` (× eighths/8 from channel
+    ``chroma_from`` on; see the module docstring)."""
     import constriction
     import torch
     from scipy.special import expit
@@ -70,8 +97,11 @@ def _tables(density: FactorizedDensity, step: float) -> list:
         w = torch.softmax(density.logits.double(), -1).numpy()
         means = density.means.double().numpy()
         scales = torch.exp(density.log_scales.double()).numpy()
-    edges = (np.arange(-RANGE, RANGE + 2) - 0.5) * step  # bin edges of every integer
-    cdf = (w[:, None, :] * expit((edges[None, :, None] - means[:, None, :]) / scales[:, None, :])).sum(-1)
+    steps = np.full(len(w), step, np.float64)
+    if chroma_from is not None:
+        steps[chroma_from:] *= eighths / 8
+    edges = (np.arange(-RANGE, RANGE + 2)[None, :] - 0.5) * steps[:, None]  # bin edges of every integer, per channel
+    cdf = (w[:, None, :] * expit((edges[:, :, None] - means[:, None, :]) / scales[:, None, :])).sum(-1)
     p = np.diff(cdf, axis=1)
     counts = np.maximum(np.rint(p / p.sum(1, keepdims=True) * 2 ** 16), 1)
     return [constriction.stream.model.Categorical(c / c.sum(), perfect=False) for c in counts]
@@ -129,7 +159,7 @@ class SebCoder:
         padded = np.pad(rgb, ((0, rows * PATCH - h), (0, cols * PATCH - w), (0, 0)), mode="edge")
         return torch.from_numpy(padded).permute(2, 0, 1)[None].float() / 255
 
-    def _reconstruct(self, sebs: np.ndarray, usage: np.ndarray, y: np.ndarray, step: float, h: int,
+    def _reconstruct(self, sebs: np.ndarray, usage: np.ndarray, y: np.ndarray | None, step: np.ndarray, h: int,
                      w: int) -> tuple[np.ndarray, torch.Tensor]:
         """uint8 (h, w, 3) and the float reference from integers: the one path both sides take."""
         import torch
@@ -146,8 +176,17 @@ class SebCoder:
         out = torch.round(x.clamp(0, 1) * 255).to(torch.uint8)[0].permute(1, 2, 0).numpy()
         return np.ascontiguousarray(out[:h, :w]), ref
 
-    def encode_set(self, images: list[np.ndarray], quality: int = 60) -> EncodedSet:
-        """A set of H×W×3 uint8 pictures (any sizes up to 65535) → ``EncodedSet``."""
+    def _latent_tables(self, step: float, eighths: int) -> tuple[np.ndarray, list]:
+        """Per-channel steps and their coding tables (the same on both sides)."""
+        chroma_from = BLOCK * BLOCK if self.model.cfg.residual == "block" else None
+        return (channel_steps(self.model, step, eighths),
+                _tables(self.model.latent_density, step, eighths if chroma_from else 8, chroma_from))
+
+    def encode_set(self, images: list[np.ndarray], quality: int | Sequence[int] = 60,
+                   chroma: float = 1.0) -> EncodedSet:
+        """A set of H×W×3 uint8 pictures (any sizes up to 65535) → ``EncodedSet``. ``quality``: one for the set or
+        one per picture; ``chroma`` scales the chroma coefficients' step (module docstring; 1 is the trained RGB-MSE
+        operating point)."""
         import constriction
         import torch
 
@@ -155,7 +194,10 @@ class SebCoder:
             raise ValueError("Seb codes a non-empty set of pictures")
         if len(images) > 255 * SUBSET_MAX:
             raise ValueError(f"a Seb set holds at most {255 * SUBSET_MAX} pictures, got {len(images)}")
-        step, q = quality_step(quality), int(np.clip(quality, 1, 100))
+        qs = [quality] * len(images) if isinstance(quality, (int, np.integer)) else list(quality)
+        if len(qs) != len(images):
+            raise ValueError(f"{len(qs)} qualities for {len(images)} pictures")
+        qs, eighths = [int(np.clip(q, 1, MAX_QUALITY)) for q in qs], chroma_eighths(chroma)
         rng = np.random.default_rng(self.seed)
         xs = [self._pad(im) for im in images]
         with torch.no_grad():
@@ -173,12 +215,12 @@ class SebCoder:
             ks.append(k)
         enc = constriction.stream.queue.RangeEncoder()
         _code(np.concatenate(sebs), _tables(self.model.seb_density, 1.0), enc)
-        shared = (_SHARED.pack(MAGIC, VERSION, q, n_sub) + struct.pack(f">{n_sub}H", *ks)
+        shared = (_SHARED.pack(MAGIC, VERSION, eighths, n_sub) + struct.pack(f">{n_sub}H", *ks)
                   + enc.get_compressed().tobytes())
         each, recons = [], []
         bits = {"sebs": 8.0 * len(shared), "usage": 0.0, "residual": 0.0}
-        lat_tables = _tables(self.model.latent_density, step)
-        for im, x, f, j in zip(images, xs, feats, member, strict=True):
+        for im, x, f, j, q in zip(images, xs, feats, member, qs, strict=True):
+            step, lat_tables = self._latent_tables(quality_step(q), eighths)
             s, k = sebs[j], ks[j]
             usage = ((f[:, None, :] - s[None].astype(np.float64)) ** 2).sum(2).argmin(1)
             _, ref = self._reconstruct(s, usage, None, step, *im.shape[:2])
@@ -190,7 +232,7 @@ class SebCoder:
             if k > 1:
                 enc.encode(usage.astype(np.int32), _uniform(k))
             _code(y_int, lat_tables, enc)
-            data = _PICTURE.pack(*im.shape[:2], int(j)) + enc.get_compressed().tobytes()
+            data = _PICTURE.pack(*im.shape[:2], int(j), q) + enc.get_compressed().tobytes()
             each.append(data)
             recons.append(self._reconstruct(s, usage, y_int, step, *im.shape[:2])[0])
             bits["usage"] += usage_bits(len(usage), k)
@@ -204,16 +246,16 @@ class SebCoder:
 
         if len(shared) < _SHARED.size:
             raise ValueError("Seb shared bytes are truncated")
-        magic, version, q, n_sub = _SHARED.unpack_from(shared)
+        magic, version, eighths, n_sub = _SHARED.unpack_from(shared)
         if magic != MAGIC or version != VERSION:
             raise ValueError("not Seb shared bytes (bad magic or version)")
         head = _SHARED.size + 2 * n_sub
-        if n_sub < 1 or len(shared) < head or (len(shared) - head) % 4:
+        if n_sub < 1 or eighths < 1 or len(shared) < head or (len(shared) - head) % 4:
             raise ValueError("Seb shared bytes are truncated")
         ks = struct.unpack_from(f">{n_sub}H", shared, _SHARED.size)
-        heads = [_PICTURE.unpack_from(d) if len(d) >= _PICTURE.size else (0, 0, 0) for d in each]
+        heads = [_PICTURE.unpack_from(d) if len(d) >= _PICTURE.size else (0, 0, 0, 0) for d in each]
         patches = np.zeros(n_sub, np.int64)
-        for h, w, j in heads:
+        for h, w, j, _ in heads:
             if j < n_sub:
                 patches[j] += np.prod(patch_grid(h, w))
         for j, k in enumerate(ks):  # K = ⌊patches/25⌋ ≤ patches: a peer cannot make us decode more Sebs than that
@@ -222,14 +264,14 @@ class SebCoder:
         dec = constriction.stream.queue.RangeDecoder(np.frombuffer(shared[head:], np.dtype("<u4")).copy())
         flat = _decode(dec, sum(ks), _tables(self.model.seb_density, 1.0))
         sebs = np.split(flat, np.cumsum(ks)[:-1])
-        step, lat_tables = quality_step(q), _tables(self.model.latent_density, quality_step(q))
         out = []
         for data in each:
             if len(data) < _PICTURE.size or (len(data) - _PICTURE.size) % 4:
                 raise ValueError("Seb picture bytes are truncated")
-            h, w, j = _PICTURE.unpack_from(data)
-            if j >= n_sub or h < 1 or w < 1:
-                raise ValueError(f"Seb picture names subset {j} of {n_sub} or is empty ({h}×{w})")
+            h, w, j, q = _PICTURE.unpack_from(data)
+            if j >= n_sub or h < 1 or w < 1 or not 1 <= q <= MAX_QUALITY:
+                raise ValueError(f"Seb picture names subset {j} of {n_sub}, is empty ({h}×{w}) or has quality {q}")
+            step, lat_tables = self._latent_tables(quality_step(q), eighths)
             rows, cols = patch_grid(h, w)
             dec = constriction.stream.queue.RangeDecoder(np.frombuffer(data[_PICTURE.size:], np.dtype("<u4")).copy())
             usage = dec.decode(_uniform(ks[j]), rows * cols).astype(np.int64) if ks[j] > 1 else \
