@@ -164,6 +164,8 @@ class ReceiveSide:
     def play(self, until: int, late: int = 0) -> None:
         """Play every frame below ``until`` not yet played; with a skipper, those below ``late`` (frames already
         past their time) are not rendered, except the newest due one (``until - 1``), which always is."""
+        if until <= self.played:
+            return  # nothing due: a receiver may work ahead of its frames (Wav2Vid decodes audio to a look-ahead)
         stop = min(late, until - 1)
         if self.skipper is not None and stop > self.played:
             self.skipper.skipping = True
