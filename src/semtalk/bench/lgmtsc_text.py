@@ -65,6 +65,11 @@ def variant(name: str) -> Variant:
     raise ValueError(f"unknown text variant {name!r}; choose one of {', '.join(v.name for v in VARIANTS)}")
 
 
+def draw(v: Variant) -> Variant:
+    """The variant whose channel draw ``v`` shares: its twin without the LM if there is one, else itself."""
+    return next((w for w in VARIANTS if v.lm and not w.lm and (w.coder, w.matched) == (v.coder, v.matched)), v)
+
+
 @dataclass(frozen=True)
 class Received:
     """One article after the channel: the text the receiver has, its channel uses, sentences lost."""
@@ -216,8 +221,9 @@ def _ngram():
 def send(articles: list[list[str]], v: Variant, channel: str, snr: float | None, seed: int,
          coder=None, lm=None) -> list[Received]:
     """The articles' sentences over ``channel`` at ``snr`` dB (None: noiseless) by variant ``v``; the generator is
-    seeded by (seed, variant, channel, SNR), so a cell's outcome depends on nothing else."""
-    rng = np.random.default_rng([seed, VARIANTS.index(v), ("none", "awgn", "rayleigh").index(channel),
+    seeded by (seed, variant, channel, SNR), so a cell's outcome depends on nothing else. A variant with the LM
+    draws the channel of its twin without it (``draw``): the two differ by the correction alone, not by noise."""
+    rng = np.random.default_rng([seed, VARIANTS.index(draw(v)), ("none", "awgn", "rayleigh").index(channel),
                                  0 if snr is None else 1000 + round(10 * snr)])
     if v.coder == "learned":
         return send_learned(articles, v, channel, snr, rng, coder, lm)

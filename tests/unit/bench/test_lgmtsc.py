@@ -109,6 +109,19 @@ def test_the_learned_coder_is_exact_without_noise_and_seeded_over_the_channel(ar
     assert once == again
 
 
+@pytest.mark.skipif(not _has_textcoder(), reason="the text coder's weights are not shipped yet")
+def test_the_lm_variant_shares_its_twins_channel_and_leaves_a_lost_sentence_alone(articles):
+    """With and without the LM differ by the correction alone; at -4 dB the decoder reads too little for the
+    n-gram to judge, so the correction keeps every word (issue 20)."""
+    assert lt.draw(lt.variant("learned_lm")) == lt.variant("learned")
+    assert [lt.draw(v) for v in lt.VARIANTS[1:]] == list(lt.VARIANTS[1:])  # no LM twin: its own draw
+    _, sents = articles
+    few = sents[:3]
+    assert lt.send(few, lt.variant("learned_lm"), "awgn", -4.0, seed=0) == \
+        lt.send(few, lt.variant("learned"), "awgn", -4.0, seed=0)
+    fixed = lt.send(few, lt.variant("learned_lm"), "awgn", 4.0, seed=0)
+    assert fixed != lt.send(few, lt.variant("learned"), "awgn", 4.0, seed=0)  # at 4 dB it still corrects
+
 def test_score_averages_articles_and_keeps_the_ceiling():
     class Model:
         def predict(self, texts):

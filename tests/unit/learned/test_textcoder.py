@@ -173,3 +173,17 @@ def test_only_words_left_in_doubt_are_open_to_correction(coder, heldout):
              for s in heldout[:10]]
     open_words = [alts for words in noisy for alts in words if alts]
     assert open_words and all(len(a) > 1 and a[0][1] - a[1][1] < textcoder.UNSURE_NATS for a in open_words)
+
+
+def test_a_sentence_mostly_misread_is_left_as_the_decoder_read_it(coder, heldout):
+    """Issue 20: where most tokens are doubtful the n-gram's fluent guess is worse than the decoder's words, so
+    no word of such a sentence is open; one read surely enough keeps its doubted words open."""
+    rng = np.random.default_rng(1)
+    lost = [coder.decode(transmit(coder.encode(s), -4.0, AWGN, rng)) for s in heldout[:5]]
+    assert all(textcoder.sure_share(d) < textcoder.SURE_SHARE for d in lost)
+    assert all(alts == [] for d in lost for alts in textcoder.unsure_alternatives(d))
+    fair = [coder.decode(transmit(coder.encode(s), 4.0, AWGN, rng)) for s in heldout[:10]]
+    opened = [d for d in fair if any(textcoder.unsure_alternatives(d))]
+    assert opened and all(textcoder.sure_share(d) >= textcoder.SURE_SHARE for d in opened)
+    tokens = [c[0][1] for c in lost[0].candidates]
+    assert textcoder.sure_share(lost[0]) == pytest.approx(np.mean(np.array(tokens) > np.log(0.5)))
