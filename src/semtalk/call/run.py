@@ -349,10 +349,7 @@ def _check_wav2vid(config: RunConfig) -> None:
     from semtalk.streams.clip import CLIP_CODECS, MAX_CLIP_FRAMES
 
     if config.mode != "wav2vid":
-        defaults = RunConfig()
-        for name, flag in WAV2VID_FLAGS.items():
-            if getattr(config, name) != getattr(defaults, name):
-                raise SemtalkError(f"{flag} is a setting of --mode wav2vid")
+        _refuse_outside("wav2vid", config, WAV2VID_FLAGS)
         return
     if not config.pose_threshold > 0:
         raise SemtalkError(f"--pose-threshold is ε of HdPoseEst in degrees and must be positive, got "
@@ -381,13 +378,9 @@ LGMTSC_FLAGS = {"lm": "--lm", "lm_endpoint": "--lm-endpoint", "lm_model": "--lm-
 def _check_lgmtsc(config: RunConfig) -> None:
     """LGM-TSC's flags act only in its mode; the learned text coder's analog symbols need a radio channel, and an
     OpenAI-compatible LM needs its endpoint."""
-    from semtalk.streams.sentence import TEXT_CODERS
-
     if config.mode != "lgmtsc":
-        defaults = RunConfig()
-        for name, flag in LGMTSC_FLAGS.items():
-            if getattr(config, name) != getattr(defaults, name) and not (config.mode == "m3e" and name == "text_coder"):
-                raise SemtalkError(f"{flag} is a setting of --mode lgmtsc")
+        _refuse_outside("lgmtsc", config, {k: v for k, v in LGMTSC_FLAGS.items()
+                                           if not (config.mode == "m3e" and k == "text_coder")})  # M3E's too
         return
     lms = ["none", *registry.names("lm")]
     if config.lm not in lms:
@@ -397,14 +390,9 @@ def _check_lgmtsc(config: RunConfig) -> None:
                            "only goes with --lm openai")
     if config.lm_model is not None and config.lm != "openai":
         raise SemtalkError("--lm-model names the model of an --lm openai endpoint")
-    if config.text_coder not in TEXT_CODERS:
-        raise SemtalkError(f"--text-coder must be one of {', '.join(TEXT_CODERS)}, got '{config.text_coder}'")
+    _check_text_coder(config)
     if config.length_class not in LENGTH_CHOICES:
         raise SemtalkError(f"--length-class must be one of {', '.join(LENGTH_CHOICES)}, got '{config.length_class}'")
-    if config.text_coder == "learned" and (config.channel not in registry.names("channel")
-                                           or registry.get("channel", config.channel).kind != "radio"):
-        raise SemtalkError("--text-coder learned sends analog symbols: it needs --channel awgn or --channel rayleigh "
-                           "(or choose a digital --text-coder: huffman, brotli, 5bit)")
     if config.fec not in ("rs", "none"):
         raise SemtalkError(f"--mode lgmtsc sends one sentence a packet with no packet FEC; --fec {config.fec} does "
                            "not apply")
@@ -416,17 +404,33 @@ M3E_FLAGS = {"keyframe_threshold": "--keyframe-threshold", "keyframe_codec": "--
              "keyframe_bpp": "--keyframe-bpp", "xi_min": "--xi-min", "retransmit": "--retransmit"}
 
 
+def _refuse_outside(mode: str, config: RunConfig, flags: dict[str, str]) -> None:
+    """A mode's own flags (field name → flag) changed from their defaults outside that mode: one line, exit 2."""
+    defaults = RunConfig()
+    for name, flag in flags.items():
+        if getattr(config, name) != getattr(defaults, name):
+            raise SemtalkError(f"{flag} is a setting of --mode {mode}")
+
+
+def _check_text_coder(config: RunConfig) -> None:
+    """``--text-coder`` (LGM-TSC's and M3E's): a known coder, and the learned one's analog symbols need a radio."""
+    from semtalk.streams.sentence import TEXT_CODERS
+
+    if config.text_coder not in TEXT_CODERS:
+        raise SemtalkError(f"--text-coder must be one of {', '.join(TEXT_CODERS)}, got '{config.text_coder}'")
+    if config.text_coder == "learned" and (config.channel not in registry.names("channel")
+                                           or registry.get("channel", config.channel).kind != "radio"):
+        raise SemtalkError("--text-coder learned sends analog symbols: it needs --channel awgn or --channel rayleigh "
+                           "(or choose a digital --text-coder: huffman, brotli, 5bit)")
+
+
 def _check_m3e(config: RunConfig) -> None:
     """M3E's flags act only in its mode; its keyframe codec is an image codec its packets can name, and the learned
     text coder's analog symbols need a radio channel."""
     from semtalk.streams.keyframe import KEYFRAME_CODECS
-    from semtalk.streams.sentence import TEXT_CODERS
 
     if config.mode != "m3e":
-        defaults = RunConfig()
-        for name, flag in M3E_FLAGS.items():
-            if getattr(config, name) != getattr(defaults, name):
-                raise SemtalkError(f"{flag} is a setting of --mode m3e")
+        _refuse_outside("m3e", config, M3E_FLAGS)
         return
     if not -1.0 < config.keyframe_threshold <= 1.0:
         raise SemtalkError(f"--keyframe-threshold is τ of eq. 2, a correlation in (-1, 1], got "
@@ -440,12 +444,7 @@ def _check_m3e(config: RunConfig) -> None:
         raise SemtalkError(f"--xi-min is a cosine similarity threshold in [0, 1], got {config.xi_min}")
     if not 0 <= config.retransmit <= 10:
         raise SemtalkError(f"--retransmit must be in 0..10 requests a sentence, got {config.retransmit}")
-    if config.text_coder not in TEXT_CODERS:
-        raise SemtalkError(f"--text-coder must be one of {', '.join(TEXT_CODERS)}, got '{config.text_coder}'")
-    if config.text_coder == "learned" and (config.channel not in registry.names("channel")
-                                           or registry.get("channel", config.channel).kind != "radio"):
-        raise SemtalkError("--text-coder learned sends analog symbols: it needs --channel awgn or --channel rayleigh "
-                           "(or choose a digital --text-coder: huffman, brotli, 5bit)")
+    _check_text_coder(config)
     if config.fec not in ("rs", "none"):
         raise SemtalkError(f"--mode m3e asks again for what is lost instead of a packet FEC; --fec {config.fec} does "
                            "not apply")
