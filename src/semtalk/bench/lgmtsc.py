@@ -246,8 +246,7 @@ def run_suite(data: Path, out: Path, options: BenchOptions = BenchOptions(), gri
     phases, write the report."""
     from semtalk.bench import lgmtsc_text
     from semtalk.bench.lgmtsc_report import write_all
-    from semtalk.bench.runner import CACHE_NAME, open_executor, run
-    from semtalk.errors import SemtalkError
+    from semtalk.bench.runner import CACHE_NAME, open_executor, prepare_clips, run
 
     grid = grid or (LgmtscGrid.quick() if options.quick else LgmtscGrid.full())
     envs = {ch: BenchEnv.of_suite(data, Path(out) / "work" / ch, grid.clips) for ch in grid.channels}
@@ -255,12 +254,9 @@ def run_suite(data: Path, out: Path, options: BenchOptions = BenchOptions(), gri
     lgmtsc_text.classifier(Path(main.work) / CLASSIFIER)  # trained once here, before the workers need it
     cache = Path(out) / CACHE_NAME
     with open_executor(options.workers, options.scheduler) as executor:
-        prepare = [Task.make(m, c, options.seed, **({"asr": True} if m == "syncsc_prepare" else {}))
-                   for c in grid.clips for m in ("syncsc_prepare", "lgmtsc_prepare")]
-        failed = [f"{r['clip']}: {r['error']}" for r in run(prepare, main, executor, progress=progress,
-                                                              desc="prepare") if r["status"] != "ok"]
-        if failed:
-            raise SemtalkError("could not prepare clips: " + "; ".join(failed))
+        tasks = [Task.make(m, c, options.seed, **({"asr": True} if m == "syncsc_prepare" else {}))
+                 for c in grid.clips for m in ("syncsc_prepare", "lgmtsc_prepare")]
+        prepare_clips(tasks, main, executor, progress)
         for env in envs.values():
             for clip in grid.clips:
                 share_prepared(main, env, clip)

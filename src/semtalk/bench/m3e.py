@@ -152,18 +152,14 @@ def run_suite(data: Path, out: Path, options: BenchOptions = BenchOptions(), gri
               progress: bool = True) -> list[dict]:
     """Prepare the clips (SyncSC's crops, LGM-TSC's KB), run the text cells and the calls, write the report."""
     from semtalk.bench.m3e_report import write_all
-    from semtalk.bench.runner import CACHE_NAME, open_executor, run
-    from semtalk.errors import SemtalkError
+    from semtalk.bench.runner import CACHE_NAME, open_executor, prepare_clips, run
 
     grid = grid or (M3eGrid.quick() if options.quick else M3eGrid.full())
     env = BenchEnv.of_suite(data, Path(out) / "work", grid.clips)
     cache = Path(out) / CACHE_NAME
     with open_executor(options.workers, options.scheduler) as executor:
-        prepare = [Task.make(m, c, options.seed) for c in grid.clips for m in ("syncsc_prepare", "lgmtsc_prepare")]
-        failed = [f"{r['clip']}: {r['error']}" for r in run(prepare, env, executor, progress=progress,
-                                                             desc="prepare") if r["status"] != "ok"]
-        if failed:
-            raise SemtalkError("could not prepare clips: " + "; ".join(failed))
+        tasks = [Task.make(m, c, options.seed) for c in grid.clips for m in ("syncsc_prepare", "lgmtsc_prepare")]
+        prepare_clips(tasks, env, executor, progress)
         rows = run(grid.text(options.seed), env, executor, cache=cache, progress=progress, desc="m3e text")
         rows += run(grid.calls(options.seed), env, executor, cache=cache, progress=progress, desc="m3e calls")
     write_all(rows, Path(out), describe(grid))

@@ -170,17 +170,13 @@ def run_suite(data: Path, out: Path, options: BenchOptions = BenchOptions(), gri
               progress: bool = True) -> list[dict]:
     """Prepare every clip (KB, crops, ASR: the SyncSC suite's ``prepare``), run the grid, write the report."""
     from semtalk.bench.radio_report import write_all
-    from semtalk.bench.runner import CACHE_NAME, open_executor, run
-    from semtalk.errors import SemtalkError
+    from semtalk.bench.runner import CACHE_NAME, open_executor, prepare_clips, run
 
     grid = grid or (RadioGrid.quick() if options.quick else RadioGrid.full())
     env = BenchEnv.of_suite(data, Path(out) / "work", grid.clips)
     with open_executor(options.workers, options.scheduler) as executor:
-        prepared = run([Task.make("syncsc_prepare", c, options.seed, asr=grid.speech) for c in grid.clips], env,
-                       executor, progress=progress, desc="prepare")
-        failed = [f"{r['clip']}: {r['error']}" for r in prepared if r["status"] != "ok"]
-        if failed:
-            raise SemtalkError("could not prepare clips: " + "; ".join(failed))
+        prepare_clips([Task.make("syncsc_prepare", c, options.seed, asr=grid.speech) for c in grid.clips], env,
+                      executor, progress)
         rows = run(grid.tasks(options.seed), env, executor, cache=Path(out) / CACHE_NAME, progress=progress,
                    desc="radio")
     write_all(rows, Path(out), grid)

@@ -237,6 +237,17 @@ class RowCache:
             f.write(json.dumps(row, sort_keys=True) + "\n")
 
 
+def prepare_clips(tasks: Iterable[Task], env: BenchEnv, executor: Executor, progress: bool = True,
+                  desc: str = "prepare") -> None:
+    """Run a suite's per-clip preparation (KB, crops, ASR) uncached; one line naming every clip that failed."""
+    from semtalk.errors import SemtalkError
+
+    failed = [f"{r['clip']}: {r['error']}" for r in run(tasks, env, executor, progress=progress, desc=desc)
+              if r["status"] != "ok"]
+    if failed:
+        raise SemtalkError("could not prepare clips: " + "; ".join(failed))
+
+
 def run(tasks: Iterable[Task], env: BenchEnv, executor: Executor, cache: Path | None = None,
         progress: bool = True, desc: str = "bench", methods: Mapping[str, Method] | None = None) -> list[dict]:
     """Every task's row, in task order; tasks whose key is cached are not run again.

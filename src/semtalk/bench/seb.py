@@ -113,17 +113,13 @@ def seb_rd_method(task: Task, env: BenchEnv) -> dict:
 def run_suite(data: Path, out: Path, options: BenchOptions = BenchOptions(), grid: SebGrid | None = None,
               progress: bool = True) -> list[dict]:
     """Keyframe sets, then every RD cell (cached by the harness), then results.md and figures."""
-    from semtalk.bench.runner import CACHE_NAME, open_executor, run
-    from semtalk.errors import SemtalkError
+    from semtalk.bench.runner import CACHE_NAME, open_executor, prepare_clips, run
 
     grid = grid or (SebGrid.quick() if options.quick else SebGrid.full())
     env = BenchEnv.of_suite(data, Path(out) / "work", grid.clips)
     with open_executor(options.workers, options.scheduler) as executor:
-        prepared = run([Task.make("seb_keyframes", c, options.seed) for c in grid.clips], env, executor,
-                       progress=progress, desc="keyframes")
-        failed = [f"{r['clip']}: {r['error']}" for r in prepared if r["status"] != "ok"]
-        if failed:
-            raise SemtalkError("could not prepare clips: " + "; ".join(failed))
+        prepare_clips([Task.make("seb_keyframes", c, options.seed) for c in grid.clips], env, executor, progress,
+                      desc="keyframes")
         rows = run(grid.tasks(options.seed), env, executor, cache=Path(out) / CACHE_NAME, progress=progress,
                    desc="seb")
     write_all(rows, Path(out), grid)

@@ -285,19 +285,14 @@ def run_suite(data: Path, out: Path, options: BenchOptions = BenchOptions(), gri
               progress: bool = True) -> list[dict]:
     """Prepare every clip, run the grid on the executor, write results, tables, figures and report.html."""
     from semtalk.bench import report
-    from semtalk.bench.runner import CACHE_NAME, open_executor, run
-    from semtalk.errors import SemtalkError
+    from semtalk.bench.runner import CACHE_NAME, open_executor, prepare_clips, run
 
     seed, workers, scheduler = options.seed, options.workers, options.scheduler
     grid = grid or (Grid.quick() if options.quick else Grid.full())
     clips = list(dict.fromkeys(grid.clips + grid.loss_clips))
     env = BenchEnv.of_suite(data, Path(out) / "work", clips)
     with open_executor(workers, scheduler) as executor:
-        prepared = run([Task.make("syncsc_prepare", c, seed, asr=True) for c in clips], env, executor,
-                       progress=progress, desc="prepare")
-        failed = [f"{r['clip']}: {r['error']}" for r in prepared if r["status"] != "ok"]
-        if failed:
-            raise SemtalkError("could not prepare clips: " + "; ".join(failed))
+        prepare_clips([Task.make("syncsc_prepare", c, seed, asr=True) for c in clips], env, executor, progress)
         rows = run(grid.tasks(seed), env, executor, cache=Path(out) / CACHE_NAME, progress=progress, desc="syncsc")
     report.write_all(rows, Path(out))
     return rows

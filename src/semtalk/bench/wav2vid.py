@@ -236,19 +236,15 @@ def wav2vid_syncsc_method(task: Task, env: BenchEnv) -> dict:
 def run_suite(data: Path, out: Path, options: BenchOptions = BenchOptions(), grid: Wav2vidGrid | None = None,
               progress: bool = True) -> list[dict]:
     """Prepare every clip (KB, crops, ASR: the SyncSC suite's ``prepare``), run both phases, write the report."""
-    from semtalk.bench.runner import CACHE_NAME, open_executor, run
+    from semtalk.bench.runner import CACHE_NAME, open_executor, prepare_clips, run
     from semtalk.bench.wav2vid_report import write_all
-    from semtalk.errors import SemtalkError
 
     grid = grid or (Wav2vidGrid.quick() if options.quick else Wav2vidGrid.full())
     env = BenchEnv.of_suite(data, Path(out) / "work", grid.clips)
     cache = Path(out) / CACHE_NAME
     with open_executor(options.workers, options.scheduler) as executor:
-        prepared = run([Task.make("syncsc_prepare", c, options.seed, asr=True) for c in grid.clips], env,
-                       executor, progress=progress, desc="prepare")
-        failed = [f"{r['clip']}: {r['error']}" for r in prepared if r["status"] != "ok"]
-        if failed:
-            raise SemtalkError("could not prepare clips: " + "; ".join(failed))
+        prepare_clips([Task.make("syncsc_prepare", c, options.seed, asr=True) for c in grid.clips], env, executor,
+                      progress)
         rows = run(grid.calls(options.seed), env, executor, cache=cache, progress=progress, desc="wav2vid calls")
         rows += run(grid.derived(options.seed), env, executor, cache=cache, progress=progress, desc="wav2vid tables")
     write_all(rows, Path(out), describe(grid))
