@@ -91,6 +91,7 @@ REGISTRY: dict[str, dict[str, str]] = {
         "m3e_text": "semtalk.bench.m3e:m3e_text_method",
         "m3e_call": "semtalk.bench.m3e:m3e_call_method",
         "m3e_h265": "semtalk.bench.m3e:m3e_h265_method",
+        "m3e_fill": "semtalk.bench.m3e_fill:m3e_fill_method",
     },
 }
 

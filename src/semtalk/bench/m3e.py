@@ -12,7 +12,10 @@
   LDPC 3/4 + QPSK or 16-QAM, a lost frame sent again up to ``retransmit`` times (the ARQ a video call would use):
   bits per GOP including the resends, and quality (a frame still lost freezes its GOP);
 - Fig. 6's picture baseline (``jpeg_radio``, ``bench.radio_cells``): one held-out crop a second as JPEG + LDPC
-  3/4 + 16-QAM at ``jpeg_cbr``.
+  3/4 + 16-QAM at ``jpeg_cbr``;
+- what fills the frames between keyframes (``m3e_fill``, ``bench.m3e_fill``; issue 22, item 5): per clip the
+  call's keyframes on a clean channel, the frames between them held, cross-faded, flow-interpolated (eq. 10) or
+  rendered by SyncSC's face renderer from the sender's coefficients: PSNR / SSIM and the extra kbps.
 """
 
 from __future__ import annotations
@@ -60,6 +63,15 @@ class M3eGrid:
         return [Task.make("m3e_text", "bbc_news", seed, variant=v, channel=ch, snr=s, sentences=self.sentences,
                           xi_min=self.xi_min, retransmit=self.retransmit if v.endswith("_check") else 0)
                 for ch in self.channels for s in self.text_snrs for v in TEXT_VARIANTS]
+
+    def fills(self, seed: int = 0) -> list[Task]:
+        """Item 5: each fill per clip, with the M3E call's default τ, keyframe codec and bpp."""
+        from semtalk.bench.m3e_fill import FILLS
+        from semtalk.modes.m3e.config import M3eConfig
+
+        c = M3eConfig()
+        return [Task.make("m3e_fill", clip, seed, fill=f, tau=c.keyframe_threshold, codec=c.keyframe_codec,
+                          bpp=c.keyframe_bpp) for clip in self.clips for f in FILLS]
 
     def calls(self, seed: int = 0) -> list[Task]:
         out = []
@@ -162,6 +174,7 @@ def run_suite(data: Path, out: Path, options: BenchOptions = BenchOptions(), gri
         prepare_clips(tasks, env, executor, progress)
         rows = run(grid.text(options.seed), env, executor, cache=cache, progress=progress, desc="m3e text")
         rows += run(grid.calls(options.seed), env, executor, cache=cache, progress=progress, desc="m3e calls")
+        rows += run(grid.fills(options.seed), env, executor, cache=cache, progress=progress, desc="m3e fills")
     write_all(rows, Path(out), describe(grid))
     return rows
 
@@ -172,4 +185,5 @@ def describe(grid: M3eGrid) -> str:
             f"resends. Calls (Figs. 4, 6, 8): {', '.join(grid.clips)} at {', '.join(f'{s:g}' for s in grid.call_snrs)}"
             f" dB; M3E over QPSK + LDPC 1/2 (keyframes) and the learned coder's analog symbols (text); H.265 at "
             f"{grid.h265_kbps:g} kbps, GOP {grid.gop}, LDPC 3/4 + QPSK / 16-QAM, ARQ ×{grid.retransmit}; JPEG + "
-            f"16-QAM at CBR {grid.jpeg_cbr:g}. Fading blocks of {COHERENCE} symbols, perfect CSI.")
+            f"16-QAM at CBR {grid.jpeg_cbr:g}. Fading blocks of {COHERENCE} symbols, perfect CSI. Fills between "
+            "keyframes: the same clips, the call's keyframes (default τ, codec, bpp) on a clean channel.")

@@ -1,5 +1,6 @@
-"""The M3E suite's results: results.json, results.md (Figs. 4, 5, 6, 8 as tables and the retransmission check) and
-figures/fig{4,5,6,8}.png; every number is a mean over the clips (calls) or sentences (text) of a cell."""
+"""The M3E suite's results: results.json, results.md (Figs. 4, 5, 6, 8 as tables, the retransmission check and the
+fills between keyframes) and figures/fig{4,5,6,8}.png; every number is a mean over the clips (calls) or sentences
+(text) of a cell, or (fills) one clip's frames."""
 
 from __future__ import annotations
 
@@ -69,6 +70,30 @@ def retransmission_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def fill_table(rows: list[dict]) -> str:
+    """Per clip and fill (``bench.m3e_fill``), then the mean over the clips: in-between and all-frame PSNR / SSIM,
+    keyframes (mean GOP), the keyframes' kbps and the fill's extra kbps; empty without fill rows."""
+    from semtalk.bench.m3e_fill import FILLS
+
+    ok = [r for r in rows if r.get("status") == "ok" and r.get("table") == "fill"
+          and r.get("psnr_between") is not None]
+    if not ok:
+        return ""
+    cols = ("psnr_between", "ssim_between", "psnr", "ssim", "keyframes", "gop_frames_mean", "keyframe_kbps",
+            "extra_kbps")
+    order = {f: i for i, f in enumerate(FILLS)}
+    ok.sort(key=lambda r: (r["clip"], order.get(r["system"], len(FILLS)), r["system"]))
+    systems = sorted({r["system"] for r in ok}, key=lambda s: (order.get(s, len(FILLS)), s))
+    means = [{"clip": "mean", "system": s, **{c: mean_of([r[c] for r in ok if r["system"] == s]) for c in cols}}
+             for s in systems] if len({r["clip"] for r in ok}) > 1 else []
+    lines = ["| clip | fill | PSNR between (dB) | SSIM between | PSNR all (dB) | SSIM all | keyframes (GOP) | "
+             "keyframe kbps | extra kbps |", "|---|---|---|---|---|---|---|---|---|"]
+    lines += [f"| {Path(r['clip']).stem} | {r['system']} | {r['psnr_between']:.2f} | {r['ssim_between']:.4f} | "
+              f"{r['psnr']:.2f} | {r['ssim']:.4f} | {r['keyframes']:.4g} ({r['gop_frames_mean']:.1f}) | "
+              f"{r['keyframe_kbps']:.1f} | {r['extra_kbps']:.2f} |" for r in ok + means]
+    return "\n".join(lines)
+
+
 def write_all(rows: list[dict], out: Path, description: str = "") -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     paths = {"json": out / "results.json", "md": out / "results.md"}
@@ -82,6 +107,12 @@ def write_all(rows: list[dict], out: Path, description: str = "") -> dict[str, P
             md.append(f"## {name.split('_')[0].capitalize().replace('fig', 'Fig. ')}: {label} against SNR\n\n"
                       f"{curve_table(data, 0 if metric == 'bits_per_gop' else 3)}\n")
     md.append(f"## The receiver's check and retransmissions\n\n{retransmission_table(rows)}\n")
+    fills = fill_table(rows)
+    if fills:
+        md.append("## Between keyframes: what each fill contributes (issue 22, item 5)\n\nThe call's keyframes "
+                  "on a clean channel; PSNR / SSIM on luma against the sender's crops, over the frames strictly "
+                  "between keyframes and over every held-out frame; extra kbps: the face coefficients, SyncSC's "
+                  f"stream.\n\n{fills}\n")
     calls = curves(rows, ("call",), "channel_uses")
     if calls:
         md.append(f"## Channel uses of a whole call\n\n{curve_table(calls, 0)}\n")
