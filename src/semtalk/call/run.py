@@ -25,6 +25,7 @@ from semtalk import registry
 from semtalk.atomic import StagedFiles
 from semtalk.errors import SemtalkError
 from semtalk.link.simulated import ChannelConfig, SimulatedLink
+from semtalk.memory import release
 from semtalk.modes.lgmtsc.config import LENGTH_CHOICES, LgmtscConfig
 from semtalk.modes.m3e.config import M3eConfig
 from semtalk.modes.wav2vid.config import Wav2vidConfig
@@ -143,6 +144,7 @@ def run(input_path: str | Path, out_dir: str | Path, config: RunConfig = RunConf
         if count == 0:
             raise SemtalkError(f"{input_path}: no video frames decoded")
         vmaf_score = outputs.finish()
+        release()  # before the speech is written and scored (semtalk.memory)
         report = call_report(input_path, config, mode, sender, receiver, link, outputs, timer, vmaf_score,
                              duration, info.has_audio, wall=time.perf_counter() - started)
         if speech is not None and speaking:  # without an audio track nothing was said

@@ -18,6 +18,7 @@ import numpy as np
 
 from semtalk.call.loop import Clock, Link, ReceiveSide, SendSide, SimulatedClock, due_frames, frame_time
 from semtalk.call.outputs import Outputs
+from semtalk.memory import release
 from semtalk.modes.base import AudioSender, FeedbackReceiver, FeedbackSender, Played, Receiver, Sender, Speech
 from semtalk.records import StageTimer
 
@@ -73,4 +74,5 @@ def simulate(frames: Iterable[np.ndarray], audio, sender: Sender | AudioSender |
             deliver(clock.wait(now))
     deliver(float("inf"))
     receive_side.play(count)
+    release()  # the call's frames are out: the speech track is made on what is still live, not on the peak
     return count, receiver.finish(end)

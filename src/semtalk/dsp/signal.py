@@ -28,6 +28,8 @@ def window_power(x: np.ndarray, centres: np.ndarray, half: int) -> np.ndarray:
 
 BANDWIDTH_DB = 50.0  # below the peak: speech's top octave stays above it, a codec's or low-pass's stop band does not
 BANDWIDTH_WINDOW_S = 0.032
+BANDWIDTH_SPAN_S = 60.0  # a long call's spectrum is averaged a minute at a time
+BAND_BLOCK_S, BAND_MARGIN_S = 30.0, 1.0  # band_pass's blocks on a long signal, and the overlap each side
 
 
 def bandwidth_hz(audio: np.ndarray, rate: int) -> float:
@@ -37,15 +39,48 @@ def bandwidth_hz(audio: np.ndarray, rate: int) -> float:
     4–8 kHz octave 29–48 dB below the peak (HDTF, LibriSpeech, LJSpeech, piper), while the stop band of Opus
     8 kbps, AAC 16 kbps or a steep low-pass lies 65 dB and more below it; an energy fraction (e.g. 99 %) would
     not separate them, as speech's tilt puts 99 % of its energy below 2–5 kHz. A gentle low-pass reads wider than
-    its −3 dB point: its transition band is still there. Raises ``ValueError`` for a silent signal.
+    its −3 dB point: its transition band is still there. A long call is averaged ``BANDWIDTH_SPAN_S`` at a time
+    (weighted by length; one span under two), as Welch's segments over the whole signal held ≈ 0.4 GB at 10 min.
+    Raises ``ValueError`` for a silent signal.
     """
     from scipy.signal import welch
 
-    x = np.asarray(audio, np.float64)
+    x = np.asarray(audio)
     if not np.any(x):
         raise ValueError("a silent signal has no bandwidth")
-    f, p = welch(x, rate, nperseg=min(x.size, round(BANDWIDTH_WINDOW_S * rate)))
-    return float(f[np.flatnonzero(p > p.max() * 10 ** (-BANDWIDTH_DB / 10))[-1]])
+    nperseg = min(x.size, round(BANDWIDTH_WINDOW_S * rate))
+    total = 0.0
+    for a, b in windows(x.size, round(BANDWIDTH_SPAN_S * rate)):
+        f, p = welch(np.asarray(x[a:b], np.float64), rate, nperseg=nperseg)
+        total = total + p * (b - a)
+    return float(f[np.flatnonzero(total > total.max() * 10 ** (-BANDWIDTH_DB / 10))[-1]])
+
+
+def band_pass(x: np.ndarray, rate: int, low: float, high: float) -> np.ndarray:
+    """Zero-phase brick-wall band-pass (an FFT mask): it moves no energy in time and adds no lag of its own.
+
+    A long signal is filtered ``BAND_BLOCK_S`` at a time, each block with ``BAND_MARGIN_S`` of its neighbours on
+    either side that are cut off again, so the FFT's memory does not grow with the call (over a 10-min call
+    the one whole-signal FFT took the process 1.2 GB higher); the mask's ringing has decayed far below the
+    signal by the margin's end. A signal under a block and two margins is filtered whole, exactly as before.
+    """
+    x = np.asarray(x, np.float64)
+    block, margin = round(BAND_BLOCK_S * rate), round(BAND_MARGIN_S * rate)
+    if x.size <= block + 2 * margin:
+        return _masked(x, rate, low, high)
+    out = np.empty_like(x)
+    for a in range(0, x.size, block):
+        b = min(a + block, x.size)
+        lo, hi = max(0, a - margin), min(x.size, b + margin)
+        out[a:b] = _masked(x[lo:hi], rate, low, high)[a - lo: b - lo]
+    return out
+
+
+def _masked(x: np.ndarray, rate: int, low: float, high: float) -> np.ndarray:
+    spectrum = np.fft.rfft(x)
+    freqs = np.fft.rfftfreq(x.size, 1.0 / rate)
+    spectrum[(freqs < low) | (freqs > high)] = 0.0
+    return np.fft.irfft(spectrum, n=x.size)
 
 
 def windows(n: int, step: int) -> list[tuple[int, int]]:

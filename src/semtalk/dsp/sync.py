@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from semtalk.dsp.signal import resample, window_power
+from semtalk.dsp.signal import band_pass, resample, window_power
 from semtalk.dsp.world import ANALYSIS_RATE
 
 ENVELOPE_RATE = 200.0  # Hz, audio envelope and upsampled mouth curve for the sync search
@@ -22,14 +22,10 @@ SYNC_BAND = (1000.0, 3000.0)
 def _audio_envelope(audio: np.ndarray, rate: int, n: int) -> np.ndarray:
     """Log energy of the ``SYNC_BAND`` in ``n`` windows of 1/ENVELOPE_RATE s, each centred on its sample time.
 
-    The band is cut with a zero-phase brick-wall filter (an FFT mask over the whole signal), so it moves
-    no energy in time and adds no lag of its own.
+    The band is cut with a zero-phase brick-wall filter (``band_pass``), so it moves no energy in time and adds
+    no lag of its own.
     """
-    x = resample(audio, rate, ANALYSIS_RATE)
-    spectrum = np.fft.rfft(x)
-    freqs = np.fft.rfftfreq(x.size, 1.0 / ANALYSIS_RATE)
-    spectrum[(freqs < SYNC_BAND[0]) | (freqs > SYNC_BAND[1])] = 0.0
-    x = np.fft.irfft(spectrum, n=x.size)
+    x = band_pass(resample(audio, rate, ANALYSIS_RATE), ANALYSIS_RATE, *SYNC_BAND)
     half = int(ANALYSIS_RATE / ENVELOPE_RATE)  # windows two hops wide
     energy = window_power(x, (np.arange(n) * ANALYSIS_RATE / ENVELOPE_RATE).astype(int), half)
     # Floor 40 dB below the peak: digital silence (log 1e-8) would otherwise dominate a synthesised track.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from semtalk.dsp.signal import bandwidth_hz
+from semtalk.dsp.signal import _masked, band_pass, bandwidth_hz
 from tests.unit.dsp.dsp_fixtures import steep_low_pass
 
 RATE = 16000
@@ -21,3 +21,27 @@ def test_bandwidth_of_low_passed_noise_is_its_cutoff(cutoff: float) -> None:
 def test_silence_has_no_bandwidth() -> None:
     with pytest.raises(ValueError, match=r"^a silent signal has no bandwidth$"):
         bandwidth_hz(np.zeros(RATE), RATE)
+
+
+def test_band_pass_in_blocks_matches_the_whole_signal_filter_away_from_its_ends() -> None:
+    """A long signal is filtered block by block (bounded memory); inside it, the result is the whole-signal FFT
+    mask's to well under 1 % of the signal (the whole-signal mask wraps the ends into each other: not compared)."""
+    noise = np.random.default_rng(0).standard_normal(RATE * 70)
+    whole, blocks = _masked(noise, RATE, 1000.0, 3000.0), band_pass(noise, RATE, 1000.0, 3000.0)
+    inner = slice(RATE, -RATE)
+    assert np.sqrt(np.mean((whole[inner] - blocks[inner]) ** 2)) < 0.01 * np.sqrt(np.mean(whole**2))
+    spectrum = np.abs(np.fft.rfft(blocks[inner]))
+    freqs = np.fft.rfftfreq(blocks[inner].size, 1 / RATE)
+    outside = spectrum[(freqs < 900) | (freqs > 3100)]
+    assert np.sqrt(np.mean(outside**2)) < 0.02 * np.sqrt(np.mean(spectrum[(freqs > 1100) & (freqs < 2900)] ** 2))
+
+
+def test_band_pass_filters_a_clip_length_signal_whole() -> None:
+    noise = np.random.default_rng(1).standard_normal(RATE * 10)
+    assert np.array_equal(band_pass(noise, RATE, 1000.0, 3000.0), _masked(noise, RATE, 1000.0, 3000.0))
+
+
+def test_bandwidth_of_a_long_call_is_averaged_a_span_at_a_time() -> None:
+    """Three minutes read as the same band as their first minute: the spans' average is the long-term spectrum."""
+    noise = steep_low_pass(np.random.default_rng(2).standard_normal(RATE * 180), 4000.0, RATE)
+    assert bandwidth_hz(noise, RATE) == pytest.approx(bandwidth_hz(noise[: RATE * 60], RATE), abs=RATE / 512)

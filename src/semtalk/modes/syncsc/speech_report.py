@@ -11,6 +11,7 @@ import time
 
 import numpy as np
 
+from semtalk.memory import release
 from semtalk.modes.syncsc.speech import RATE, SpeechOutcome
 from semtalk.records import Word, rounded
 
@@ -106,6 +107,7 @@ def _scores(outcome: SpeechOutcome, original: np.ndarray, duration: float, voice
         tm.wer(sent, text_of(plain.transcribe(outcome.audio, RATE))), 4)
     other_wer = resynth_wer(outcome.alternate)
     original_wer = resynth_wer(original)
+    release()  # the recognisers' buffers are freed: the signal measures below start from what is live
     main_sim, other_sim = rounded(similarity(outcome.audio)), rounded(similarity(outcome.alternate))
     return {
         "semantic_similarity": round(tm.semantic_similarity(sent, received), 4),
