@@ -52,7 +52,28 @@ def test_losses_at_low_snr_are_asked_for_and_resent(tmp_path):
     assert m["keyframes_received"] > without["keyframes_received"]  # the resends arrived and were used
 
 
+def test_fill_face_sends_the_coefficients_and_renders_between_keyframes_from_them(tmp_path):
+    def call(fill: str) -> dict:
+        return run(real_clip(CLIP), tmp_path / fill, RunConfig(
+            mode="m3e", channel="awgn", snr=8.0, text_coder="huffman", fill=fill, max_seconds=2.0, progress=False,
+            vmaf=False, write_video=False, metrics=False))
+
+    face, flow = call("face"), call("flow")
+    m, f = face["m3e"], flow["m3e"]
+    assert (m["fill"], f["fill"]) == ("face", "flow")
+    assert m["face_filled_frames"] > 0 and m["face_filled_frames"] + m["flow_filled_frames"] == m["interpolated_frames"]
+    assert f["face_filled_frames"] == 0 and f["flow_filled_frames"] == f["interpolated_frames"] > 0
+    assert 1.0 < m["coefficient_kbps"] < 2.5 and f["coefficient_kbps"] == 0  # SyncSC's 1.6 kbps target
+    assert m["keyframe_frames"] == f["keyframe_frames"]  # the same keyframes: the coefficients are all it adds
+    assert m["bits"] - f["bits"] == m["coefficient_bits"] > 0
+    assert m["bits_per_gop"] == pytest.approx(m["bits"] / m["keyframes"], rel=1e-3)
+    assert m["coefficient_packets"] > 0 and m["coefficient_fec"] == "rs"
+
+
 @pytest.mark.parametrize(("argv", "message"), [
+    (["--fill", "face"], "--fill is a setting of --mode m3e"),
+    (["--mode", "m3e", "--channel", "awgn", "--text-coder", "huffman", "--fill", "optical"],
+     "--fill must be one of flow, face, got 'optical'"),
     (["--keyframe-threshold", "0.8"], "--keyframe-threshold is a setting of --mode m3e"),
     (["--mode", "m3e", "--xi-min", "1.5"], "--xi-min"),
     (["--mode", "m3e", "--keyframe-codec", "png"], "--keyframe-codec must be one of"),

@@ -96,6 +96,7 @@ class RunConfig:
     keyframe_bpp: float = M3eConfig.keyframe_bpp
     xi_min: float = M3eConfig.xi_min
     retransmit: int = M3eConfig.retransmit
+    fill: str = M3eConfig.fill
     vmaf: bool = True
     metrics: bool = True
     write_video: bool = True
@@ -403,7 +404,7 @@ def _check_lgmtsc(config: RunConfig) -> None:
 
 
 M3E_FLAGS = {"keyframe_threshold": "--keyframe-threshold", "keyframe_codec": "--keyframe-codec",
-             "keyframe_bpp": "--keyframe-bpp", "xi_min": "--xi-min", "retransmit": "--retransmit"}
+             "keyframe_bpp": "--keyframe-bpp", "xi_min": "--xi-min", "retransmit": "--retransmit", "fill": "--fill"}
 
 
 def _refuse_outside(mode: str, config: RunConfig, flags: dict[str, str]) -> None:
@@ -429,6 +430,7 @@ def _check_text_coder(config: RunConfig) -> None:
 def _check_m3e(config: RunConfig) -> None:
     """M3E's flags act only in its mode; its keyframe codec is an image codec its packets can name, and the learned
     text coder's analog symbols need a radio channel."""
+    from semtalk.modes.m3e.config import FILLS
     from semtalk.streams.keyframe import KEYFRAME_CODECS
 
     if config.mode != "m3e":
@@ -446,10 +448,12 @@ def _check_m3e(config: RunConfig) -> None:
         raise SemtalkError(f"--xi-min is a cosine similarity threshold in [0, 1], got {config.xi_min}")
     if not 0 <= config.retransmit <= 10:
         raise SemtalkError(f"--retransmit must be in 0..10 requests a sentence, got {config.retransmit}")
+    if config.fill not in FILLS:
+        raise SemtalkError(f"--fill must be one of {', '.join(FILLS)}, got '{config.fill}'")
     _check_text_coder(config)
     if config.fec not in ("rs", "none"):
-        raise SemtalkError(f"--mode m3e asks again for what is lost instead of a packet FEC; --fec {config.fec} does "
-                           "not apply")
+        raise SemtalkError(f"--mode m3e asks again for what is lost instead of a packet FEC (--fec rs or none sets "
+                           f"only --fill face's coefficient stream); --fec {config.fec} does not apply")
 
 
 def _check_fec(config: RunConfig) -> None:

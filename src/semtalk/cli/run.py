@@ -120,6 +120,10 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
                    help=f"ξ_min: below this semantic similarity the receiver asks again (default {M.xi_min:g})")
     g.add_argument("--retransmit", type=int, default=M.retransmit,
                    help=f"requests at most per sentence or keyframe; 0 turns the check off (default {M.retransmit})")
+    g.add_argument("--fill", default=M.fill,
+                   help="the frames between keyframes: flow (eq. 10 optical flow, the paper's) or face (also sends "
+                        "SyncSC's face coefficients, ~1.6 kbps, and renders each frame from the two keyframes with "
+                        f"them; flow where they are lost) (default {M.fill})")
     g = p.add_argument_group("run")
     g.add_argument("--seed", type=non_negative_int, default=0, help="seed of the channel and the KB clustering")
     g.add_argument("--max-seconds", type=float, help="only process the first seconds of the input")

@@ -73,7 +73,9 @@ def _m3e_summary(report: dict) -> list[str]:
     m, s = report["m3e"], report.get("speech") or {}
     return [f"  keyframes {m['keyframes']} ({m['keyframe_codec']}, {_num(m['keyframe_bpp'], '.3f')} bpp), "
             f"{_num(m['bits_per_gop'], '.0f')} bits per GOP of {_num(m['gop_frames_mean'], '.1f')} frames; "
-            f"{m['interpolated_frames']} frames by optical flow, {m['held_frames']} held",
+            + (f"{m['face_filled_frames']} frames rendered from {m['coefficient_kbps']:.2f} kbps of face "
+               f"coefficients, {m['flow_filled_frames']} by optical flow, " if m.get("fill") == "face" else
+               f"{m['interpolated_frames']} frames by optical flow, ") + f"{m['held_frames']} held",
             f"  text     {m['sentences']} sentences ({m['text_coder']}), similarity check ξ̂ "
             f"{_num(m['similarity_first_mean'], '.3f')} → {_num(m['similarity_mean'], '.3f')} after "
             f"{m['retransmissions']} resends ({m['feedback_bits']} feedback bits, "

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from semtalk.modes.lgmtsc.config import ASR_WINDOW_S, MAX_SENTENCE_S, PAUSE_S
 
+FILLS = ("flow", "face")  # --fill: eq. 10 alone, or guided by SyncSC's face coefficients (``face``)
+
 
 @dataclass(frozen=True)
 class M3eConfig:
@@ -16,7 +18,9 @@ class M3eConfig:
     pixel (``imagecodec.base.at_bpp``); ``text_coder``: ``learned`` (the text JSCC's analog symbols) or a digital
     code (huffman, brotli, 5bit) over the radio; ``xi_min``: ξ_min, the receiver's semantic-similarity check
     (eq. 9) below which it asks for the sentence again, at most ``retransmit`` times a sentence (0: never asks);
-    ``samples``: readings drawn from the learned decoder's posterior for that check (``check.posterior_similarity``).
+    ``samples``: readings drawn from the learned decoder's posterior for that check (``check.posterior_similarity``);
+    ``fill``: how the frames between keyframes are made, ``flow`` (eq. 10, the paper's) or ``face`` (SyncSC's
+    coefficient stream sent beside the keyframes and its face renderer, ``face``; eq. 10 where codes are missing).
     """
 
     keyframe_threshold: float = 0.9  # tuned on the 3 HDTF clips: docs/m3e.md, "Choosing τ"
@@ -26,6 +30,7 @@ class M3eConfig:
     xi_min: float = 0.6
     retransmit: int = 3
     samples: int = 8
+    fill: str = "flow"
     lm: str = "ngram"  # the receiver's correction of the learned coder's unsure words (the KB's domain LM)
     snr: float = 10.0
     adapt_voice: bool = True

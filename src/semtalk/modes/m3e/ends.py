@@ -6,8 +6,11 @@ asks again over a return path, and optical flow for the frames between keyframes
               audio → ASR → sentences (LGM-TSC's sender, no shortening) → a text coder (learned analog symbols or
               Huffman / Brotli / 5-bit over LDPC + QAM), one packet a sentence                    (stream 1)
               requests from the return path → the sentences and keyframes asked for, sent again
-    receiver: keyframes → decoded pictures; frames between two keyframes by DIS flow (eq. 10, ``flow``), after the
-              last one the last picture held;
+              with ``--fill face``: SyncSC's face coefficients of every frame (``face``)            (stream 2)
+    receiver: keyframes → decoded pictures; frames between two keyframes by DIS flow (eq. 10, ``flow``), or with
+              ``--fill face`` by SyncSC's face renderer from the two keyframes and the frame's coefficients (eq. 10
+              where they are missing); after the last one the last picture held (rendered from it with the
+              coefficients, under ``--fill face``);
               sentences → decoded (copies of a resent one averaged before decoding) → ξ̂ (eq. 9, ``check``) →
               below ξ_min, or missing: a request on the return path (at most ``retransmit`` a sentence, one
               round trip apart) → TTS in the KB voice at the sentence's time
@@ -29,6 +32,8 @@ from semtalk.modes.base import Captured, Outgoing, Played, Speech
 from semtalk.modes.lgmtsc.config import LgmtscConfig
 from semtalk.modes.lgmtsc.ends import LgmtscSender, language_kb
 from semtalk.modes.m3e.config import M3eConfig
+from semtalk.modes.m3e.face import COEFFICIENTS, CoefficientSender, FaceGuide, LastTracked
+from semtalk.modes.syncsc.mode import SyncscConfig
 from semtalk.records import StageTimer
 from semtalk.streams.keyframe import (
     Keyframe,
@@ -39,7 +44,7 @@ from semtalk.streams.keyframe import (
 )
 from semtalk.streams.sentence import SentenceDepacketizer, combine, decode_text
 
-KEYFRAMES, TEXT = 0, 1  # forward streams; the return path's one stream is 0
+KEYFRAMES, TEXT = 0, 1  # forward streams (and ``face.COEFFICIENTS``, 2); the return path's one stream is 0
 FPS = 25.0
 RATE = 16_000
 KEEP = 256  # sentences and keyframes the sender keeps for resends (older requests are not answered)
@@ -100,13 +105,19 @@ class Resender:
 
 
 class M3eSender:
-    """A ``FeedbackSender`` and an ``AudioSender``."""
+    """A ``FeedbackSender`` and an ``AudioSender``; with ``coefficients`` (SyncSC's settings, ``--fill face``) it
+    also sends SyncSC's face stream."""
 
-    def __init__(self, config: M3eConfig, kb: KnowledgeBase, kb_bytes: bytes, timer: StageTimer):
+    def __init__(self, config: M3eConfig, kb: KnowledgeBase, kb_bytes: bytes, timer: StageTimer,
+                 coefficients: SyncscConfig | None = None):
         from semtalk.modes.m3e.keyframes import KeyframeSelector
 
         self.config, self.timer = config, timer
         self.text = LgmtscSender(text_config(config), kb, kb_bytes, timer)
+        self.coefficients = None
+        if coefficients is not None:
+            self.tracked = self.text.tracker = LastTracked(self.text.tracker)
+            self.coefficients = CoefficientSender(coefficients, kb, kb_bytes)
         self.sent = self.text.sent  # (start, recognised, sent) per sentence: what the speech report reads
         self.selector = KeyframeSelector(config.keyframe_threshold)
         self.codec = registry.get("image_codec", config.keyframe_codec)()
@@ -123,11 +134,16 @@ class M3eSender:
         from semtalk.imagecodec.base import at_bpp
 
         captured, _ = self.text.frame(index, rgb, time_s)
+        out = []
+        if self.coefficients is not None:
+            t = time.perf_counter()
+            out.append(Outgoing(COEFFICIENTS, self.coefficients.push(self.tracked.last), time_s))
+            self.timer.add("encode", time.perf_counter() - t)
         t = time.perf_counter()
         is_key = self.selector(captured.crop)
         self.timer.add("keyframes", time.perf_counter() - t)
         if not is_key:
-            return captured, []
+            return captured, out
         t = time.perf_counter()
         data, quality = at_bpp(self.codec, captured.crop, self.config.keyframe_bpp)
         key = Keyframe(len(self.keyframe_frames) & 0xFFFF, index, self.config.keyframe_codec, data)
@@ -136,13 +152,14 @@ class M3eSender:
         self.keyframe_bits += 8 * len(data)
         packets = self.resend.keyframe(key)
         self.timer.add("encode", time.perf_counter() - t)
-        return captured, [Outgoing(KEYFRAMES, packets, time_s)]
+        return captured, [*out, Outgoing(KEYFRAMES, packets, time_s)]
 
     def audio(self, chunk: np.ndarray, time_s: float) -> list[Outgoing]:
         return self._text(self.text.audio(chunk, time_s))
 
     def finish(self, audio: np.ndarray | None, end: float) -> list[Outgoing]:
-        return self._text(self.text.finish(audio, end))
+        tail = [Outgoing(COEFFICIENTS, self.coefficients.flush(), end)] if self.coefficients is not None else []
+        return tail + self._text(self.text.finish(audio, end))
 
     def _text(self, batches: list[Outgoing]) -> list[Outgoing]:
         out = []
@@ -157,13 +174,21 @@ class M3eSender:
         return self.resend.answer(datagram, time_s)
 
     def report(self) -> dict:
-        """Payload bits of everything sent, resends included (the keyframe packetiser counts its resends)."""
-        text = self.text.report()
-        return {"frames": self.frames, "no_face_frames": text["no_face_frames"], "clipped_frames": 0,
-                "coefficients_per_frame": 0,
+        """Payload bits of everything sent, resends included (the keyframe packetiser counts its resends), and the
+        coefficient stream's."""
+        text, face = self.text.report(), self.coefficients
+        return {"frames": self.frames, "no_face_frames": text["no_face_frames"],
+                "clipped_frames": face.encoder.clipped if face is not None else 0,
+                "coefficients_per_frame": face.encoder.model.n_coeffs if face is not None else 0,
                 "payload_bits": self.resend.packets.payload_bits + text["payload_bits"]
-                + self.resend.resent_sentence_bits,
-                "source_packets": self.resend.packets.packets + text["source_packets"]}
+                + self.resend.resent_sentence_bits + self.coefficient_bits,
+                "source_packets": self.resend.packets.packets + text["source_packets"]
+                + (face.packets if face is not None else 0)}
+
+    @property
+    def coefficient_bits(self) -> int:
+        """Payload bits of the coefficient stream (0 without one)."""
+        return self.coefficients.payload_bits if self.coefficients is not None else 0
 
 
 def _forget(kept: dict) -> None:
@@ -203,9 +228,11 @@ class _Asked:
 
 
 class M3eReceiver:
-    """A ``FeedbackReceiver``."""
+    """A ``FeedbackReceiver``; with ``coefficients`` (SyncSC's settings, ``--fill face``) it reads SyncSC's face
+    stream and renders the frames between keyframes from it (``face.FaceGuide``)."""
 
-    def __init__(self, config: M3eConfig, kb: KnowledgeBase, kb_bytes: bytes, timer: StageTimer):
+    def __init__(self, config: M3eConfig, kb: KnowledgeBase, kb_bytes: bytes, timer: StageTimer,
+                 coefficients: SyncscConfig | None = None):
         self.config, self.kb, self.timer = config, kb, timer
         self.tag = kb_tag(kb_bytes)
         self.sentence_packets = SentenceDepacketizer(config.text_coder, self.tag)
@@ -237,7 +264,10 @@ class M3eReceiver:
         self._next = 0
         self.undecodable = 0
         self.late_sentences = 0
-        self.interpolated = self.held = 0
+        self.interpolated = self.held = 0  # frames between two keyframes (by either fill); held ones
+        self.flow_filled = self.face_filled = 0  # between two keyframes: by eq. 10, by the face renderer
+        self.face_one_keyframe = 0  # rendered from one keyframe and the coefficients instead of holding it
+        self.guide = FaceGuide(coefficients, kb, kb_bytes, self.latency) if coefficients is not None else None
         self.speech_audio = np.zeros(0, np.float32)
         self._rng = np.random.default_rng([config.seed, 0xE3])
         from semtalk.modes.m3e.flow import Interpolator
@@ -254,6 +284,8 @@ class M3eReceiver:
         elif stream == KEYFRAMES:
             for key in self.key_packets(datagram):
                 self._keyframe(key)
+        elif stream == COEFFICIENTS and self.guide is not None:
+            self.guide.receive(datagram)
         self.timer.add("decode", time.perf_counter() - t)
 
     def _sentence(self, sentence) -> None:
@@ -359,6 +391,8 @@ class M3eReceiver:
 
     def play(self, until: int) -> list[Played]:
         out = []
+        if self.guide is not None:
+            self.guide.due(until)
         while self._next < until:
             k = self._next
             t = time.perf_counter()
@@ -368,19 +402,32 @@ class M3eReceiver:
             self._next += 1
             for old in sorted(f for f in self.pictures if f < k)[:-1]:  # keep the last keyframe before the next frame
                 del self.pictures[old]
+            if self.guide is not None:  # keep the codes of the kept keyframes and of the frames still to play
+                self.guide.forget(self._next, self.pictures)
         return out
 
     def _picture(self, k: int) -> tuple[np.ndarray, bool]:
-        """Frame ``k``: its keyframe, the flow interpolation between the keyframes around it, the nearest one held
-        (concealed) when only one side has arrived, or grey before any."""
+        """Frame ``k``: its keyframe; between two keyframes the face renderer driven by frame k's coefficients
+        (``--fill face``, when they and the keyframes' arrived) or else the flow interpolation (eq. 10); with one
+        keyframe only, rendered from it with the coefficients (``--fill face``) or else it held (concealed); grey
+        before any."""
         if k in self.pictures:
             return self.pictures[k], False
         before = max((f for f in self.pictures if f < k), default=None)
         after = min((f for f in self.pictures if f > k), default=None)
+        sources = [(f, self.pictures[f]) for f in (before, after) if f is not None]
+        image = self.guide.render(k, sources) if self.guide is not None and sources else None
         if before is not None and after is not None:
             self.interpolated += 1
+            if image is not None:
+                self.face_filled += 1
+                return image, False
+            self.flow_filled += 1
             alpha = (k - before) / (after - before)
             return self.interpolate(self.pictures[before], self.pictures[after], alpha, (before, after)), False
+        if image is not None:
+            self.face_one_keyframe += 1
+            return image, False
         self.held += 1
         if before is None and after is None:
             return np.full((self.size, self.size, 3), 128, np.uint8), True
@@ -407,7 +454,12 @@ class M3eReceiver:
         return " ".join(self.heard[i].text for i in sorted(self.heard))
 
     def report(self) -> dict:
-        return {"concealed_frames": self.held, "late_frames": 0, "implausible_frames": 0,
-                "garbage_packets": self.sentence_packets.garbage + self.key_packets.garbage + self.undecodable,
-                "wrong_kb_packets": self.sentence_packets.wrong_kb + self.key_packets.wrong_kb,
-                "packets_recovered": 0}
+        """The coefficient stream's packets count with the others'; its FEC is the only one that recovers any."""
+        face = self.guide.stream if self.guide is not None else None
+        return {"concealed_frames": self.held, "late_frames": 0,
+                "implausible_frames": self.guide.refused if self.guide is not None else 0,
+                "garbage_packets": self.sentence_packets.garbage + self.key_packets.garbage + self.undecodable
+                + (face.garbage if face is not None else 0),
+                "wrong_kb_packets": self.sentence_packets.wrong_kb + self.key_packets.wrong_kb
+                + (face.wrong_kb if face is not None else 0),
+                "packets_recovered": face.recovered if face is not None else 0}

@@ -1,5 +1,7 @@
 """M3E-VSC's report section ``m3e``: keyframes, bits per GOP, the check (ξ̂ before and after the retransmissions,
-and with ``score`` the true eq.-9 similarity against the sent text), the return path's cost and the added delay."""
+and with ``score`` the true eq.-9 similarity against the sent text), the return path's cost and the added delay,
+and how the frames between keyframes were filled (``fill``: eq.-10 flow, or the face renderer from the coefficient
+stream, whose payload bits count in ``bits`` and ``bits_per_gop``)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import numpy as np
 
 from semtalk.modes.m3e.config import M3eConfig
 from semtalk.modes.m3e.ends import FPS, KEYFRAMES, TEXT, M3eReceiver, M3eSender
+from semtalk.modes.m3e.face import COEFFICIENTS
 from semtalk.records import rounded
 
 
@@ -44,6 +47,23 @@ def sentence_scores(sender: M3eSender, receiver: M3eReceiver, score: bool) -> di
                               "copies": h.copies if h else 0, "xi_first": rounded(f, 4), "xi_final": rounded(g, 4),
                               "true_first": rounded(a, 4), "true_final": rounded(b, 4)}
                              for s, h, f, g, a, b in zip(sent, heard, first, final, t_first, t_final, strict=True)]}
+
+
+def fill_section(config: M3eConfig, sender: M3eSender, receiver: M3eReceiver, link) -> dict:
+    """How the frames between keyframes were filled, and what the coefficient stream cost and lost."""
+    seconds = sender.frames / FPS
+    out = {"fill": config.fill, "face_filled_frames": receiver.face_filled, "flow_filled_frames": receiver.flow_filled,
+           "face_one_keyframe_frames": receiver.face_one_keyframe, "coefficient_bits": sender.coefficient_bits,
+           "coefficient_kbps": rounded(sender.coefficient_bits / seconds / 1000, 3) if seconds else 0.0}
+    face, guide = sender.coefficients, receiver.guide
+    if face is None or guide is None:
+        return out
+    stream = link.stream(COEFFICIENTS)
+    return {**out, "coefficient_target_kbps": face.config.video_target(), "coefficient_fec": face.config.fec,
+            "coefficient_code_rate": round(face.config.code().code_rate, 4),
+            "coefficient_frames_per_packet": face.config.frames_per_packet, "coefficient_packets": stream.packets,
+            "coefficient_packets_lost": stream.lost, "coefficient_packets_recovered": guide.stream.recovered,
+            "coefficient_no_face_frames": face.no_face}
 
 
 def sections(config: M3eConfig, sender: M3eSender, receiver: M3eReceiver, link, score: bool = True) -> dict:
@@ -84,6 +104,7 @@ def sections(config: M3eConfig, sender: M3eSender, receiver: M3eReceiver, link, 
         "added_delay_ms_max": rounded(1000 * max(receiver.added_delay), 1) if receiver.added_delay else None,
         "interpolated_frames": receiver.interpolated,
         "held_frames": receiver.held,
+        **fill_section(config, sender, receiver, link),
         "latency_ms": round(1000 * receiver.latency, 1),
         "keyframe_packets": link.stream(KEYFRAMES).packets,
         "keyframe_packets_lost": link.stream(KEYFRAMES).lost,
