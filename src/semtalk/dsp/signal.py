@@ -20,10 +20,20 @@ def resample(audio: np.ndarray, rate: int, target: int) -> np.ndarray:
 
 def window_power(x: np.ndarray, centres: np.ndarray, half: int) -> np.ndarray:
     """Mean square of ``x`` over ``[centre - half, centre + half)`` for each centre (sample indices),
-    the windows cut at the signal's ends."""
-    csum = np.concatenate(([0.0], np.cumsum(np.square(np.asarray(x, np.float64)))))
+    the windows cut at the signal's ends. Running sums are taken ``POWER_BLOCK`` centres at a time over the
+    stretch of ``x`` those windows cover, so a long call never holds a whole-signal cumulative sum."""
+    x = np.asarray(x)
     lo, hi = np.clip(centres - half, 0, x.size), np.clip(centres + half, 0, x.size)
-    return (csum[hi] - csum[lo]) / np.maximum(hi - lo, 1)
+    out = np.empty(len(centres))
+    for a in range(0, len(centres), POWER_BLOCK):
+        b = min(a + POWER_BLOCK, len(centres))
+        first, last = int(lo[a:b].min(initial=0)), int(hi[a:b].max(initial=0))
+        csum = np.concatenate(([0.0], np.cumsum(np.square(np.asarray(x[first:last], np.float64)))))
+        out[a:b] = (csum[hi[a:b] - first] - csum[lo[a:b] - first]) / np.maximum(hi[a:b] - lo[a:b], 1)
+    return out
+
+
+POWER_BLOCK = 4096  # window_power's centres per running sum
 
 
 BANDWIDTH_DB = 50.0  # below the peak: speech's top octave stays above it, a codec's or low-pass's stop band does not

@@ -23,7 +23,8 @@ ALPHA = 0.42  # all-pass constant approximating the mel scale at 16 kHz
 SPTK_ALPHA = ((8000, 0.31), (10000, 0.35), (12000, 0.37), (ANALYSIS_RATE, ALPHA))
 F0_FLOOR, F0_CEIL = 60.0, 500.0
 SPEECH_DB = 35.0  # frames within this many dB of the loud frames count as speech
-ENVELOPE_CHUNK_S = 30.0  # :func:`envelopes` analyses this much at a time: a 10-min call's envelopes alone are 0.5 GB
+ENVELOPE_CHUNK_S = 10.0  # :func:`envelopes` analyses this much at a time: a 10-min call's envelopes alone are 0.5 GB
+# (10 s: a chunk and its cepstrum temporaries ≈ 60 MB; 30 s took the 10-min call's listening tests 0.2 GB higher)
 
 
 @dataclass(frozen=True)

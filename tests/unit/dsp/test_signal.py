@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from semtalk.dsp.signal import _masked, band_pass, bandwidth_hz
+from semtalk.dsp.signal import _masked, band_pass, bandwidth_hz, window_power
 from tests.unit.dsp.dsp_fixtures import steep_low_pass
 
 RATE = 16000
@@ -45,3 +45,13 @@ def test_bandwidth_of_a_long_call_is_averaged_a_span_at_a_time() -> None:
     """Three minutes read as the same band as their first minute: the spans' average is the long-term spectrum."""
     noise = steep_low_pass(np.random.default_rng(2).standard_normal(RATE * 180), 4000.0, RATE)
     assert bandwidth_hz(noise, RATE) == pytest.approx(bandwidth_hz(noise[: RATE * 60], RATE), abs=RATE / 512)
+
+
+def test_window_power_in_blocks_is_the_whole_signal_running_sum() -> None:
+    """Blocks of centres (bounded memory) give each window's mean square, windows cut at the ends included."""
+    x = np.random.default_rng(3).standard_normal(RATE * 20)
+    centres = np.arange(-5, x.size + 5, 37)  # more centres than one block, some past either end
+    for half in (40, 3000):
+        lo, hi = np.clip(centres - half, 0, x.size), np.clip(centres + half, 0, x.size)
+        expected = [np.mean(x[a:b] ** 2) if b > a else 0.0 for a, b in zip(lo, hi, strict=True)]
+        assert np.allclose(window_power(x, centres, half), expected, rtol=1e-9, atol=1e-12)
