@@ -267,12 +267,15 @@ def held_out(env: BenchEnv, clip: str):
     return FaceCrops.load(crops_path(env, clip))
 
 
-def encode_clip(frames, codec: str | None = None, kbps: float | None = None):
-    """A Wav2Vid clip as its sender codes it (``Wav2vidConfig``'s codec and bitrate unless given): the
-    ``EncodedVideo`` and the frames its receiver decodes."""
+def encode_clip(frames, codec: str | None = None, kbps: float | None = None, preset: str | None = None):
+    """A Wav2Vid clip as its sender codes it (``Wav2vidConfig``'s codec, bitrate and preset unless given; a None
+    preset is the mode's tuned one for the codec, as at the sender): the ``EncodedVideo`` and the frames its
+    receiver decodes."""
     from semtalk.media.video_codec import decode_video, encode_video
-    from semtalk.modes.wav2vid.config import Wav2vidConfig
+    from semtalk.modes.wav2vid.config import Wav2vidConfig, clip_preset
     from semtalk.modes.wav2vid.ends import FPS
 
-    encoded = encode_video(list(frames), codec or Wav2vidConfig.clip_codec, kbps or Wav2vidConfig.clip_kbps, FPS)
+    codec = codec or Wav2vidConfig.clip_codec
+    encoded = encode_video(list(frames), codec, kbps or Wav2vidConfig.clip_kbps, FPS,
+                           preset=clip_preset(codec, preset))
     return encoded, decode_video(encoded)

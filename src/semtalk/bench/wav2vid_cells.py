@@ -147,9 +147,10 @@ def wav2vid_table_method(task: Task, env: BenchEnv) -> dict:
     # Wav2Vid: its clips as the receiver decodes them, and the quality they reach on the frames they cover.
     shown: dict[int, np.ndarray] = {}
     clip_sizes: list[float] = []
-    sent = w2v["config"]  # the clips' codec and bitrate as that call used them
+    sent = w2v["config"]  # the clips' codec, bitrate and preset as that call used them
     for first, count in w["clips"]:
-        encoded, decoded = encode_clip(crops.frames[first:first + count], sent["clip_codec"], sent["clip_kbps"])
+        encoded, decoded = encode_clip(crops.frames[first:first + count], sent["clip_codec"], sent["clip_kbps"],
+                                       w.get("clip_preset", sent.get("clip_preset")))
         clip_sizes += [len(x) for x in encoded.packets]
         shown.update({first + i: image for i, image in enumerate(decoded) if first + i < len(crops.frames)})
     covered = sorted(shown)

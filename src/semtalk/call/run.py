@@ -80,6 +80,7 @@ class RunConfig:
     clip_frames: int = Wav2vidConfig.clip_frames
     clip_codec: str = Wav2vidConfig.clip_codec
     clip_kbps: float = Wav2vidConfig.clip_kbps
+    clip_preset: str | None = Wav2vidConfig.clip_preset
     audio_carrier: str = Wav2vidConfig.audio_carrier
     audio_kbps: float = Wav2vidConfig.audio_kbps
     # LGM-TSC (``--mode lgmtsc``): its own fields and defaults (``modes.lgmtsc.config.LgmtscConfig``).
@@ -343,11 +344,13 @@ def check_config(config: RunConfig) -> None:
 
 
 WAV2VID_FLAGS = {"pose_threshold": "--pose-threshold", "clip_frames": "--clip-frames", "clip_codec": "--clip-codec",
-                 "clip_kbps": "--clip-kbps", "audio_carrier": "--audio-carrier", "audio_kbps": "--audio-kbps"}
+                 "clip_kbps": "--clip-kbps", "clip_preset": "--clip-preset", "audio_carrier": "--audio-carrier",
+                 "audio_kbps": "--audio-kbps"}
 
 
 def _check_wav2vid(config: RunConfig) -> None:
     """Wav2Vid's flags act only in its mode, and the ASC's analog symbols need a radio channel."""
+    from semtalk.media.video_codec import check_preset
     from semtalk.streams.audio import CARRIERS
     from semtalk.streams.clip import CLIP_CODECS, MAX_CLIP_FRAMES
 
@@ -363,6 +366,10 @@ def _check_wav2vid(config: RunConfig) -> None:
         raise SemtalkError(f"--clip-codec must be one of {', '.join(CLIP_CODECS)}, got '{config.clip_codec}'")
     if not 10 <= config.clip_kbps <= 20_000:
         raise SemtalkError(f"--clip-kbps must be in [10, 20000], got {config.clip_kbps}")
+    try:
+        check_preset(config.clip_codec, config.clip_preset)
+    except ValueError as exc:
+        raise SemtalkError(f"--clip-preset: {exc}") from exc
     if config.audio_carrier not in CARRIERS:
         raise SemtalkError(f"--audio-carrier must be one of {', '.join(CARRIERS)}, got '{config.audio_carrier}'")
     if not 6 <= config.audio_kbps <= 510:

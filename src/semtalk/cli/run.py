@@ -77,6 +77,7 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
                    help="domain text (one sentence a line) for the KB's language model: prompts the sender's ASR, "
                         "corrects the words it misheard and helps TextPC guess lost words")
     from semtalk.modes.lgmtsc.config import LgmtscConfig as L
+    from semtalk.modes.wav2vid.config import CLIP_PRESETS
     from semtalk.modes.wav2vid.config import Wav2vidConfig as W
 
     g = p.add_argument_group("wav2vid (with --mode wav2vid)")
@@ -88,6 +89,9 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
                    help=f"codec of the clips: x265, svtav1 or x264 (default {W.clip_codec})")
     g.add_argument("--clip-kbps", type=float, default=W.clip_kbps,
                    help=f"the clip codec's target bitrate (default {W.clip_kbps:g})")
+    g.add_argument("--clip-preset", default=W.clip_preset,
+                   help="the clip codec's speed preset: x264/x265 ultrafast … placebo, SVT-AV1 0–13 (default "
+                        f"{', '.join(f'{v} for {k}' for k, v in CLIP_PRESETS.items())}, else the codec's call default)")
     g.add_argument("--audio-carrier", default=W.audio_carrier,
                    help="opus: Opus + the radio's LDPC and QAM (default); asc: the learned analog coder (radio only)")
     g.add_argument("--audio-kbps", type=float, default=W.audio_kbps, help=f"Opus bitrate (default {W.audio_kbps:g})")

@@ -13,7 +13,8 @@ svtav1      libsvtav1 via PyAV                preset 10, rtc (low-delay) mode, C
 aom         libaom-av1 via imageio's ffmpeg   usage realtime, cpu-used 8, lag-in-frames 0, VBR
 ==========  ================================  =========================================================
 
-(PyAV's wheel has no libaom, the static ffmpeg has; its IVF output is demuxed with PyAV.)
+(PyAV's wheel has no libaom, the static ffmpeg has; its IVF output is demuxed with PyAV.) The presets above are
+the call defaults (``DEFAULT_PRESETS``); ``encode_video(..., preset=)`` picks another (``PRESETS``; libaom none).
 Frames enter as BT.601 limited-range yuv420p made by ``semtalk.media.color`` -- the conversion our
 metrics use -- and leave as RGB from the decoder (h264, hevc, libdav1d).
 
@@ -40,6 +41,10 @@ from semtalk.media.color import rgb_to_yuv420
 from semtalk.media.reader import require_av
 
 CODECS = ("x264", "x265", "svtav1", "aom")
+_X26X_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
+                 "placebo")
+PRESETS = {"x264": _X26X_PRESETS, "x265": _X26X_PRESETS, "svtav1": tuple(str(i) for i in range(14)), "aom": ()}
+DEFAULT_PRESETS = {"x264": "veryfast", "x265": "ultrafast", "svtav1": "10"}  # the table above (aom: cpu-used 8)
 _DECODERS = {"x264": "h264", "x265": "hevc", "svtav1": "libdav1d", "aom": "libdav1d"}
 GREY = 128  # what the receiver shows before it has decoded any frame
 
@@ -110,21 +115,34 @@ class YuvClip:
         return b"".join(p.tobytes() for frame in self.planes for p in frame)
 
 
-def encode_video(
-    frames: Sequence[np.ndarray] | YuvClip, codec: str, kbps: float, fps: float = 25.0, gop: int | None = None
-) -> EncodedVideo:
-    """Encode RGB uint8 frames (or a ``YuvClip``) aiming at ``kbps``; ``gop`` frames per I-frame,
-    None for a single I-frame. The bitrate achieved is ``.kbps``; ``rate_match`` makes it meet a target."""
-    clip = frames if isinstance(frames, YuvClip) else YuvClip.from_rgb(frames, fps)
+def check_preset(codec: str, preset: str | None) -> None:
+    """ValueError unless ``preset`` is one of ``codec``'s speed presets (None: the table's call default always is)."""
     if codec not in CODECS:
         raise ValueError(f"unknown codec {codec!r}; choose one of {', '.join(CODECS)}")
+    if preset is not None and preset not in PRESETS[codec]:
+        valid = f"{PRESETS[codec][0]}–{PRESETS[codec][-1]}" if codec == "svtav1" else ", ".join(PRESETS[codec])
+        raise ValueError(f"{codec} has no preset {preset!r}" + (f"; choose one of {valid}" if valid else
+                                                               " (it takes none)"))
+
+
+def encode_video(
+    frames: Sequence[np.ndarray] | YuvClip, codec: str, kbps: float, fps: float = 25.0, gop: int | None = None,
+    preset: str | None = None,
+) -> EncodedVideo:
+    """Encode RGB uint8 frames (or a ``YuvClip``) aiming at ``kbps``; ``gop`` frames per I-frame,
+    None for a single I-frame. The bitrate achieved is ``.kbps``; ``rate_match`` makes it meet a target.
+    ``preset``: the encoder's speed preset (x264/x265 names, SVT-AV1 0–13); None, the table's call default.
+    A slower one spends encoder time for fewer bytes at the same quality -- Wav2Vid's rare clips can afford it."""
+    clip = frames if isinstance(frames, YuvClip) else YuvClip.from_rgb(frames, fps)
+    check_preset(codec, preset)
     if not kbps > 0:
         raise ValueError(f"target bitrate must be positive, got {kbps} kbps")
     n = len(clip.planes)
     period = n + 1 if gop is None else gop
     if period < 1:
         raise ValueError(f"gop must be at least 1 frame, got {gop}")
-    packets = _encode_ffmpeg(clip, kbps, period) if codec == "aom" else _encode_pyav(clip, codec, kbps, period)
+    packets = (_encode_ffmpeg(clip, kbps, period) if codec == "aom"
+               else _encode_pyav(clip, codec, kbps, period, preset or DEFAULT_PRESETS[codec]))
     if len(packets) != n:
         raise SemtalkError(f"{codec} gave {len(packets)} packets for {n} frames; low delay needs one per frame")
     return EncodedVideo(
@@ -134,31 +152,31 @@ def encode_video(
         clip.fps,
         tuple(p for p, _ in packets),
         tuple(k for _, k in packets),
-        {"bitrate_kbps": float(kbps), "gop": gop},
+        {"bitrate_kbps": float(kbps), "gop": gop, **({"preset": preset} if preset is not None else {})},
     )
 
 
-def _pyav_options(codec: str, gop: int) -> tuple[str, dict[str, str]]:
+def _pyav_options(codec: str, gop: int, preset: str) -> tuple[str, dict[str, str]]:
     if codec == "x264":
         return "libx264", {
-            "preset": "veryfast",
+            "preset": preset,
             "tune": "zerolatency",
             "x264-params": f"scenecut=0:bframes=0:rc-lookahead=0:keyint={gop}:min-keyint={gop}",
         }
     if codec == "x265":
         return "libx265", {
-            "preset": "ultrafast",
+            "preset": preset,
             "tune": "zerolatency",
             "x265-params": f"scenecut=0:bframes=0:open-gop=0:info=0:keyint={gop}:min-keyint={gop}"
             ":log-level=error:pools=1:frame-threads=1",
         }
-    return "libsvtav1", {"preset": "10", "svtav1-params": f"rtc=1:rc=2:scd=0:keyint={gop}:lp=1"}
+    return "libsvtav1", {"preset": preset, "svtav1-params": f"rtc=1:rc=2:scd=0:keyint={gop}:lp=1"}
 
 
-def _encode_pyav(clip: YuvClip, codec: str, kbps: float, gop: int) -> list[tuple[bytes, bool]]:
+def _encode_pyav(clip: YuvClip, codec: str, kbps: float, gop: int, preset: str) -> list[tuple[bytes, bool]]:
     av = require_av()
     os.environ.setdefault("SVT_LOG", "1")  # SVT-AV1 prints its whole config per encoder unless told: errors only
-    name, options = _pyav_options(codec, gop)
+    name, options = _pyav_options(codec, gop, preset)
     cc = av.CodecContext.create(name, "w")
     cc.width, cc.height, cc.pix_fmt = clip.width, clip.height, "yuv420p"
     rate = Fraction(clip.fps).limit_denominator(1001)

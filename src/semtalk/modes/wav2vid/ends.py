@@ -110,7 +110,8 @@ class Wav2vidSender:
     def _send_clip(self) -> list[bytes]:
         from semtalk.media.video_codec import encode_video
 
-        encoded = encode_video(self._crops, self.config.clip_codec, self.config.clip_kbps, FPS)
+        encoded = encode_video(self._crops, self.config.clip_codec, self.config.clip_kbps, FPS,
+                               preset=self.config.preset)
         clip = Clip(len(self.sent_clips), self._first, self.config.clip_codec, encoded.packets)
         self.sent_clips.append((self._first, clip.n_frames))
         self.clip_bytes += clip.bytes

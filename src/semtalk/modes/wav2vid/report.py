@@ -48,6 +48,7 @@ def sections(config: Wav2vidConfig, sender: Wav2vidSender, receiver: Wav2vidRece
         "rtp_bytes": clip_stream.bytes + audio_stream.bytes,
         "pose_threshold_deg": config.pose_threshold,
         "clip_frames": config.clip_frames, "clip_codec": config.clip_codec, "clip_kbps": config.clip_kbps,
+        "clip_preset": config.preset,
         "latency_ms": round(1000 * receiver.latency, 1),
     }
     radio = link.radio()
