@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from semtalk.call.run import RunConfig
-from semtalk.cli import main
 from semtalk.modes.syncsc.mode import DEFAULT_VIDEO_KBPS, SyncscConfig, SyncscMode
+from tests.unit.cli_refusal import assert_refused
 
 
 @pytest.mark.parametrize("args, message", [
@@ -18,12 +18,7 @@ from semtalk.modes.syncsc.mode import DEFAULT_VIDEO_KBPS, SyncscConfig, SyncscMo
     (["--video-kbps", "1.2", "--mode", "wav2vid"], "--video-kbps is a setting of --mode syncsc"),
 ])
 def test_nonsense_targets_are_refused_with_one_line(tmp_path, capsys, args, message):
-    clip = tmp_path / "clip.mp4"
-    clip.write_bytes(b"")
-    assert main(["run", str(clip), "--out", str(tmp_path / "out"), *args]) == 2
-    err = capsys.readouterr().err.strip()
-    assert message in err and "\n" not in err
-    assert not (tmp_path / "out").exists()
+    assert_refused(tmp_path, capsys, args, message)
 
 
 

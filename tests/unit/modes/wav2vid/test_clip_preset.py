@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 
 from semtalk.bench.wav2vid import encode_clip
-from semtalk.cli import main
 from semtalk.kb.knowledge_base import kb_tag
 from semtalk.media.video_codec import encode_video
 from semtalk.modes.wav2vid.config import CLIP_PRESETS, Wav2vidConfig
 from semtalk.modes.wav2vid.ends import FPS, Wav2vidSender
 from semtalk.records import StageTimer
 from semtalk.streams.clip import ClipDepacketizer
+from tests.unit.cli_refusal import assert_refused
 from tests.unit.kb.kb_fixtures import make_kb
 
 
@@ -67,9 +67,4 @@ def test_the_sender_codes_its_clips_with_the_configured_preset(synthetic, preset
     (["--clip-preset", "slow"], "--clip-preset is a setting of --mode wav2vid"),
 ])
 def test_a_bad_or_misplaced_preset_is_refused_in_one_line_before_any_work(tmp_path, capsys, args, message):
-    clip = tmp_path / "clip.mp4"
-    clip.write_bytes(b"")
-    assert main(["run", str(clip), "--out", str(tmp_path / "out"), *args]) == 2
-    err = capsys.readouterr().err.strip()
-    assert message in err and "\n" not in err
-    assert not (tmp_path / "out").exists()
+    assert_refused(tmp_path, capsys, args, message)
