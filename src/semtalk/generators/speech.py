@@ -307,7 +307,9 @@ class SpeechSynthesizer:
         if lip_curve is not None and self.config.lip_sync > 0:
             shift = lip_shift(_laid(pieces, total), rate, lip_curve, fps, self.config.lip_sync,
                               self.config.lip_sync_corr)
-        return Rendered(np.clip(_laid(pieces, total, shift), -1.0, 1.0).astype(np.float32), shift / rate)
+        track = _laid(pieces, total, shift)
+        np.clip(track, -1.0, 1.0, out=track)  # in place: on a long call each whole-track copy is 0.1 GB
+        return Rendered(track.astype(np.float32), shift / rate)
 
     def _natural(self, words: Sequence[Word]) -> list[float]:
         """Piper's own duration of each word (s), spoken as one utterance."""
