@@ -107,6 +107,7 @@ def _scores(outcome: SpeechOutcome, original: np.ndarray, duration: float, voice
         tm.wer(sent, text_of(plain.transcribe(outcome.audio, RATE))), 4)
     other_wer = resynth_wer(outcome.alternate)
     original_wer = resynth_wer(original)
+
     def measured(metric, *args, digits: int = 3) -> float | None:
         """One signal measure, then its freed buffers handed back (``semtalk.memory``): on a long call each
         measure's temporaries are hundreds of MB, and the next must not start on top of them."""
@@ -117,6 +118,15 @@ def _scores(outcome: SpeechOutcome, original: np.ndarray, duration: float, voice
         return value
 
     release()  # the recognisers' buffers are freed: the signal measures below start from what is live
+    # The signal measures run before the speaker and sentence encoders are loaded (0.35 GB together): on a long
+    # call their temporaries are the peak, and they need none of those models.
+    signal = {
+        "mcd_db": measured(am.mcd_db, original, outcome.audio, RATE),
+        "pesq_wb": measured(am.pesq_wb, original, outcome.audio, RATE),
+        "stoi": measured(am.stoi, original, outcome.audio, RATE),
+        "av_offset_ms": measured(av_offset_ms, mouth_out, fps, outcome.audio, RATE, digits=1),
+        "av_offset_ms_original": measured(av_offset_ms, mouth_original, fps, original, RATE, digits=1),
+    }
     main_sim, other_sim = rounded(similarity(outcome.audio)), rounded(similarity(outcome.alternate))
     return {
         "semantic_similarity": round(tm.semantic_similarity(sent, received), 4),
@@ -124,16 +134,12 @@ def _scores(outcome: SpeechOutcome, original: np.ndarray, duration: float, voice
         "resynth_text": text_of(heard),
         "resynth_wer_plain": plain_wer,
         "resynth_wer_original": original_wer,
-        "mcd_db": measured(am.mcd_db, original, outcome.audio, RATE),
-        "pesq_wb": measured(am.pesq_wb, original, outcome.audio, RATE),
-        "stoi": measured(am.stoi, original, outcome.audio, RATE),
         "speaker_similarity": main_sim,
         "speaker_similarity_adapted": main_sim if adapted else other_sim,
         "speaker_similarity_unadapted": other_sim if adapted else main_sim,
         "resynth_wer_adapted": main_wer if adapted else other_wer,
         "resynth_wer_unadapted": other_wer if adapted else main_wer,
         "speaker_heldout": start > 0,
-        "av_offset_ms": measured(av_offset_ms, mouth_out, fps, outcome.audio, RATE, digits=1),
-        "av_offset_ms_original": measured(av_offset_ms, mouth_original, fps, original, RATE, digits=1),
+        **signal,
         "rtf": {"resynth_asr": round(resynth_seconds / max(duration, 1e-9), 3)},
     }
