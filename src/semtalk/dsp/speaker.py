@@ -30,11 +30,20 @@ def speaker_encoder():
 
 def voice_activity(audio: np.ndarray, rate: int) -> np.ndarray:
     """The speech of an utterance at 16 kHz as the encoder takes it: resemblyzer's preprocessing (level to
-    −30 dBFS, WebRTC VAD over 30 ms windows, non-speech cut out). Silence and low-level noise come back empty."""
+    −30 dBFS, WebRTC VAD over 30 ms windows, non-speech cut out). Silence and low-level noise come back empty.
+
+    Resemblyzer packs the whole signal into Python bytes and per-window lists for its VAD (+0.6 GB for a
+    10-minute call), so a long signal is preprocessed ``VAD_CHUNK_S`` at a time (each window levelled on its
+    own) and the speech concatenated; a signal under two windows is preprocessed whole, as before."""
     from resemblyzer import preprocess_wav
 
     wav = resample(audio, rate, ANALYSIS_RATE).astype(np.float32)
-    return preprocess_wav(wav) if np.any(wav) else wav[:0]  # its level step divides by the signal's RMS
+    parts = [preprocess_wav(wav[a:b]) for a, b in windows(wav.size, round(VAD_CHUNK_S * ANALYSIS_RATE))
+             if np.any(wav[a:b])]  # its level step divides by the signal's RMS: a silent window has no speech
+    return np.concatenate(parts) if parts else wav[:0]
+
+
+VAD_CHUNK_S = 60.0
 
 
 EMBED_CHUNK_S = 60.0  # longer speech is embedded this much at a time (the encoder batches every partial at once)

@@ -123,3 +123,17 @@ def test_a_long_pair_is_scored_window_by_window(speech: np.ndarray, noisy: np.nd
     assert pesq_wb(speech, noisy, RATE) == pytest.approx(expected)
     assert pesq_wb(speech, noisy, RATE) != pytest.approx(whole_pesq, abs=1e-6)
     assert stoi(speech, noisy, RATE) == pytest.approx(whole_stoi, abs=0.1)
+
+
+def test_voice_activity_of_a_long_call_is_taken_a_window_at_a_time() -> None:
+    """Windows of ``VAD_CHUNK_S`` (bounded memory): speech in each window is kept, a silent window adds none."""
+    from semtalk.dsp.speaker import VAD_CHUNK_S, voice_activity
+
+    rate = 16000
+    t = np.arange(round(VAD_CHUNK_S * rate)) / rate
+    voiced = (0.3 * np.sin(2 * np.pi * 150 * t) * (1 + np.sin(2 * np.pi * 3 * t))).astype(np.float32)
+    call = np.concatenate([voiced, np.zeros_like(voiced), voiced])
+    speech = voice_activity(call, rate)
+    one = voice_activity(voiced, rate)
+    assert one.size > 0
+    assert speech.size == 2 * one.size
