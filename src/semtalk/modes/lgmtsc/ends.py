@@ -127,10 +127,11 @@ class LgmtscSender:
         self.sent: list[tuple[float, str, str]] = []  # (start, recognised text, text sent) per sentence
         self.frames = 0
         self.no_face = 0
+        self.last_tracked = None  # the latest frame's landmarks and crop (M3E's --fill face codes them too)
 
     def frame(self, index: int, rgb: np.ndarray, time_s: float) -> tuple[Captured, list[Outgoing]]:
         t = time.perf_counter()
-        tracked = self.tracker.track(index, rgb)
+        tracked = self.last_tracked = self.tracker.track(index, rgb)
         self.frames += 1
         self.no_face += tracked.points is None
         self.timer.add("landmarks", time.perf_counter() - t)

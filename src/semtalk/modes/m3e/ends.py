@@ -32,7 +32,7 @@ from semtalk.modes.base import Captured, Outgoing, Played, Speech
 from semtalk.modes.lgmtsc.config import LgmtscConfig
 from semtalk.modes.lgmtsc.ends import LgmtscSender, language_kb
 from semtalk.modes.m3e.config import M3eConfig
-from semtalk.modes.m3e.face import COEFFICIENTS, CoefficientSender, FaceGuide, LastTracked
+from semtalk.modes.m3e.face import COEFFICIENTS, CoefficientSender, FaceGuide
 from semtalk.modes.syncsc.mode import SyncscConfig
 from semtalk.records import StageTimer
 from semtalk.streams.keyframe import (
@@ -116,7 +116,6 @@ class M3eSender:
         self.text = LgmtscSender(text_config(config), kb, kb_bytes, timer)
         self.coefficients = None
         if coefficients is not None:
-            self.tracked = self.text.tracker = LastTracked(self.text.tracker)
             self.coefficients = CoefficientSender(coefficients, kb, kb_bytes)
         self.sent = self.text.sent  # (start, recognised, sent) per sentence: what the speech report reads
         self.selector = KeyframeSelector(config.keyframe_threshold)
@@ -137,7 +136,7 @@ class M3eSender:
         out = []
         if self.coefficients is not None:
             t = time.perf_counter()
-            out.append(Outgoing(COEFFICIENTS, self.coefficients.push(self.tracked.last), time_s))
+            out.append(Outgoing(COEFFICIENTS, self.coefficients.push(self.text.last_tracked), time_s))
             self.timer.add("encode", time.perf_counter() - t)
         t = time.perf_counter()
         is_key = self.selector(captured.crop)

@@ -1,7 +1,8 @@
 """Face guidance of the frames between keyframes (issue 22, item 5; ``--fill face``): SyncSC's coefficient stream
 beside M3E's keyframes, and SyncSC's face renderer driven by it.
 
-    sender:   the frame LGM-TSC's tracker already landmarked and cropped (``LastTracked``: no second landmark run)
+    sender:   the frame LGM-TSC's tracker already landmarked and cropped (``LgmtscSender.last_tracked``: no
+              second landmark run)
               → SyncSC's ``FaceEncoder`` → its ``FacePacketizer`` (its stream format: range coded at its default
               1.6 kbps target) → its packet FEC (``SyncscConfig.code``: RS by default)                  (stream 2)
     receiver: SyncSC's code receiver and ``FaceDepacketizer`` → frame index → codes (a window bounded by the
@@ -27,22 +28,6 @@ from semtalk.modes.syncsc.mode import FPS, SyncscConfig
 from semtalk.streams.face import FaceDepacketizer, FacePacketizer
 
 COEFFICIENTS = 2  # the forward stream of the codes (M3E's keyframes are 0, its text 1)
-
-
-class LastTracked:
-    """A ``FaceTracker`` that keeps the frame it tracked last, so the coefficient coder reads the landmarks the
-    text sender's tracker found for the crop instead of running the landmarker a second time."""
-
-    def __init__(self, tracker) -> None:
-        self.tracker = tracker
-        self.last = None
-
-    def track(self, index: int, rgb: np.ndarray):
-        self.last = self.tracker.track(index, rgb)
-        return self.last
-
-    def close(self) -> None:
-        self.tracker.close()
 
 
 class CoefficientSender:

@@ -9,7 +9,7 @@ import pytest
 
 from semtalk.modes.m3e.config import M3eConfig
 from semtalk.modes.m3e.ends import KEYFRAMES, M3eReceiver
-from semtalk.modes.m3e.face import COEFFICIENTS, LastTracked
+from semtalk.modes.m3e.face import COEFFICIENTS
 from semtalk.modes.syncsc.mode import SyncscConfig
 from semtalk.records import CodedFrame, StageTimer
 from semtalk.streams.face import FacePacketizer
@@ -109,20 +109,3 @@ def test_codes_kept_are_bounded_by_the_play_out(kb):
     for packet in [p for i in range(start, start + 5) for p in far.push(CodedFrame(i, kb[0].reference.codes, True))]:
         rx.receive(COEFFICIENTS, packet)
     assert guide.refused == 5 and sorted(guide.codes) == [KEYS[1]]  # a forged far-ahead frame is not kept
-
-
-def test_last_tracked_hands_on_the_tracker_result_once():
-    calls = []
-
-    class Tracker:
-        def track(self, index, rgb):
-            calls.append(index)
-            return ("tracked", index)
-
-        def close(self):
-            calls.append("closed")
-
-    tap = LastTracked(Tracker())
-    assert tap.track(3, None) == ("tracked", 3) and tap.last == ("tracked", 3)
-    tap.close()
-    assert calls == [3, "closed"]
