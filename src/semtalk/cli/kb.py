@@ -27,7 +27,7 @@ def add_parser(sub) -> None:
     build.add_argument("--image-codec", choices=registry.names("image_codec"), default="webp",
                        help="codec of the KB's pictures; seb: the learned set codec (docs/seb.md) (default webp)")
     build.add_argument("--image-quality", type=int, default=None,
-                       help="that codec's quality 1..100 (default: webp 90, seb 60, avif 60, jpeg2000 60, jpeg 85)")
+                       help="that codec's quality 1..100 (default: webp 90, seb 72, avif 60, jpeg2000 60, jpeg 85)")
     build.add_argument("--lm-text", metavar="FILE", default=None,
                        help="text corpus (one sentence a line) for the KB's domain language model "
                             "(ASR prompt and correction, TextPC)")

@@ -49,3 +49,22 @@ def test_a_mask_of_another_size_is_refused():
     with pytest.raises(ValueError, match="alpha is not a WebP image"):
         decode_alpha(b"RIFF0000WEBPjunk", 256, 256)
 
+
+def test_mouth_patches_go_coarser_than_keyframes_and_the_plate_stays_webp_for_a_set_codec():
+    import dataclasses
+
+    from semtalk import registry
+    from semtalk.kb.knowledge_base import read_manifest
+    from semtalk.kb.pictures import MOUTH_QUALITY_DROP, codes_sets, mouth_quality
+    from tests.unit.kb.kb_fixtures import make_kb
+
+    assert mouth_quality(72) == 72 - MOUTH_QUALITY_DROP and mouth_quality(5) == 1
+    kb = make_kb(seed=0).kb
+    data = dataclasses.replace(kb, image_codec="jpeg", image_quality=80).to_bytes()
+    manifest, n = read_manifest(data)
+    base = 4 + 2 + 32 + 4 + n
+    blob = manifest["blobs"]["mouth0.image"]
+    jpeg = registry.get("image_codec", "jpeg")()
+    assert data[base + blob["offset"]: base + blob["offset"] + blob["length"]] == jpeg.encode(
+        kb.mouth_atlas[0].image, mouth_quality(80))
+    assert manifest["blobs"]["background"]["kind"] == "jpeg" and not codes_sets("jpeg") and codes_sets("seb")
