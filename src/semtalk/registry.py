@@ -84,6 +84,7 @@ REGISTRY: dict[str, dict[str, str]] = {
         "lgmtsc_prepare": "semtalk.bench.lgmtsc:lgmtsc_prepare",
         "seb_keyframes": "semtalk.bench.seb:seb_keyframes",
         "seb_rd": "semtalk.bench.seb:seb_rd_method",
+        "seb_radio": "semtalk.bench.seb_radio:seb_radio_method",
         "lgmtsc_text": "semtalk.bench.lgmtsc:lgmtsc_text_method",
         "lgmtsc_call": "semtalk.bench.lgmtsc:lgmtsc_call_method",
         "lgmtsc_txt2vid": "semtalk.bench.lgmtsc:lgmtsc_txt2vid_method",

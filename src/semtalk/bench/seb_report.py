@@ -1,5 +1,7 @@
-"""Results of the Seb suite: results.json, results.md (RD table, Seb − JPEG 2000 at equal bpp, Fig. 4, Fig. 5) and
-figures (``rd.png``, ``fig4_snr.png``, ``fig5_cbr_split.png``). Every number is derived from the ``seb_rd`` rows."""
+"""Results of the Seb suite: results.json, results.md and report.html (RD table, Seb − JPEG 2000 at equal bpp,
+Fig. 4, the real radio beside it, Fig. 5, example reconstructions) and figures (``rd.png``, ``fig4_snr.png``,
+``fig4_radio.png``, ``fig5_cbr_split.png``, ``examples.png``). Every number is derived from the ``seb_rd`` and
+``seb_radio`` rows; the example strip's pictures come in from ``bench.seb.example_panels``."""
 
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ SNRS = (-2.0, 0.0, 2.0, 5.0, 8.0, 11.0, 14.0, 17.0, 20.0)
 FIG5_SNR = 5.0
 LOW_RATE = (0.1, 1.0)  # bpp range of the Seb − JPEG 2000 comparison (the KB's and Fig. 4's rates)
 PARTS = ("sebs", "usage", "residual")
+SCHEMES = ("seb", "jpeg2000", "webp", "avif", "jpeg")  # Fig. 4's schemes, in the example strip's order
+EXAMPLE_SNR = FIG5_SNR  # the example strip shows each scheme's coding that Fig. 4 sends at this SNR
 
 
 def ideal_bpp(snr_db: float, cbr: float = CBR) -> float:
@@ -24,6 +28,9 @@ def ideal_bpp(snr_db: float, cbr: float = CBR) -> float:
     from semtalk.phy.theory import awgn_capacity
 
     return float(3 * cbr * awgn_capacity(snr_db))
+
+
+EXAMPLE_BPP = float(3 * CBR * np.log2(1 + 10 ** (EXAMPLE_SNR / 10)))  # ideal_bpp(EXAMPLE_SNR): 0.206 bpp
 
 
 def family(codec: str) -> str:
@@ -109,6 +116,41 @@ def fig5(rows: list[dict]) -> dict[str, dict[str, float]]:
     return out
 
 
+def radio_points(rows: list[dict]) -> dict[str, dict[float, dict | None]]:
+    """scheme → SNR → means over clips of the ``seb_radio`` points (PSNR, MS-SSIM, bpp, the share of pictures
+    lost, the MCS); None where some clip's scheme sent nothing (no coding fits, or the SNR is below every MCS)."""
+    by: dict = defaultdict(lambda: defaultdict(list))
+    for r in rows:
+        if r["status"] == "ok" and r.get("method") == "seb_radio":
+            for pt in r["radio"]:
+                by[r["scheme"]][float(pt["snr"])].append(pt)
+    out: dict = {}
+    for scheme in sorted(by, key=lambda k: SCHEMES.index(k) if k in SCHEMES else len(SCHEMES)):
+        out[scheme] = {}
+        for snr, pts in sorted(by[scheme].items()):
+            if not all(pt["sent"] for pt in pts):
+                out[scheme][snr] = None
+                continue
+            out[scheme][snr] = {k: float(np.mean([pt[k] for pt in pts])) for k in ("psnr", "ms_ssim", "bpp")}
+            out[scheme][snr] |= {"lost": sum(pt["lost"] for pt in pts), "pictures": sum(pt["pictures"] for pt in pts),
+                                 "mcs": ", ".join(sorted({pt["mcs"] for pt in pts}))}
+    return out
+
+
+def example_rows(rows: list[dict], clip: str, budget: float = EXAMPLE_BPP) -> dict[str, dict]:
+    """Per scheme, the ``seb_rd`` row of ``clip`` the example strip shows: its best PSNR within ``budget`` bpp
+    (Fig. 4's pick), or its smallest coding when none fits."""
+    by: dict = defaultdict(list)
+    for r in rows:
+        if r["status"] == "ok" and r.get("method") == "seb_rd" and r["clip"] == clip:
+            by[family(r["codec"])].append(r)
+    out = {}
+    for scheme in [s for s in SCHEMES if s in by]:
+        fits = [r for r in by[scheme] if r["bpp"] <= budget]
+        out[scheme] = max(fits, key=lambda r: r["psnr"]) if fits else min(by[scheme], key=lambda r: r["bpp"])
+    return out
+
+
 def _fmt(v: float | None, digits: int = 2) -> str:
     return "–" if v is None else f"{v:.{digits}f}"
 
@@ -140,6 +182,7 @@ def markdown(rows: list[dict], grid=None) -> str:
     for snr in SNRS:
         cells = [("–" if f4[s][snr] is None else f"{f4[s][snr][0]:.2f} / {f4[s][snr][1]:.4f}") for s in f4]
         md.append(f"| {snr:g} | {ideal_bpp(snr):.3f} | " + " | ".join(cells) + " |")
+    md += _radio_markdown(rows, f4)
     f5 = fig5(rows)
     md.append(f"\n## Fig. 5: CBR split at SNR {FIG5_SNR:g} dB, CBR = 1/{round(1 / CBR)} "
               "(each λ's best coding that fits)\n")
@@ -151,13 +194,91 @@ def markdown(rows: list[dict], grid=None) -> str:
     return "\n".join(md) + "\n"
 
 
-def write_all(rows: list[dict], out: Path, grid=None) -> dict[str, Path]:
+def _radio_markdown(rows: list[dict], f4: dict) -> list[str]:
+    """The real-radio table: per SNR the MCS, and per scheme radio PSNR / MS-SSIM, bpp and pictures lost, with the
+    ideal code's PSNR beside it."""
+    rp = radio_points(rows)
+    if not rp:
+        return []
+    points = [pt for r in rows if r["status"] == "ok" and r.get("method") == "seb_radio" for pt in r["radio"]]
+    mcs_at = {float(pt["snr"]): pt["mcs"] or "none" for pt in points}
+    margins = ", ".join(f"{m:g}" for m in sorted({pt["margin_db"] for pt in points}))
+    md = [f"\n## Real radio at CBR = 1/{round(1 / CBR)}: CRC + 5G LDPC + QAM over AWGN, link adaptation\n",
+          "Per SNR the fastest MCS whose measured 10 %-BLER point (125-byte blocks) is ≥ "
+          f"{margins} dB below it, then each scheme's best coding whose packets fit the channel uses. A picture "
+          "with a packet (or Seb's Sebs) lost is shown as the previous keyframe received, grey if none. Cells: radio "
+          "PSNR (dB) / MS-SSIM, bpp, pictures lost; [ideal code's PSNR]; – : no coding fits.\n"]
+    snrs = sorted({s for pts in rp.values() for s in pts})
+    md.append("| SNR (dB) | MCS | " + " | ".join(rp) + " |\n|---|---|" + "---|" * len(rp))
+    for snr in snrs:
+        cells = []
+        for scheme, pts in rp.items():
+            v, ideal = pts.get(snr), f4.get(scheme, {}).get(snr)
+            tail = f" [{ideal[0]:.2f}]" if ideal else " [–]"
+            cells.append("–" + tail if v is None else
+                         f"{v['psnr']:.2f} / {v['ms_ssim']:.4f}, {v['bpp']:.3f}, {v['lost']}/{v['pictures']}{tail}")
+        md.append(f"| {snr:g} | {mcs_at[snr]} | " + " | ".join(cells) + " |")
+    return md
+
+
+def write_all(rows: list[dict], out: Path, grid=None, examples: list[tuple[str, np.ndarray]] | None = None
+              ) -> dict[str, Path]:
+    """results.json, results.md, figures/*.png and report.html (figures and the example strip inlined)."""
     out.mkdir(parents=True, exist_ok=True)
-    paths = {"json": out / "results.json", "md": out / "results.md"}
+    paths = {"json": out / "results.json", "md": out / "results.md", "html": out / "report.html"}
     paths["json"].write_text(json.dumps(rows, indent=1, default=float))
-    paths["md"].write_text(markdown(rows, grid))
-    paths |= make_figures(rows, out / "figures")
-    return paths
+    md = markdown(rows, grid)
+    paths["md"].write_text(md)
+    figures = make_figures(rows, out / "figures")
+    if examples:
+        figures["examples"] = example_strip(examples, out / "figures" / "examples.png")
+    paths["html"].write_text(_html(md, figures, examples or []))
+    return paths | figures
+
+
+def _html(md: str, figures: dict[str, Path], examples: list[tuple[str, np.ndarray]]) -> str:
+    import html
+
+    from semtalk.bench.report_html import STYLE, figure_html, markdown_table_html
+
+    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>semtalk Seb benchmark</title>"
+             f"<style>{STYLE}</style></head><body>"]
+    chunk: list[str] = []
+    for line in [*md.splitlines(), "#"]:  # our headings as headings, the rest through the shared table renderer
+        if line.startswith("#"):
+            parts.append(markdown_table_html("\n".join(chunk)))
+            chunk.clear()
+            level, _, title = line.partition(" ")
+            if title:
+                parts.append(f"<h{len(level)}>{html.escape(title)}</h{len(level)}>")
+        else:
+            chunk.append(line)
+    for name, path in figures.items():
+        if name == "examples":
+            captions = "; ".join(f"{i + 1}. {c}" for i, (c, _) in enumerate(examples))
+            parts.append(f"<h2>Example reconstructions (Fig. 4's codings at {EXAMPLE_SNR:g} dB, "
+                         f"≤ {EXAMPLE_BPP:.3f} bpp)</h2><p>{html.escape(captions)}</p>")
+        parts.append(figure_html(path, name.replace("_", " "), width=None))
+    return "\n".join([*parts, "</body></html>"])
+
+
+def example_strip(panels: list[tuple[str, np.ndarray]], path: Path) -> Path:
+    """One row of pictures, each with its caption (original first); the PNG at ``path``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(panels), figsize=(2.6 * len(panels), 3.1), squeeze=False)
+    for ax, (caption, image) in zip(axes[0], panels, strict=True):
+        ax.imshow(image)
+        ax.set_title(caption.replace(": ", ":\n", 1), fontsize=7)
+        ax.axis("off")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
 
 
 def make_figures(rows: list[dict], out: Path) -> dict[str, Path]:
@@ -198,6 +319,26 @@ def make_figures(rows: list[dict], out: Path) -> dict[str, Path]:
         fig.tight_layout()
         made["fig4"] = out / "fig4_snr.png"
         fig.savefig(made["fig4"], dpi=110)
+        plt.close(fig)
+    rp = radio_points(rows)
+    if rp:
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+        for j, (scheme, pts) in enumerate(rp.items()):
+            colour = f"C{j}"
+            snrs = [s for s, v in pts.items() if v is not None]
+            ideal = {s: v for s, v in f4.get(scheme, {}).items() if v is not None}
+            for i, key in enumerate(("psnr", "ms_ssim")):
+                axes[i].plot(snrs, [pts[s][key] for s in snrs], "o-", color=colour, label=f"{scheme} radio")
+                axes[i].plot(list(ideal), [v[i] for v in ideal.values()], ":", color=colour, alpha=0.6,
+                             label=f"{scheme} ideal")
+        for i, name in enumerate(("PSNR (dB)", "MS-SSIM")):
+            axes[i].set(xlabel="AWGN SNR (dB)", ylabel=name,
+                        title=f"LDPC + QAM (solid) vs ideal code (dotted), CBR = 1/{round(1 / CBR)}")
+            axes[i].grid(alpha=0.3)
+        axes[0].legend(fontsize=7, ncol=2)
+        fig.tight_layout()
+        made["fig4_radio"] = out / "fig4_radio.png"
+        fig.savefig(made["fig4_radio"], dpi=110)
         plt.close(fig)
     f5 = fig5(rows)
     if f5:
