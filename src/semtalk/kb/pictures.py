@@ -1,10 +1,11 @@
 """The KB's pictures through a registered image codec other than WebP (``KnowledgeBase.image_codec``).
 
 With ``webp`` (the default, and every KB before image codecs) each picture is one WebP, the person mask in its alpha
-channel, exactly as before. With any other codec the background, keyframes and mouth patches are coded as one set
-(``imagecodec.base.encode_set``: Seb shares its Sebs across them, the others code them one by one) and each
-keyframe's person mask is coded apart, in whichever of two forms comes closer to it (``encode_alpha``): its outline
-(the mask at ½ as a 1-bit picture at full resolution, lossless WebP, about 0.47 KB; the receiver softens the edge
+channel, exactly as before. With any other codec the keyframes and mouth patches (``mouth_quality``) are coded as one
+set (``imagecodec.base.encode_set``: Seb shares its Sebs across them, the others code them one by one), the
+background plate with them, or as WebP beside a set codec (``kb.knowledge_base``), and each keyframe's person mask
+is coded apart, in whichever of two forms comes closer to it (``encode_alpha``): its outline (the mask thresholded
+at ½, a 1-bit picture at full resolution, lossless WebP, about 0.47 KB; the receiver softens the edge
 again, Gaussian σ ``ALPHA_EDGE_SIGMA``), exact where the segmenter's edge is 1–2 px wide; or the mask at a quarter of
 the resolution (lossless WebP, about 0.5–0.7 KB, scaled back bilinearly), closer where hair makes the edge a wide
 ramp. Inside a WebP-RGBA keyframe the mask costs 2.6 KB.
