@@ -248,6 +248,21 @@ def test_kb_build_info_and_wrong_receiver_kb(tmp_path, sample_clip, no_face_clip
     assert "does not match the stream's" in capsys.readouterr().err
 
 
+def test_kb_build_image_quality_sets_the_webp_quality(tmp_path, sample_clip, capsys):
+    """``--image-quality`` is the KB's one quality knob, for the default WebP codec too (it used to be ignored)."""
+    sizes = {}
+    for quality in (90, 40):
+        kb = tmp_path / f"q{quality}.stkb"
+        assert main(["kb", "build", str(sample_clip), "--out", str(kb), "--keyframes", "3", "--no-voice",
+                     "--image-quality", str(quality)]) == 0
+        capsys.readouterr()
+        assert main(["kb", "info", str(kb)]) == 0
+        info = json.loads(capsys.readouterr().out)
+        assert (info["image_codec"], info["image_quality"]) == ("webp", quality)
+        sizes[quality] = info["bytes_by_part"]["keyframes"]
+    assert sizes[40] < 0.8 * sizes[90]
+
+
 def test_corrupt_kb_file_is_refused(tmp_path, capsys):
     bad = tmp_path / "bad.stkb"
     bad.write_bytes(b"STKB" + bytes(60))

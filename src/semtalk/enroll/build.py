@@ -70,8 +70,12 @@ def build_kb(frames: Sequence[TrackedFrame], ref_box, fps: float, crop: CropConf
     info = {"enroll_frames": len(frames), "enroll_faces": len(faces), "enroll_seconds": config.enroll_seconds,
             "n_expr": config.n_expr, "keyframe_indices": [faces[i].index for i in keys],
             "mouth_indices": [faces[i].index for i in mouths]}
-    kb = KnowledgeBase(model, quant, crop, ref_box, fps, keyframes, atlas, plate, info, config.webp_quality,
-                       image_codec=config.image_codec, image_quality=config.image_quality)
+    # A WebP KB keeps its quality where every KB before image codecs did (``webp_quality``), so its manifest is as
+    # before; ``image_quality`` is the one knob the CLI offers, for WebP too.
+    webp = config.image_codec == "webp"
+    kb = KnowledgeBase(model, quant, crop, ref_box, fps, keyframes, atlas, plate, info,
+                       config.image_quality if webp and config.image_quality is not None else config.webp_quality,
+                       image_codec=config.image_codec, image_quality=None if webp else config.image_quality)
     # The sender and receiver must use the same (rounded) model: round-trip through the file format.
     return KnowledgeBase.from_bytes(kb.to_bytes())
 

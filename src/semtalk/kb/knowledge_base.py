@@ -121,7 +121,7 @@ class KnowledgeBase:
         frames = {f"{g}{i}": kf for g, group in (("key", self.keyframes), ("mouth", self.mouth_atlas))
                   for i, kf in enumerate(group)}
         sources = self._picture_sources()
-        if self.coded is not None and self.coded.reusable(self.image_codec, self._coding_quality, sources):
+        if self.coded is not None and self.coded.reusable(self.image_codec, self.quality, sources):
             pictures = self.coded.blobs
         else:
             pictures = self._code_pictures(frames)
@@ -152,14 +152,12 @@ class KnowledgeBase:
 
     @property
     def quality(self) -> int:
-        """The pictures' codec quality (the codec's default when none was set)."""
+        """The pictures' codec quality: a WebP KB's ``webp_quality``, else ``image_quality`` or the codec's default."""
         from semtalk.kb.pictures import default_quality
 
+        if self.image_codec == "webp":
+            return self.webp_quality
         return self.image_quality if self.image_quality is not None else default_quality(self.image_codec)
-
-    @property
-    def _coding_quality(self) -> int:
-        return self.webp_quality if self.image_codec == "webp" else self.quality
 
     def _picture_sources(self) -> tuple[np.ndarray | None, ...]:
         frames = [*self.keyframes, *self.mouth_atlas]
@@ -270,7 +268,7 @@ class KnowledgeBase:
         for a in sources:  # the coded bytes stand for these arrays: changing one in place would go unseen
             if a is not None:
                 a.flags.writeable = False
-        kb.coded = CodedPictures(codec, kb._coding_quality, sources, pictures)
+        kb.coded = CodedPictures(codec, kb.quality, sources, pictures)
         return kb
 
     def save(self, path: str | Path) -> bytes:
