@@ -146,11 +146,50 @@ def test_each_picture_carries_its_own_quality():
     pictures = _pictures(np.random.default_rng(6))
     same, finer = coder.encode_set(pictures, 40), coder.encode_set(pictures, [90, 40, 40])
     assert [e[5] for e in finer.each] == [90, 40, 40]
-    assert len(finer.each[0]) > len(same.each[0]) and finer.each[1:] == same.each[1:]
+    assert len(finer.each[0]) > len(same.each[0])
+    # the context scales are fitted over the set, so the others' bytes may change, their pictures do not
+    assert all(np.array_equal(a, b) for a, b in zip(finer.reconstructions[1:], same.reconstructions[1:], strict=True))
+    static, static_finer = (coder.encode_set(pictures, q, adaptive=False) for q in (40, [90, 40, 40]))
+    assert static_finer.each[1:] == static.each[1:]
     decoded = coder.decode_set(finer.shared, finer.each)
     assert all(np.array_equal(a, b) for a, b in zip(decoded, finer.reconstructions, strict=True))
     with pytest.raises(ValueError, match="2 qualities for 3 pictures"):
         coder.encode_set(pictures, [60, 60])
+
+
+@pytest.mark.parametrize("cfg", [TINY, TINY_GDN])
+def test_context_adaptive_coding_spends_less_on_flat_areas_and_decodes_to_the_same_pictures(cfg):
+    """Format 3 codes ŷ with scales chosen by context (``learned.seb.context``), format 2 with the factorised density
+    alone: the same integers, so the same pictures, and both decode; a picture half flat, half busy costs less."""
+    coder = SebCoder(_tiny(3, cfg))
+    rng = np.random.default_rng(7)
+    busy = rng.integers(0, 256, (96, 96, 3)).astype(np.uint8)
+    busy[:, :48] = 128
+    pictures = [busy, np.ascontiguousarray(busy[:, ::-1])]
+    adaptive, static = coder.encode_set(pictures, 60), coder.encode_set(pictures, 60, adaptive=False)
+    assert (adaptive.shared[3], static.shared[3]) == (3, 2)
+    assert sum(map(len, adaptive.each)) < 0.95 * sum(map(len, static.each))
+    for coded in (adaptive, static):
+        decoded = coder.decode_set(coded.shared, coded.each)
+        assert all(np.array_equal(a, b) for a, b in zip(decoded, static.reconstructions, strict=True))
+
+
+def test_context_keys_at_the_decoder_follow_the_encoders():
+    """The decoder's keys, built channel by channel from what it has decoded, equal the encoder's whole-picture keys;
+    an all-zero picture sits in the quietest bucket from its second channel on."""
+    from semtalk.learned.seb import context
+
+    rng = np.random.default_rng(8)
+    y = rng.integers(-3, 4, (6 * 5, 7)) * (rng.random((6 * 5, 7)) < 0.4)
+    keys = context.picture_keys(y, 6, 5)
+    ctx = context.Contexts(6, 5)
+    for c in range(y.shape[1]):
+        black = ctx.black()
+        assert np.array_equal(np.where(ctx.white, ctx.white_keys(black, y[:, c]), black), keys[:, c])
+        ctx.done(y[:, c])
+    zero = context.picture_keys(np.zeros((30, 3), np.int64), 6, 5)
+    assert (zero[~ctx.white, 0] == context.N_ACTIVITY - 1).all() and (zero[~ctx.white, 1:] == 0).all()
+    assert (zero[ctx.white, 1:] == context.N_ACTIVITY).all()
 
 
 def test_chroma_factor_coarsens_only_the_chroma_steps_and_travels_in_the_shared_bytes():

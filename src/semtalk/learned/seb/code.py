@@ -30,13 +30,14 @@ plate, seen in every frame) a finer step than the others.
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from semtalk.learned.seb import context
 from semtalk.learned.seb.config import BLOCK, PATCH, n_sebs, patch_grid, usage_bits
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
 
     from semtalk.learned.seb.model import FactorizedDensity, SebModel
 
-MAGIC, VERSION = b"SEB", 2
+MAGIC, VERSION, STATIC_VERSION = b"SEB", 3, 2  # 3: context-adaptive residual; 2: factorised only
 RANGE = 255  # integers coded: [−RANGE, RANGE] in units of the step
 SUBSET_MAX = 16  # pictures per subset (the paper splits large sets by k-means on image features)
 KMEANS_ITERS = 25
@@ -85,11 +86,10 @@ def channel_steps(model: SebModel, step: float, eighths: int = 8) -> np.ndarray:
     return steps
 
 
-@lru_cache(maxsize=32)
-def _tables(density: FactorizedDensity, step: float, eighths: int = 8, chroma_from: int | None = None) -> list:
-    """One constriction categorical per channel over [−RANGE, RANGE] at ``step`` (× eighths/8 from channel
-    ``chroma_from`` on; see the module docstring)."""
-    import constriction
+@lru_cache(maxsize=64)
+def _counts(density: FactorizedDensity, step: float, eighths: int = 8, chroma_from: int | None = None) -> np.ndarray:
+    """Every channel's density over [−RANGE, RANGE] at ``step`` (× eighths/8 from channel ``chroma_from`` on; see the
+    module docstring) as counts of 2⁻¹⁶, (channels, 2·RANGE + 1)."""
     import torch
     from scipy.special import expit
 
@@ -103,8 +103,16 @@ def _tables(density: FactorizedDensity, step: float, eighths: int = 8, chroma_fr
     edges = (np.arange(-RANGE, RANGE + 2)[None, :] - 0.5) * steps[:, None]  # bin edges of every integer, per channel
     cdf = (w[:, None, :] * expit((edges[:, :, None] - means[:, None, :]) / scales[:, None, :])).sum(-1)
     p = np.diff(cdf, axis=1)
-    counts = np.maximum(np.rint(p / p.sum(1, keepdims=True) * 2 ** 16), 1)
-    return [constriction.stream.model.Categorical(c / c.sum(), perfect=False) for c in counts]
+    return np.maximum(np.rint(p / p.sum(1, keepdims=True) * 2 ** 16), 1)
+
+
+@lru_cache(maxsize=64)
+def _tables(density: FactorizedDensity, step: float, eighths: int = 8, chroma_from: int | None = None) -> list:
+    """One constriction categorical per channel (``_counts``)."""
+    import constriction
+
+    return [constriction.stream.model.Categorical(c / c.sum(), perfect=False)
+            for c in _counts(density, step, eighths, chroma_from)]
 
 
 def _uniform(k: int):
@@ -176,17 +184,41 @@ class SebCoder:
         out = torch.round(x.clamp(0, 1) * 255).to(torch.uint8)[0].permute(1, 2, 0).numpy()
         return np.ascontiguousarray(out[:h, :w]), ref
 
+    @property
+    def _chroma_from(self) -> int | None:
+        return BLOCK * BLOCK if self.model.cfg.residual == "block" else None
+
     def _latent_tables(self, step: float, eighths: int) -> tuple[np.ndarray, list]:
         """Per-channel steps and their coding tables (the same on both sides)."""
-        chroma_from = BLOCK * BLOCK if self.model.cfg.residual == "block" else None
+        chroma_from = self._chroma_from
         return (channel_steps(self.model, step, eighths),
                 _tables(self.model.latent_density, step, eighths if chroma_from else 8, chroma_from))
 
+    def _scaled(self, step: float, eighths: int, log2: bool = False) -> Callable[[int], object]:
+        """The residual's tables (or log2-probabilities) at ``step`` narrowed by a context scale byte."""
+        chroma_from = self._chroma_from
+        e = eighths if chroma_from else 8
+
+        def at(byte: int):
+            s = step / context.scale(byte)
+            if not log2:
+                return _tables(self.model.latent_density, s, e, chroma_from)
+            counts = _counts(self.model.latent_density, s, e, chroma_from)
+            return np.log2(counts / counts.sum(1, keepdims=True))
+        return at
+
+    def _grid(self, h: int, w: int) -> tuple[int, int]:
+        """Rows and columns of residual blocks of an h × w picture."""
+        rows, cols = patch_grid(h, w)
+        per = PATCH // self.model.cfg.latent_stride
+        return rows * per, cols * per
+
     def encode_set(self, images: list[np.ndarray], quality: int | Sequence[int] = 60,
-                   chroma: float = 1.0) -> EncodedSet:
+                   chroma: float = 1.0, adaptive: bool = True) -> EncodedSet:
         """A set of H×W×3 uint8 pictures (any sizes up to 65535) → ``EncodedSet``. ``quality``: one for the set or
         one per picture; ``chroma`` scales the chroma coefficients' step (module docstring; 1 is the trained RGB-MSE
-        operating point)."""
+        operating point); ``adaptive``: the residual with context-adaptive scales (``learned.seb.context``, format 3)
+        or with the factorised density alone (format 2, the same reconstructions)."""
         import constriction
         import torch
 
@@ -213,28 +245,41 @@ class SebCoder:
             centres = _kmeans(pool, k, rng)[0] if k > 1 else pool.mean(0, keepdims=True)
             sebs.append(np.clip(np.rint(centres), -RANGE, RANGE).astype(np.int64))
             ks.append(k)
-        enc = constriction.stream.queue.RangeEncoder()
-        _code(np.concatenate(sebs), _tables(self.model.seb_density, 1.0), enc)
-        shared = (_SHARED.pack(MAGIC, VERSION, eighths, n_sub) + struct.pack(f">{n_sub}H", *ks)
-                  + enc.get_compressed().tobytes())
-        each, recons = [], []
-        bits = {"sebs": 8.0 * len(shared), "usage": 0.0, "residual": 0.0}
+        coded = []  # (usage, ŷ, per-channel steps) of each picture
         for im, x, f, j, q in zip(images, xs, feats, member, qs, strict=True):
-            step, lat_tables = self._latent_tables(quality_step(q), eighths)
-            s, k = sebs[j], ks[j]
-            usage = ((f[:, None, :] - s[None].astype(np.float64)) ** 2).sum(2).argmin(1)
-            _, ref = self._reconstruct(s, usage, None, step, *im.shape[:2])
+            step = channel_steps(self.model, quality_step(q), eighths)
+            usage = ((f[:, None, :] - sebs[j][None].astype(np.float64)) ** 2).sum(2).argmin(1)
+            _, ref = self._reconstruct(sebs[j], usage, None, step, *im.shape[:2])
             with torch.no_grad():
                 y = self.model.analyse(x - ref)[0].permute(1, 2, 0).reshape(-1, self.model.cfg.latent_channels)
-            y = y.double().numpy()
-            y_int = np.clip(np.rint(y / step), -RANGE, RANGE).astype(np.int64)
+            coded.append((usage, np.clip(np.rint(y.double().numpy() / step), -RANGE, RANGE).astype(np.int64), step))
+        scales = b""
+        if adaptive:
+            keys = [context.picture_keys(y, *self._grid(*im.shape[:2]))
+                    for im, (_, y, _) in zip(images, coded, strict=True)]
+            table = context.fit_scales([(y, k, self._scaled(quality_step(q), eighths, log2=True))
+                                        for (_, y, _), k, q in zip(coded, keys, qs, strict=True)],
+                                       self.model.cfg.latent_channels, self._chroma_from, RANGE)
+            scales = table.astype(np.uint8).tobytes()
+        enc = constriction.stream.queue.RangeEncoder()
+        _code(np.concatenate(sebs), _tables(self.model.seb_density, 1.0), enc)
+        shared = (_SHARED.pack(MAGIC, VERSION if adaptive else STATIC_VERSION, eighths, n_sub)
+                  + struct.pack(f">{n_sub}H", *ks) + scales + enc.get_compressed().tobytes())
+        each, recons = [], []
+        bits = {"sebs": 8.0 * len(shared), "usage": 0.0, "residual": 0.0}
+        for i, (im, j, q, (usage, y_int, step)) in enumerate(zip(images, member, qs, coded, strict=True)):
+            k = ks[j]
             enc = constriction.stream.queue.RangeEncoder()
             if k > 1:
                 enc.encode(usage.astype(np.int32), _uniform(k))
-            _code(y_int, lat_tables, enc)
+            if adaptive:
+                _code_adaptive(y_int, keys[i], table, self._scaled(quality_step(q), eighths), self._chroma_from,
+                               enc)
+            else:
+                _code(y_int, self._latent_tables(quality_step(q), eighths)[1], enc)
             data = _PICTURE.pack(*im.shape[:2], int(j), q) + enc.get_compressed().tobytes()
             each.append(data)
-            recons.append(self._reconstruct(s, usage, y_int, step, *im.shape[:2])[0])
+            recons.append(self._reconstruct(sebs[j], usage, y_int, step, *im.shape[:2])[0])
             bits["usage"] += usage_bits(len(usage), k)
             bits["residual"] += 8.0 * len(data) - usage_bits(len(usage), k)
         return EncodedSet(shared, each, recons, bits)
@@ -247,12 +292,16 @@ class SebCoder:
         if len(shared) < _SHARED.size:
             raise ValueError("Seb shared bytes are truncated")
         magic, version, eighths, n_sub = _SHARED.unpack_from(shared)
-        if magic != MAGIC or version != VERSION:
+        if magic != MAGIC or version not in (STATIC_VERSION, VERSION):
             raise ValueError("not Seb shared bytes (bad magic or version)")
-        head = _SHARED.size + 2 * n_sub
+        adaptive = version == VERSION
+        n_scales = len(context.groups(self.model.cfg.latent_channels, self._chroma_from)) * context.N_KEYS
+        head = _SHARED.size + 2 * n_sub + (n_scales if adaptive else 0)
         if n_sub < 1 or eighths < 1 or len(shared) < head or (len(shared) - head) % 4:
             raise ValueError("Seb shared bytes are truncated")
         ks = struct.unpack_from(f">{n_sub}H", shared, _SHARED.size)
+        table = (np.frombuffer(shared, np.uint8, n_scales, _SHARED.size + 2 * n_sub).reshape(-1, context.N_KEYS)
+                 if adaptive else None)
         heads = [_PICTURE.unpack_from(d) if len(d) >= _PICTURE.size else (0, 0, 0, 0) for d in each]
         patches = np.zeros(n_sub, np.int64)
         for h, w, j, _ in heads:
@@ -276,9 +325,45 @@ class SebCoder:
             dec = constriction.stream.queue.RangeDecoder(np.frombuffer(data[_PICTURE.size:], np.dtype("<u4")).copy())
             usage = dec.decode(_uniform(ks[j]), rows * cols).astype(np.int64) if ks[j] > 1 else \
                 np.zeros(rows * cols, np.int64)
-            y = _decode(dec, rows * cols * (PATCH // self.model.cfg.latent_stride) ** 2, lat_tables)
+            if adaptive:
+                y = _decode_adaptive(dec, self._grid(h, w), len(step), table,
+                                     self._scaled(quality_step(q), eighths), self._chroma_from)
+            else:
+                y = _decode(dec, rows * cols * (PATCH // self.model.cfg.latent_stride) ** 2, lat_tables)
             out.append(self._reconstruct(sebs[j], usage, y, step, h, w)[0])
         return out
+
+
+def _code_adaptive(y: np.ndarray, keys: np.ndarray, table: np.ndarray, tables_at: Callable[[int], object],
+                   chroma_from: int | None, encoder) -> None:
+    """ŷ (blocks, channels) channel by channel, black blocks then white, each key's integers with its scale's table
+    (``learned.seb.context``); ``_decode_adaptive`` reads them back in the same order."""
+    sym = (y + RANGE).astype(np.int32)
+    white = keys[:, 0] >= context.N_ACTIVITY  # white blocks' keys follow the black ones' (``context``)
+    for c in range(y.shape[1]):
+        g = int(chroma_from is not None and c >= chroma_from)
+        for idx in (np.flatnonzero(~white), np.flatnonzero(white)):
+            k = keys[idx, c]
+            for key in np.unique(k):
+                encoder.encode(np.ascontiguousarray(sym[idx[k == key], c]), tables_at(int(table[g, key]))[c])
+
+
+def _decode_adaptive(decoder, grid: tuple[int, int], channels: int, table: np.ndarray,
+                     tables_at: Callable[[int], object], chroma_from: int | None) -> np.ndarray:
+    ctx = context.Contexts(*grid)
+    y = np.zeros((grid[0] * grid[1], channels), np.int64)
+    black, white = np.flatnonzero(~ctx.white), np.flatnonzero(ctx.white)
+    for c in range(channels):
+        g = int(chroma_from is not None and c >= chroma_from)
+        keys = ctx.black()
+        for idx, k in ((black, keys[black]), (white, None)):
+            if k is None:
+                k = ctx.white_keys(keys, y[:, c])[white]
+            for key in np.unique(k):
+                sel = idx[k == key]
+                y[sel, c] = decoder.decode(tables_at(int(table[g, key]))[c], len(sel)).astype(np.int64) - RANGE
+        ctx.done(y[:, c])
+    return y
 
 
 def from_bundle(bundle: dict, seed: int = 0) -> SebCoder:
