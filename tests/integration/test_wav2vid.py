@@ -26,7 +26,8 @@ def test_sample_clip_sends_the_audio_and_few_frames_and_plays_every_frame(tmp_pa
     assert w["clips_sent"] >= 1 and w["clips_received"] == w["clips_sent"]
     assert 0 < w["frames_sent_fraction"] < 1 and w["frames_generated"] > 0
     assert w["frames_sent"] + w["frames_generated"] == v["frames"]
-    assert w["data_bytes"] == w["data_bytes_clips"] + w["data_bytes_audio"]
+    assert w["data_bytes"] == w["data_bytes_clips"] + w["data_bytes_control"] + w["data_bytes_audio"]
+    assert w["data_bytes_control"] == 14 * w["clips_reused"] and w["reuses_applied"] == w["clips_reused"]
     assert a["carrier"] == "opus" and a["kbps"] == pytest.approx(8.0, rel=0.05)
     assert a["pesq_wb"] is not None and a["pesq_wb"] > 2.0  # Opus at 8 kbps over a clean link
     assert v["ssim"] > 0.5

@@ -28,7 +28,7 @@ from semtalk.link.simulated import ChannelConfig, SimulatedLink
 from semtalk.memory import release
 from semtalk.modes.lgmtsc.config import LENGTH_CHOICES, LgmtscConfig
 from semtalk.modes.m3e.config import M3eConfig
-from semtalk.modes.wav2vid.config import Wav2vidConfig
+from semtalk.modes.wav2vid.config import MAX_CLIP_CACHE, Wav2vidConfig
 from semtalk.records import StageTimer, config_from
 
 if TYPE_CHECKING:
@@ -81,6 +81,7 @@ class RunConfig:
     clip_codec: str = Wav2vidConfig.clip_codec
     clip_kbps: float = Wav2vidConfig.clip_kbps
     clip_preset: str | None = Wav2vidConfig.clip_preset
+    clip_cache: int = Wav2vidConfig.clip_cache
     audio_carrier: str = Wav2vidConfig.audio_carrier
     audio_kbps: float = Wav2vidConfig.audio_kbps
     # LGM-TSC (``--mode lgmtsc``): its own fields and defaults (``modes.lgmtsc.config.LgmtscConfig``).
@@ -344,7 +345,8 @@ def check_config(config: RunConfig) -> None:
 
 
 WAV2VID_FLAGS = {"pose_threshold": "--pose-threshold", "clip_frames": "--clip-frames", "clip_codec": "--clip-codec",
-                 "clip_kbps": "--clip-kbps", "clip_preset": "--clip-preset", "audio_carrier": "--audio-carrier",
+                 "clip_kbps": "--clip-kbps", "clip_preset": "--clip-preset", "clip_cache": "--clip-cache",
+                 "audio_carrier": "--audio-carrier",
                  "audio_kbps": "--audio-kbps"}
 
 
@@ -366,6 +368,9 @@ def _check_wav2vid(config: RunConfig) -> None:
         raise SemtalkError(f"--clip-codec must be one of {', '.join(CLIP_CODECS)}, got '{config.clip_codec}'")
     if not 10 <= config.clip_kbps <= 20_000:
         raise SemtalkError(f"--clip-kbps must be in [10, 20000], got {config.clip_kbps}")
+    if not 0 <= config.clip_cache <= MAX_CLIP_CACHE:
+        raise SemtalkError(f"--clip-cache is the clips kept for reuse and must be in 0..{MAX_CLIP_CACHE}, got "
+                           f"{config.clip_cache}")
     try:
         check_preset(config.clip_codec, config.clip_preset)
     except ValueError as exc:

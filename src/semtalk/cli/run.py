@@ -92,6 +92,9 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--clip-preset", default=W.clip_preset,
                    help="the clip codec's speed preset: x264/x265 ultrafast … placebo, SVT-AV1 0–13 (default "
                         f"{', '.join(f'{v} for {k}' for k, v in CLIP_PRESETS.items())}, else the codec's call default)")
+    g.add_argument("--clip-cache", type=int, default=W.clip_cache,
+                   help=f"clips both ends keep to reuse when the head returns to a pose one shows; 0: never reuse "
+                        f"(default {W.clip_cache})")
     g.add_argument("--audio-carrier", default=W.audio_carrier,
                    help="opus: Opus + the radio's LDPC and QAM (default); asc: the learned analog coder (radio only)")
     g.add_argument("--audio-kbps", type=float, default=W.audio_kbps, help=f"Opus bitrate (default {W.audio_kbps:g})")

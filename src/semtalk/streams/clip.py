@@ -14,6 +14,11 @@ frame and cut into fragments of at most ``fragment`` bytes. Payload of each RTP 
     bytes      the fragment
 
 The RTP timestamp is the first frame's time on the 90 kHz video clock; the marker bit is set on the last fragment.
+
+A **reuse** record (the clip cache, ``modes/wav2vid/pose.py``) is the same header with 0 frames, fragment 0 of 1,
+codec index 0 and no body: "from frame ``first`` on, animate clip ``clip id`` again". It is 14 bytes of payload, one
+packet, and goes under the same FEC as the fragments. A record with 0 frames that breaks any of these is invalid.
+
 A clip is decodable only whole (its first frame is an I-frame, the rest reference it), so the depacketiser yields a
 clip once all its fragments are in, and forgets an incomplete one once ``MAX_PENDING`` newer clips have started:
 memory stays bounded whatever is lost or forged.
@@ -34,6 +39,19 @@ HEADER = struct.Struct(">BBHIHHH")
 FRAME_LENGTH = struct.Struct(">I")
 MAX_PENDING = 4  # incomplete clips kept while newer ones arrive
 MAX_CLIP_FRAMES = 250
+
+
+@dataclass(frozen=True)
+class Reuse:
+    """A control record: from frame ``first`` on the receiver animates its cached clip ``clip_id`` again."""
+
+    clip_id: int
+    first: int
+
+    @property
+    def bytes(self) -> int:
+        """What it costs: the header is all of it."""
+        return HEADER.size
 
 
 @dataclass(frozen=True)
@@ -86,6 +104,17 @@ class ClipPacketizer:
         self.packets += len(out)
         return out
 
+    def push_reuse(self, reuse: Reuse) -> list[bytes]:
+        """The one RTP packet of a reuse record."""
+        stamp = round(reuse.first / self.fps * VIDEO_CLOCK_RATE) % (1 << 32)
+        header = HEADER.pack(PAYLOAD_VERSION << 4, self.kb_tag, reuse.clip_id & 0xFFFF, reuse.first, 0, 0, 1)
+        packet = bytes(RtpPacket(payload_type=self.payload_type, sequence_number=self.seq, timestamp=stamp,
+                                 ssrc=self.ssrc, marker=True, payload=header))
+        self.seq = (self.seq + 1) & 0xFFFF
+        self.packets += 1
+        self.payload_bits += 8 * HEADER.size
+        return [packet]
+
 
 @dataclass
 class _Pending:
@@ -96,14 +125,15 @@ class _Pending:
 
 
 class ClipDepacketizer(FilteredDepacketizer):
-    """``depacketizer(datagram)`` → the clips it completes (0 or 1); counts what it refuses."""
+    """``depacketizer(datagram)`` → the clips it completes and the reuse records it reads (0 or 1); counts what it
+    refuses."""
 
     def __init__(self, kb_tag: int, ssrc: int = CLIP_SSRC, payload_type: int = CLIP_PAYLOAD_TYPE) -> None:
         super().__init__(ssrc, payload_type, kb_tag)  # invalid: a clip header or body that does not hold together
         self._pending: dict[int, _Pending] = {}
         self._done: list[int] = []  # recent complete clip ids: a duplicate fragment must not start a clip again
 
-    def __call__(self, datagram: bytes) -> list[Clip]:
+    def __call__(self, datagram: bytes) -> list[Clip | Reuse]:
         pkt = self.filter.admit(datagram)
         if pkt is None:
             return []
@@ -112,6 +142,9 @@ class ClipDepacketizer(FilteredDepacketizer):
             return []
         first_byte, _, clip_id, first, n_frames, index, count = HEADER.unpack_from(pkt.payload)
         codec = first_byte & 0x0F
+        if n_frames == 0 and first_byte == PAYLOAD_VERSION << 4 and (index, count) == (0, 1) \
+                and len(pkt.payload) == HEADER.size:
+            return [Reuse(clip_id, first)]
         if first_byte >> 4 != PAYLOAD_VERSION or codec >= len(CLIP_CODECS) or not 1 <= n_frames <= MAX_CLIP_FRAMES \
                 or not index < count:
             self.invalid += 1

@@ -3,13 +3,15 @@ changes, and every other frame generated at the receiver by animating the latest
 
     sender:   frame → landmarks + stable crop → head pose → HdPoseEst (eq. 3) ≥ ε ? → clip of the crops,
               coded by a real low-delay codec (the paper's DVST) → fragments (RTP) + RS            (stream 0)
+              a clip whose pose a cached clip shows (``--clip-cache``): a 14-byte "reuse clip k" record instead
               audio → Opus spans + RS, or ASC analog symbols                                         (stream 1)
-    receiver: fragments → whole clips → decoded and cached as the reference;
+    receiver: fragments → whole clips → decoded and cached as the reference (the last ``clip_cache`` kept for reuse);
               audio spans → audio → mouth opening per frame (``generators.lips``) → talking head that animates the
               reference (``generators.talking_head``); frames of a clip that arrived are shown as decoded.
 
 A clip goes out once its last frame is captured, so the receiver plays ``clip_frames`` + 1 frames behind, and at
-least the audio path's delay (span, FEC block, the lips' look-ahead). Memory is bounded by that delay.
+least the audio path's delay (span, FEC block, the lips' look-ahead). Memory is bounded by that delay and the
+``clip_cache`` clips kept for reuse.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from semtalk.modes.wav2vid.pose import PoseTrigger, euler_degrees
 from semtalk.records import StageTimer
 from semtalk.semantics.face.mesh import mouth_opening
 from semtalk.streams.audio import AudioDepacketizer, AudioPacketizer
-from semtalk.streams.clip import Clip, ClipDepacketizer, ClipPacketizer
+from semtalk.streams.clip import Clip, ClipDepacketizer, ClipPacketizer, Reuse
 
 CLIPS, AUDIO = 0, 1  # stream numbers
 FPS = 25.0
@@ -43,7 +45,8 @@ class Wav2vidSender:
 
         self.config, self.kb, self.timer = config, kb, timer
         self.tracker = FaceTracker(kb.crop, kb.ref_box)
-        self.trigger = PoseTrigger(config.pose_threshold, config.clip_frames, config.pose_window)
+        self.trigger = PoseTrigger(config.pose_threshold, config.clip_frames, config.pose_window,
+                                   config.clip_cache, config.reuse_fraction)
         tag = kb_tag(kb_bytes)
         self.clips = ClipPacketizer(tag, FPS)
         self.clip_fec = config.packet_code().encoder()
@@ -56,7 +59,9 @@ class Wav2vidSender:
         self.frames = 0
         self.no_face = 0
         self.sent_clips: list[tuple[int, int]] = []  # (first frame, frames) of every clip sent
+        self.reused: list[tuple[int, int]] = []  # (first frame, cached clip id) of every clip replaced by a reuse
         self.clip_bytes = 0  # codec bytes of the clips
+        self.control_bytes = 0  # the reuse records
         self.audio_bytes = 0  # codec bytes of the audio (Opus)
         self.audio_symbols = 0  # analog symbols of the audio (ASC)
         self.audio_spans = 0
@@ -80,7 +85,10 @@ class Wav2vidSender:
             if not self._crops:
                 self._first = index
             self._crops.append(tracked.crop)
-            if step.last:
+            if step.reuse is not None:  # a cached clip shows this pose: it is animated again from the clip's start
+                out.append(Outgoing(CLIPS, self._send_reuse(Reuse(step.reuse, self._first)), time_s))
+                self._crops = []
+            elif step.last:
                 out.append(Outgoing(CLIPS, self._send_clip(), time_s))
         self.timer.add("encode", time.perf_counter() - t)
         return Captured(tracked.index, tracked.crop, mouth), out
@@ -121,6 +129,14 @@ class Wav2vidSender:
             packets += self.clip_fec.push(packet)
         return packets + self.clip_fec.flush()
 
+    def _send_reuse(self, reuse: Reuse) -> list[bytes]:
+        self.reused.append((reuse.first, reuse.clip_id))
+        self.control_bytes += reuse.bytes
+        packets = []
+        for packet in self.clips.push_reuse(reuse):
+            packets += self.clip_fec.push(packet)
+        return packets + self.clip_fec.flush()
+
     def finish(self, audio: np.ndarray | None, end: float) -> list[Outgoing]:
         self.tracker.close()
         out = []
@@ -146,6 +162,7 @@ class _Cached:
 
     first: int
     frames: list[np.ndarray] = field(default_factory=list)
+    clip_id: int = 0
 
     @property
     def end(self) -> int:
@@ -174,6 +191,9 @@ class Wav2vidReceiver:
         self.lookahead = LOOKAHEAD_S
         self.latency = max((config.clip_frames + 1) / FPS, audio_delay) + config.playout_margin
         self._cached: list[_Cached] = []  # clips decoded, in frame order, not yet played past
+        self._kept: dict[int, list[np.ndarray]] = {}  # clip id → frames: the newest ``clip_cache`` clips, for reuse
+        self._switches: dict[int, int] = {}  # frame → clip id of the reuse records not yet played
+        self._reference: int | None = None  # the clip id animated now
         self._slots: dict[int, bytes | np.ndarray] = {}
         self._next_slot = 0
         self._lost_slots: set[int] = set()
@@ -182,6 +202,7 @@ class Wav2vidReceiver:
         self._mouths: list[float] = []
         self._next = 0  # next frame to play
         self.received_clips: list[tuple[int, int]] = []
+        self.reuses_applied: list[tuple[int, int]] = []  # (frame, clip id) where a reuse switched the reference
         self.generated: list[int] = []  # frames generated from the audio (not shown from a clip)
         self.concealed = 0
         self.late_slots = 0
@@ -189,8 +210,11 @@ class Wav2vidReceiver:
     def receive(self, stream: int, datagram: bytes) -> None:
         if stream == CLIPS:
             for packet in self.clip_fec.push(datagram):
-                for clip in self.clips(packet):
-                    self._cache(clip)
+                for record in self.clips(packet):
+                    if isinstance(record, Reuse):
+                        self._reuse(record)
+                    else:
+                        self._cache(record)
         elif stream == AUDIO:
             packets = self.audio_fec.push(datagram) if self.audio_fec is not None else [datagram]
             for packet in packets:
@@ -217,9 +241,23 @@ class Wav2vidReceiver:
             self.clips.invalid += 1
             return
         self.received_clips.append((clip.first, clip.n_frames))
-        self._cached.append(_Cached(clip.first, frames))
+        self._cached.append(_Cached(clip.first, frames, clip.clip_id))
         self._cached.sort(key=lambda c: c.first)
+        if self.config.clip_cache:
+            self._kept[clip.clip_id] = frames
+            newest = clip.clip_id  # ids count modulo 2**16: keep the ``clip_cache`` ids up to the newest
+            self._kept = {k: v for k, v in self._kept.items() if (newest - k) % (1 << 16) < self.config.clip_cache}
         self.timer.add("receive", time.perf_counter() - t)
+
+    def _reuse(self, reuse: Reuse) -> None:
+        """A reuse record: switch to that clip at its frame (one late for it switches at the next frame to play).
+        Its id is looked up when the frame plays; one the cache does not hold then is ignored."""
+        if reuse.first > self._next + HORIZON_FRAMES:  # no honest record runs this far ahead: forged
+            self.clips.invalid += 1
+            return
+        if not self.config.clip_cache:
+            return
+        self._switches[max(reuse.first, self._next)] = reuse.clip_id  # ≤ HORIZON_FRAMES + 1 of them
 
     def _decode_audio(self, samples: int) -> None:
         """Decode spans in order until ``samples`` of audio exist; a span not here by now is lost."""
@@ -248,10 +286,7 @@ class Wav2vidReceiver:
                 image, concealed = clip.frames[k - clip.first], False
             else:
                 t = time.perf_counter()
-                done = [c for c in self._cached if c.end <= k]
-                if done:  # the newest clip that has ended becomes the reference
-                    self.head.set_reference(done[-1].frames)
-                    self._cached = [c for c in self._cached if c.end > k]
+                self._update_reference(k)
                 concealed = self._spans_lost(k)
                 image = self.head.frame(k, self._mouths[k])
                 self.generated.append(k)
@@ -260,6 +295,31 @@ class Wav2vidReceiver:
             out.append(Played(k, image, concealed))
             self._next += 1
         return out
+
+    def _update_reference(self, k: int) -> None:
+        """The newest event by frame k sets the reference: a clip that has ended, or a reuse record (which wins a
+        tie: it can only follow that clip). A reuse of a clip the cache does not hold keeps the reference."""
+        done = [c for c in self._cached if c.end <= k]
+        switches = sorted(f for f in self._switches if f <= k)
+        clip_at = done[-1].end if done else -1
+        if switches and switches[-1] >= clip_at:
+            clip_id = self._switches[switches[-1]]
+            frames = self._kept.get(clip_id)
+            if frames is not None and clip_id != self._reference:
+                self.head.set_reference(frames)
+                self._reference = clip_id
+                self.reuses_applied.append((k, clip_id))
+            elif frames is None and done:  # unknown id: the newest clip ended stays the reference
+                self._set_clip(done[-1])
+        elif done:
+            self._set_clip(done[-1])
+        for f in switches:
+            del self._switches[f]
+        self._cached = [c for c in self._cached if c.end > k]
+
+    def _set_clip(self, clip: _Cached) -> None:
+        self.head.set_reference(clip.frames)
+        self._reference = clip.clip_id
 
     def _spans_lost(self, k: int) -> bool:
         """Whether the audio that drives frame ``k`` was lost (its mouth is then that of silence)."""

@@ -36,19 +36,23 @@ def sections(config: Wav2vidConfig, sender: Wav2vidSender, receiver: Wav2vidRece
     wav2vid = {
         "clips_sent": len(sender.sent_clips),
         "clips": [list(c) for c in sender.sent_clips],
+        "clips_reused": len(sender.reused),
+        "reused": [list(r) for r in sender.reused],  # [frame, clip id]: a cached clip animated again, not sent
+        "reuses_applied": len(receiver.reuses_applied),
         "clips_received": len(receiver.received_clips),
         "frames_sent": sent_frames,
         "frames_sent_fraction": round(sent_frames / frames, 4),
         "frames_generated": len(receiver.generated),
         "mouth_correlation": rounded(_mouth_correlation(receiver, outputs), 4) if score else None,
-        "data_bytes": sender.clip_bytes + sender.audio_bytes,
+        "data_bytes": sender.clip_bytes + sender.control_bytes + sender.audio_bytes,
         "data_bytes_clips": sender.clip_bytes,
+        "data_bytes_control": sender.control_bytes,  # the reuse records
         "data_bytes_audio": sender.audio_bytes,  # 0 with the ASC: its audio is analog symbols, not bytes
         "audio_analog_symbols": sender.audio_symbols,
         "rtp_bytes": clip_stream.bytes + audio_stream.bytes,
         "pose_threshold_deg": config.pose_threshold,
         "clip_frames": config.clip_frames, "clip_codec": config.clip_codec, "clip_kbps": config.clip_kbps,
-        "clip_preset": config.preset,
+        "clip_preset": config.preset, "clip_cache": config.clip_cache, "reuse_fraction": config.reuse_fraction,
         "latency_ms": round(1000 * receiver.latency, 1),
     }
     radio = link.radio()
