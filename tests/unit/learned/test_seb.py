@@ -222,6 +222,26 @@ def test_bad_bytes_are_value_errors(mangle, message):
         coder.decode_set(*mangle(coded.shared, coded.each))
 
 
+def test_corrupt_range_codes_are_value_errors_never_crashes():
+    """Flipped bits, cut or padded words in either part: decoded to some pictures or refused with ``ValueError``
+    (constriction itself raises ``AssertionError`` for a code its model cannot have written)."""
+    coder, rng = SebCoder(_tiny()), np.random.default_rng(9)
+    coded = coder.encode_set([rng.integers(0, 256, (64, 64, 3)).astype(np.uint8) for _ in range(2)], 60)
+    refused = 0
+    for trial in range(120):
+        shared, each = bytearray(coded.shared), [bytearray(e) for e in coded.each]
+        target = shared if trial % 3 == 0 else each[trial % 2]
+        if trial % 4 == 3:
+            del target[len(target) - 4:]
+        else:
+            target[rng.integers(5, len(target))] ^= 1 << int(rng.integers(8))
+        try:
+            coder.decode_set(bytes(shared), [bytes(e) for e in each])
+        except ValueError:
+            refused += 1
+    assert refused > 0
+
+
 def test_from_bundle_round_trips_a_float16_bundle():
     model = _tiny()
     bundle = {"config": TINY.to_dict(), "state": {k: v.half() for k, v in model.state_dict().items()}}

@@ -290,6 +290,12 @@ class SebCoder:
     def decode_set(self, shared: bytes, each: list[bytes]) -> list[np.ndarray]:
         """The pictures of a coded set, exactly as ``encode_set`` reconstructed them; ``ValueError`` for bytes that
         are not a Seb set of this model."""
+        try:
+            return self._decode_set(shared, each)
+        except AssertionError as exc:  # constriction's answer to a range code its model cannot have written
+            raise ValueError(f"Seb bytes are corrupt ({exc})") from exc
+
+    def _decode_set(self, shared: bytes, each: list[bytes]) -> list[np.ndarray]:
         import constriction
 
         if len(shared) < _SHARED.size:
