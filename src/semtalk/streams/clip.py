@@ -92,28 +92,32 @@ class ClipPacketizer:
             raise ValueError(f"a clip has 1..{MAX_CLIP_FRAMES} frames, got {clip.n_frames}")
         body = b"".join(FRAME_LENGTH.pack(len(p)) + p for p in clip.packets)
         parts = [body[i:i + self.fragment] for i in range(0, len(body), self.fragment)]
-        stamp = round(clip.first / self.fps * VIDEO_CLOCK_RATE) % (1 << 32)
+        stamp = self._stamp(clip.first)
         out = []
         for i, part in enumerate(parts):
             header = HEADER.pack((PAYLOAD_VERSION << 4) | CLIP_CODECS.index(clip.codec), self.kb_tag,
                                  clip.clip_id & 0xFFFF, clip.first, clip.n_frames, i, len(parts))
-            out.append(bytes(RtpPacket(payload_type=self.payload_type, sequence_number=self.seq, timestamp=stamp,
-                                       ssrc=self.ssrc, marker=i == len(parts) - 1, payload=header + part)))
-            self.seq = (self.seq + 1) & 0xFFFF
+            out.append(self._packet(stamp, header + part, marker=i == len(parts) - 1))
             self.payload_bits += 8 * len(part)
-        self.packets += len(out)
         return out
 
     def push_reuse(self, reuse: Reuse) -> list[bytes]:
         """The one RTP packet of a reuse record."""
-        stamp = round(reuse.first / self.fps * VIDEO_CLOCK_RATE) % (1 << 32)
         header = HEADER.pack(PAYLOAD_VERSION << 4, self.kb_tag, reuse.clip_id & 0xFFFF, reuse.first, 0, 0, 1)
+        self.payload_bits += 8 * HEADER.size
+        return [self._packet(self._stamp(reuse.first), header, marker=True)]
+
+    def _stamp(self, frame: int) -> int:
+        """The RTP timestamp of ``frame`` on the 90 kHz video clock."""
+        return round(frame / self.fps * VIDEO_CLOCK_RATE) % (1 << 32)
+
+    def _packet(self, stamp: int, payload: bytes, marker: bool) -> bytes:
+        """One RTP packet of this stream, with the next sequence number."""
         packet = bytes(RtpPacket(payload_type=self.payload_type, sequence_number=self.seq, timestamp=stamp,
-                                 ssrc=self.ssrc, marker=True, payload=header))
+                                 ssrc=self.ssrc, marker=marker, payload=payload))
         self.seq = (self.seq + 1) & 0xFFFF
         self.packets += 1
-        self.payload_bits += 8 * HEADER.size
-        return [packet]
+        return packet
 
 
 @dataclass

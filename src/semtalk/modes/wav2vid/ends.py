@@ -124,18 +124,19 @@ class Wav2vidSender:
         self.sent_clips.append((self._first, clip.n_frames))
         self.clip_bytes += clip.bytes
         self._crops = []
-        packets = []
-        for packet in self.clips.push(clip):
-            packets += self.clip_fec.push(packet)
-        return packets + self.clip_fec.flush()
+        return self._protect(self.clips.push(clip))
 
     def _send_reuse(self, reuse: Reuse) -> list[bytes]:
         self.reused.append((reuse.first, reuse.clip_id))
         self.control_bytes += reuse.bytes
-        packets = []
-        for packet in self.clips.push_reuse(reuse):
-            packets += self.clip_fec.push(packet)
-        return packets + self.clip_fec.flush()
+        return self._protect(self.clips.push_reuse(reuse))
+
+    def _protect(self, packets: list[bytes]) -> list[bytes]:
+        """Clip-stream packets through the packet FEC, its block closed: what goes out now."""
+        out = []
+        for packet in packets:
+            out += self.clip_fec.push(packet)
+        return out + self.clip_fec.flush()
 
     def finish(self, audio: np.ndarray | None, end: float) -> list[Outgoing]:
         self.tracker.close()
