@@ -28,6 +28,7 @@ from semtalk.link.simulated import ChannelConfig, SimulatedLink
 from semtalk.memory import release
 from semtalk.modes.lgmtsc.config import LENGTH_CHOICES, LgmtscConfig
 from semtalk.modes.m3e.config import M3eConfig
+from semtalk.modes.syncsc.config import RefreshConfig
 from semtalk.modes.wav2vid.config import MAX_CLIP_CACHE, Wav2vidConfig
 from semtalk.records import StageTimer, config_from
 
@@ -59,6 +60,11 @@ class RunConfig:
     seed: int = 0
     frames_per_packet: int = 5
     video_kbps: float | None = None  # SyncSC face stream target (None: its default; 0: version-1 stream)
+    # SyncSC's KB refresh (``modes.syncsc.refresh``): its own fields and defaults
+    refresh_kbps: float = RefreshConfig.kbps
+    refresh_ssim: float = RefreshConfig.ssim
+    refresh_codec: str = RefreshConfig.codec
+    refresh_quality: int = RefreshConfig.quality
     enroll_seconds: float = 2.0
     n_expr: int = 6
     bits: int = 8
@@ -489,6 +495,31 @@ def _check_fec(config: RunConfig) -> None:
         raise SemtalkError(f"--frames-per-packet {config.frames_per_packet} does not fit --fec {config.fec}: "
                            f"{exc}") from exc
     _check_video_kbps(config, code)
+    _check_refresh(config)
+
+
+REFRESH_FLAGS = {"refresh_kbps": "--refresh-kbps", "refresh_ssim": "--refresh-ssim", "refresh_codec": "--refresh-codec",
+                 "refresh_quality": "--refresh-quality"}
+MAX_REFRESH_KBPS = 10_000.0
+
+
+def _check_refresh(config: RunConfig) -> None:
+    """SyncSC's KB refresh: a budget in kbps (0: off), an SSIM in (0, 1], a keyframe codec and its quality."""
+    from semtalk.streams.keyframe import KEYFRAME_CODECS
+
+    if config.mode != "syncsc":
+        _refuse_outside("syncsc", config, REFRESH_FLAGS)
+        return
+    if not 0.0 <= config.refresh_kbps <= MAX_REFRESH_KBPS:
+        raise SemtalkError(f"--refresh-kbps must be in [0, {MAX_REFRESH_KBPS:g}] (0: no refresh), got "
+                           f"{config.refresh_kbps:g}")
+    if not 0.0 < config.refresh_ssim <= 1.0:
+        raise SemtalkError(f"--refresh-ssim must be in (0, 1], got {config.refresh_ssim:g}")
+    if config.refresh_codec not in KEYFRAME_CODECS:
+        raise SemtalkError(f"--refresh-codec must be one of {', '.join(KEYFRAME_CODECS)}, got "
+                           f"'{config.refresh_codec}'")
+    if not 1 <= config.refresh_quality <= 100:
+        raise SemtalkError(f"--refresh-quality must be in 1..100, got {config.refresh_quality}")
 
 
 MAX_VIDEO_KBPS = 64.0  # far above what 16 coefficients at 25 fps can spend

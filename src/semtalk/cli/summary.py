@@ -19,11 +19,12 @@ def summary(report: dict, out: Path) -> str:
         quality += f" (against {v['reference']})"
     silent = report.get("audio", {}).get("mode") == "none"
     no_audio = ["  speech   none: the input has no audio track"] if silent else []
+    what = "coefficients and refreshes" if "refresh" in report else "coefficients"
     stream = (_m3e_summary(report) if "m3e" in report else _wav2vid_summary(report) if "wav2vid" in report
               else _lgmtsc_summary(report) if "lgmtsc" in report else None) or [
-        f"  stream   {v['stream_kbps']:.2f} kbps coefficients ({v['bits_per_frame']:.1f} bits/frame), "
+        f"  stream   {v['stream_kbps']:.2f} kbps {what} ({v['bits_per_frame']:.1f} bits/frame), "
         f"{v['rtp_kbps']:.2f} kbps with RTP headers, {v['channel_kbps']:.2f} kbps on the channel; "
-        f"KB {v['kb_bytes'] / 1024:.0f} KiB once"]
+        f"KB {v['kb_bytes'] / 1024:.0f} KiB once", *_refresh_summary(report)]
     return "\n".join([
         f"semtalk: {report['input']} → {out}",
         *stream,
@@ -38,6 +39,17 @@ def summary(report: dict, out: Path) -> str:
         *_speech_summary(report.get("speech")),
         *no_audio,
     ])
+
+
+def _refresh_summary(report: dict) -> list[str]:
+    """SyncSC's KB refresh line: how many went out and arrived, and their share of the stream rate above."""
+    r = report.get("refresh")
+    if r is None:
+        return []
+    v = report["video"]
+    return [f"  refresh  {r['sent']} keyframes sent at frames {r['frames_sent']}, {r['used']} used; "
+            f"{v['refresh_kbps']:.2f} of those kbps (budget {r['kbps_budget']:g}), "
+            f"{r['channel_kbps']:.2f} kbps on the channel"]
 
 
 def _num(value, fmt: str) -> str:

@@ -1,5 +1,6 @@
 """RTP payloads of M3E-VSC: keyframes (coded pictures, cut into fragments) forward, and retransmission requests
-(a NACK of sentences and keyframes) on the return path.
+(a NACK of sentences and keyframes) on the return path. SyncSC's KB refreshes go as keyframes too, their bytes
+the frame's coefficients and the picture (``pack_refresh``).
 
 A keyframe is one picture coded by an ``image_codec`` (AVIF by default), sent in fragments of at most
 ``fragment`` bytes so one radio error costs one fragment's packet, and reassembled whole or not at all. Payload::
@@ -27,6 +28,8 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+
+import numpy as np
 
 from semtalk.streams.packet import VIDEO_CLOCK_RATE, FilteredDepacketizer, RtpPacket
 
@@ -82,6 +85,10 @@ class KeyframePacketizer:
         self.packets += len(out)
         return out
 
+    def flush(self) -> list[bytes]:
+        """Nothing is held back: every keyframe goes out whole in ``push`` (the ``Packetizer`` protocol)."""
+        return []
+
 
 class KeyframeDepacketizer(FilteredDepacketizer):
     """``depacketizer(datagram)`` → the keyframes it completes (0 or 1); ``pending`` the ids begun, not complete;
@@ -121,6 +128,29 @@ class KeyframeDepacketizer(FilteredDepacketizer):
             return []
         self._pending.pop(key_id, None)
         return [Keyframe(key_id, frame, codec_, b"".join(parts))]  # type: ignore[arg-type]
+
+
+def pack_refresh(codes: np.ndarray, picture: bytes) -> bytes:
+    """A SyncSC KB refresh (``modes.syncsc.refresh``) as a keyframe's bytes: the frame's quantised coefficients,
+    which the renderer warps the picture from, then the coded picture::
+
+        u8       n, the coefficients
+        u16 × n  their codes
+        bytes    the picture, in the keyframe's codec
+    """
+    codes = np.asarray(codes)
+    if codes.ndim != 1 or not 0 < codes.size < 256 or codes.min() < 0 or codes.max() > 0xFFFF:
+        raise ValueError("a refresh carries 1..255 codes of 16 bits")
+    return bytes([codes.size]) + codes.astype(">u2").tobytes() + picture
+
+
+def unpack_refresh(data: bytes, n_coeffs: int) -> tuple[np.ndarray, bytes]:
+    """``pack_refresh``'s codes (uint16) and picture bytes; ``ValueError`` if the count is not ``n_coeffs`` or
+    no picture follows."""
+    if not data or data[0] != n_coeffs or len(data) <= 1 + 2 * n_coeffs:
+        raise ValueError(f"not a refresh of {n_coeffs} coefficients")
+    codes = np.frombuffer(data, dtype=">u2", count=n_coeffs, offset=1).astype(np.uint16)
+    return codes, data[1 + 2 * n_coeffs:]
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
     sender:   frame → landmarks + stable crop → coefficients → quantise → face code (RTP + RS | PacSC)
               audio → words (``speech.SpeechSender``)
+              with ``--refresh-kbps``: a frame the receiver would render badly → a new keyframe (``refresh``)
     receiver: face code → play-out + concealment → face renderer;  words → TextPC → TTS in sync with the lips
 
 Only bounded buffers exist between the stages (the code's block and the play-out delay), so memory does
@@ -20,12 +21,14 @@ from semtalk import registry
 from semtalk.fec.base import PacketCode, StreamCode
 from semtalk.kb.knowledge_base import KnowledgeBase, kb_tag
 from semtalk.modes.base import Captured, Outgoing, Played, Speech
+from semtalk.modes.syncsc.config import RefreshConfig
+from semtalk.modes.syncsc.refresh import RefreshReceiver, RefreshSender, refresh_section
 from semtalk.modes.syncsc.speech import RATE, SpeechConfig, SpeechReceiver, SpeechSender
 from semtalk.records import StageTimer, config_from
 from semtalk.semantics.face.mesh import mouth_opening
 from semtalk.streams.face import FaceDepacketizer, FacePacketizer, FaceStreamFormat
 
-FACE, WORDS = 0, 1  # stream numbers
+FACE, WORDS, REFRESH = 0, 1, 2  # stream numbers
 FPS = 25.0
 DEFAULT_VIDEO_KBPS = 1.6  # the face stream's rate target without --video-kbps (issue 24)
 
@@ -46,6 +49,10 @@ class SyncscConfig:
     seed: int = 0
     playout_margin: float = 0.0
     video_kbps: float | None = None  # face stream target; None: DEFAULT_VIDEO_KBPS; 0: version 1, uncontrolled
+    refresh_kbps: float = RefreshConfig.kbps  # KB refresh budget (``refresh``); 0: none
+    refresh_ssim: float = RefreshConfig.ssim
+    refresh_codec: str = RefreshConfig.codec
+    refresh_quality: int = RefreshConfig.quality
 
     def code(self) -> StreamCode:
         return registry.get("fec", self.fec)(k=self.fec_k, code_rate=self.code_rate)
@@ -53,6 +60,13 @@ class SyncscConfig:
     def speech_config(self) -> SpeechConfig:
         return SpeechConfig(window=self.text_window, fec_k=self.fec_k, prosody=self.prosody,
                             voice_adapt=self.voice_adapt, seed=self.seed)
+
+    def refresh(self) -> RefreshConfig | None:
+        """The KB refresh's settings, or None without a budget."""
+        if self.refresh_kbps <= 0:
+            return None
+        return RefreshConfig(kbps=self.refresh_kbps, ssim=self.refresh_ssim, codec=self.refresh_codec,
+                             quality=self.refresh_quality, fps=FPS)
 
     def video_target(self) -> float | None:
         """The face stream's rate target in kbps; None for the version-1 stream (``video_kbps`` 0, or a learned
@@ -81,6 +95,9 @@ class SyncscSender:
         self.face = code.sender(FacePacketizer(config.stream_format(kb, kb_bytes)))
         self.speech = SpeechSender(config.speech_config(), code, kb_tag(kb_bytes), kb.language) \
             if config.speech else None
+        self.refresh = None
+        if (refresh := config.refresh()) is not None:
+            self.refresh = RefreshSender(refresh, kb, kb_tag(kb_bytes), code.packet_code())
         self.frames = 0
         self.no_face = 0
 
@@ -95,7 +112,12 @@ class SyncscSender:
         mouth = np.nan if tracked.points is None else mouth_opening(tracked.points)
         packets = self.face.push(coded)
         self.timer.add("encode", time.perf_counter() - t)
-        return Captured(tracked.index, tracked.crop, mouth), [Outgoing(FACE, packets, time_s)]
+        out = [Outgoing(FACE, packets, time_s)]
+        if self.refresh is not None and coded.face_found:
+            t = time.perf_counter()
+            out.append(Outgoing(REFRESH, self.refresh.push(tracked.index, tracked.crop, coded.codes), time_s))
+            self.timer.add("refresh", time.perf_counter() - t)
+        return Captured(tracked.index, tracked.crop, mouth), out
 
     def finish(self, audio: np.ndarray | None, end: float) -> list[Outgoing]:
         self.tracker.close()
@@ -107,11 +129,14 @@ class SyncscSender:
     def report(self) -> dict:
         packets = self.face.packetizer if hasattr(self.face, "packetizer") else None
         coded = packets is not None and packets.fmt.coder is not None
+        refresh = self.refresh
         return {"frames": self.frames, "no_face_frames": self.no_face, "clipped_frames": self.encoder.clipped,
-                "payload_bits": self.face.payload_bits, "source_packets": self.face.packets,
+                # a refresh counts in the stream's rate (issue 24), and apart as ``refresh_bits``
+                "payload_bits": self.face.payload_bits + (refresh.bits if refresh else 0),
+                "source_packets": self.face.packets + (refresh.packets.packets if refresh else 0),
                 "frames_per_packet": self.config.frames_per_packet, "target_kbps": self.config.video_target(),
                 "precision_level": round(packets.level_sum / max(packets.packets, 1), 2) if coded else None,
-                "refresh_bits": 0}
+                "refresh_bits": refresh.bits if refresh else 0}
 
 
 class SyncscReceiver:
@@ -128,6 +153,9 @@ class SyncscReceiver:
         self.playout = FacePlayout(kb.quantizer, kb.quantizer.dequantize(kb.reference.codes),
                                    horizon=math.ceil((self.latency + 1) * FPS))
         self.renderer = FaceRenderer(kb)
+        self.refresh = None
+        if (refresh := config.refresh()) is not None:
+            self.refresh = RefreshReceiver(refresh, kb, kb_tag(kb_bytes), code.packet_code())
         self.absence = AbsenceFade()
         self.speech = SpeechReceiver(config.speech_config(), code, kb_tag(kb_bytes), kb.language,
                                      kb.voice_profile) if config.speech else None
@@ -141,6 +169,8 @@ class SyncscReceiver:
                 self.playout.push(frame)
         elif stream == WORDS and self.speech is not None:
             self.speech.receive(datagram)
+        elif stream == REFRESH and self.refresh is not None:
+            self.refresh.receive(datagram)
 
     def play(self, until: int) -> list[Played]:
         t = time.perf_counter()
@@ -150,6 +180,8 @@ class SyncscReceiver:
         out = []
         for face in self.playout.pop(until):
             t = time.perf_counter()
+            if self.refresh is not None and self.refresh.due(face.index):
+                self.renderer.set_sources(self.refresh.sources)
             image = self.absence(self.renderer(face.coeffs), face.face_found,
                                  lambda c=face.coeffs: self.renderer.plate(c))
             self.timer.add("render", time.perf_counter() - t)
@@ -246,8 +278,11 @@ class SyncscMode:
 
 
     def sections(self, sender, receiver, link, outputs, original, speech, score: bool) -> dict:
-        """No report sections of its own besides ``speech``."""
-        return {}
+        """``refresh`` when the KB was refreshed (``refresh.section``); nothing else besides ``speech``."""
+        if sender.refresh is None:
+            return {}
+        return {"refresh": refresh_section(sender.refresh, receiver.refresh, link.stream(REFRESH),
+                                           sender.frames / self.fps)}
 
 
 def filled(values: list[float]) -> np.ndarray:
