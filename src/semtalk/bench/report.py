@@ -46,6 +46,8 @@ COLUMNS = [
     Column("kbps", float, "actual source bitrate (kbps): codec bitstream / semtalk coefficient stream / audio"),
     Column("kbps_rtp", float, "semtalk: with RTP headers (kbps)"),
     Column("channel_kbps", float, "bitrate on the channel including FEC parity (kbps)"),
+    Column("refresh_kbps", float, "semtalk with --refresh-kbps: the KB refreshes' part of kbps"),
+    Column("refreshes", int, "semtalk with --refresh-kbps: the keyframes sent as refreshes"),
     Column("floor", bool, "codec could not get down to target_kbps: this is its lowest reachable rate"),
     Column("frames", int, "video frames in the clip (25 fps)"),
     Column("heldout_start", int, "first scored frame (frames before it built the KB)"),
@@ -144,6 +146,7 @@ def tables(rows: list[dict]) -> dict[str, str]:
         "Table IV: audio–video sync": _sync(ok),
         "Table V: complexity on this machine": _complexity(ok),
         "Face stream rate–distortion (held-out crops, p = 0; issue 24)": face_rate_table(ok),
+        "KB refresh: quality against the refresh budget (held-out crops, p = 0; issue 24)": face_refresh_table(ok),
     }
 
 
@@ -187,6 +190,24 @@ def face_rate_table(rows: list[dict]) -> str:
         body.append(["mean", _fmt(t, 1), *[_fmt(_mean([r[k] for r in at]), d)
                                            for k, d in (("kbps", 3), ("ssim", 4), ("vmaf", 1))]])
     return _table(["clip", "target kbps", "actual kbps", "SSIM", "VMAF"], body)
+
+
+def face_refresh_table(rows: list[dict]) -> str:
+    """The KB refresh's trade-off (issue 24, item 4): held-out SSIM and VMAF against the whole stream's rate
+    (coefficients at 1.6 kbps plus the refreshes) for each ``--refresh-kbps`` budget, per clip and as the mean; the
+    budget-0 rows are the face-rate table's 1.6-kbps cells."""
+    fr = [r for r in rows if r["table"] == "face_refresh"]
+    base = [{**r, "target_kbps": 0.0, "refresh_kbps": 0.0, "refreshes": 0} for r in rows
+            if r["table"] == "face_rate" and r["target_kbps"] == 1.6 and fr]
+    fr = base + fr
+    body = [[r["clip"], _fmt(r["target_kbps"], 1), r["refreshes"], _fmt(r["refresh_kbps"], 2), _fmt(r["kbps"], 2),
+             _fmt(r["ssim"], 4), _fmt(r["vmaf"], 1)] for r in sorted(fr, key=lambda r: (r["clip"], r["target_kbps"]))]
+    for t in sorted({r["target_kbps"] for r in fr}):
+        at = [r for r in fr if r["target_kbps"] == t]
+        body.append(["mean", _fmt(t, 1), "", *[_fmt(_mean([r[k] for r in at]), d)
+                                               for k, d in (("refresh_kbps", 2), ("kbps", 2), ("ssim", 4),
+                                                            ("vmaf", 1))]])
+    return _table(["clip", "budget kbps", "refreshes", "refresh kbps", "stream kbps", "SSIM", "VMAF"], body)
 
 
 def _crosscheck(rows: list[dict]) -> str:

@@ -63,6 +63,9 @@ class Grid:
     # among ``clips`` (the prepared ones); 3 clips × 5 targets ≈ 15 calls of 8 s clips.
     face_rates_kbps: tuple[float, ...] = (0.8, 1.2, 1.6, 2.4, 3.2)
     face_rate_clips: tuple[str, ...] = tuple(CLIPS[:3])
+    # The KB refresh's trade-off (issue 24, item 4): --refresh-kbps budgets on the same clips, the face stream at
+    # its default 1.6 kbps; 3 clips × 4 budgets ≈ 12 calls.
+    refresh_budgets_kbps: tuple[float, ...] = (4.0, 8.0, 16.0, 32.0)
 
     @classmethod
     def full(cls) -> Grid:
@@ -73,7 +76,8 @@ class Grid:
         return cls(clips=tuple(CLIPS[:1]), rates_kbps=(6.4, 20.0, 80.0), loss_clips=tuple(CLIPS[:1]),
                    losses=(0.0, 0.3, 0.6), bursts=(1.0,), loss_codecs=("x264",), code_rates=(0.5,),
                    semtalk_fecs=(("rs", 0.5), ("pacsc", 0.5)), speech_codecs=(("opus", 8.0), ("aac", 16.0)),
-                   text_losses=(0.0, 0.3, 0.6), face_rates_kbps=(0.8, 1.6), face_rate_clips=tuple(CLIPS[:1]))
+                   text_losses=(0.0, 0.3, 0.6), face_rates_kbps=(0.8, 1.6), face_rate_clips=tuple(CLIPS[:1]),
+                   refresh_budgets_kbps=(16.0,))
 
     def tasks(self, seed: int = 0, available: set[str] | None = None) -> list[Task]:
         """Every cell, longest first (the semtalk calls) so the workers finish together."""
@@ -92,6 +96,9 @@ class Grid:
         out += [Task.make("semtalk", clip, seed, table="face_rate", loss=0.0, burst=1.0, fec="rs", code_rate=0.5,
                           speech=False, score_vmaf=self.vmaf, video_kbps=r)
                 for clip in self.face_rate_clips if clip in self.clips for r in self.face_rates_kbps]
+        out += [Task.make("semtalk", clip, seed, table="face_refresh", loss=0.0, burst=1.0, fec="rs", code_rate=0.5,
+                          speech=False, score_vmaf=self.vmaf, refresh_kbps=r)
+                for clip in self.face_rate_clips if clip in self.clips for r in self.refresh_budgets_kbps]
         for clip in self.clips:
             if "text_rate" in have:
                 out += [Task.make("text_rate", clip, seed, table="text", coding=c) for c in TEXT_CODINGS]
@@ -188,6 +195,7 @@ def semtalk_method(task: Task, env: BenchEnv) -> dict:
     p = task.params
     clean = p["loss"] == 0.0
     rate = f"_v{p['video_kbps']}" if p.get("video_kbps") is not None else ""
+    rate += f"_r{p['refresh_kbps']}" if p.get("refresh_kbps") else ""
     out = env.clip_dir(task.clip) / "semtalk" / f"{p['fec']}{p['code_rate']}_p{p['loss']}_b{p['burst']}{rate}"
     clip = env.clip_path(task.clip)
     transcript = clip.with_suffix(".txt")
@@ -197,11 +205,15 @@ def semtalk_method(task: Task, env: BenchEnv) -> dict:
                "code_rate": p["code_rate"], "seed": task.seed, "vmaf": p["score_vmaf"], "write_video": clean,
                "progress": False, "speech": p["speech"],
                "transcript": str(transcript) if transcript.is_file() and p["speech"] else None,
-               "video_kbps": p.get("video_kbps")}
+               "video_kbps": p.get("video_kbps"), "refresh_kbps": p.get("refresh_kbps") or 0.0}
     report = semtalk.run_clip(clip, out, **{k: v for k, v in options.items() if k in known})
     row = semtalk_row(report)
     if p.get("video_kbps") is not None:
         row["target_kbps"] = p["video_kbps"]
+    if p.get("refresh_kbps"):  # the budget; ``kbps`` is the whole stream's, coefficients and refreshes
+        row["target_kbps"] = p["refresh_kbps"]
+        row["refresh_kbps"] = report["video"]["refresh_kbps"]
+        row["refreshes"] = report["refresh"]["sent"]
     if clean and (out / "received.mp4").is_file():
         row["thumb"] = _video_thumb(out / "received.mp4", env, task.clip, "semtalk")
     return row

@@ -48,3 +48,35 @@ def test_the_table_lists_each_clip_and_the_mean_per_target():
     md = tables(rows)["Face stream rate–distortion (held-out crops, p = 0; issue 24)"]
     assert md.count("\n| hdtf_") == 6
     assert "| mean | 0.8 | 0.792 | 0.7090 | 10.8 |" in md and "| mean | 1.6 | 1.584 | 0.7170 | 11.6 |" in md
+
+
+def refresh_tasks(grid: Grid) -> list[Task]:
+    return [t for t in grid.tasks(available={"semtalk"}) if t.params.get("table") == "face_refresh"]
+
+
+def test_the_refresh_cells_run_every_budget_on_the_hdtf_clips_and_record_it(tmp_path, monkeypatch):
+    tasks = refresh_tasks(Grid.full())
+    assert {(t.clip, t.params["refresh_kbps"]) for t in tasks} == {(c, r) for c in HDTF for r in (4.0, 8.0, 16.0, 32.0)}
+    assert len(refresh_tasks(Grid.quick())) == 1
+    seen = {}
+
+    def fake_run(clip, out, **options):
+        seen.update(options, out=Path(out))
+        return {"video": {"stream_kbps": 9.2, "refresh_kbps": 7.6, "frames": 200, "fps": 25.0, "ssim": 0.8},
+                "refresh": {"sent": 4}}
+
+    monkeypatch.setattr(semtalk, "run_clip", fake_run)
+    row = semtalk_method(tasks[0], BenchEnv(str(tmp_path / "data"), str(tmp_path / "work")))
+    assert seen["refresh_kbps"] == tasks[0].params["refresh_kbps"] and seen["out"].name.endswith("_r4.0")
+    assert (row["target_kbps"], row["kbps"], row["refresh_kbps"], row["refreshes"]) == (4.0, 9.2, 7.6, 4)
+
+
+def test_the_refresh_table_starts_from_the_plain_stream_and_lists_the_mean_per_budget():
+    plain = [{"table": "face_rate", "target_kbps": 1.6, "kbps": 1.6, "ssim": 0.75, "vmaf": 13.0}]
+    budget = [{"table": "face_refresh", "target_kbps": 8.0, "kbps": 9.6, "refresh_kbps": 8.0, "refreshes": 5,
+               "ssim": 0.8, "vmaf": 20.0}]
+    rows = [normalise({"status": "ok", "method": "semtalk", "clip": c, **r}) for c in HDTF for r in plain + budget]
+    md = tables(rows)["KB refresh: quality against the refresh budget (held-out crops, p = 0; issue 24)"]
+    assert md.count("\n| hdtf_") == 6
+    assert "| mean | 0.0 |  | 0.00 | 1.60 | 0.7500 | 13.0 |" in md
+    assert "| mean | 8.0 |  | 8.00 | 9.60 | 0.8000 | 20.0 |" in md
