@@ -505,7 +505,7 @@ MAX_REFRESH_KBPS = 10_000.0
 
 def _check_refresh(config: RunConfig) -> None:
     """SyncSC's KB refresh: a budget in kbps (0: off), an SSIM in (0, 1], a keyframe codec and its quality."""
-    from semtalk.streams.keyframe import KEYFRAME_CODECS
+    from semtalk.modes.syncsc.config import REFRESH_CODECS
 
     if config.mode != "syncsc":
         _refuse_outside("syncsc", config, REFRESH_FLAGS)
@@ -515,8 +515,8 @@ def _check_refresh(config: RunConfig) -> None:
                            f"{config.refresh_kbps:g}")
     if not 0.0 < config.refresh_ssim <= 1.0:
         raise SemtalkError(f"--refresh-ssim must be in (0, 1], got {config.refresh_ssim:g}")
-    if config.refresh_codec not in KEYFRAME_CODECS:
-        raise SemtalkError(f"--refresh-codec must be one of {', '.join(KEYFRAME_CODECS)}, got "
+    if config.refresh_codec not in REFRESH_CODECS:
+        raise SemtalkError(f"--refresh-codec must be one of {', '.join(REFRESH_CODECS)}, got "
                            f"'{config.refresh_codec}'")
     if not 1 <= config.refresh_quality <= 100:
         raise SemtalkError(f"--refresh-quality must be in 1..100, got {config.refresh_quality}")

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Pillow's codecs: a refresh is coded inside the sender's frame loop (AVIF at quality 20: ~45 ms for a 256² crop;
+# Seb, a set codec, takes ~2 s for one picture and codes it worse).
+REFRESH_CODECS = ("avif", "webp", "jpeg2000", "jpeg")
 
 @dataclass(frozen=True)
 class RefreshConfig:
