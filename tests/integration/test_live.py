@@ -58,13 +58,32 @@ def test_loopback_call_delivers_every_frame_in_order_and_srtp_hides_the_payload(
         assert "0x5e7a1c01" in fields.lower()
 
 
+def test_kb_refreshes_cross_the_live_call_and_are_used(sample_clip, kb, tmp_path):
+    out = tmp_path / "out"
+    assert main(["call", "--loopback", str(sample_clip), "--out", str(out), "--kb", str(kb), "--insecure",
+                 "--no-speech", "--max-seconds", "3", "--refresh-kbps", "40", "--refresh-ssim", "0.999"]) == 0
+    report = json.loads((out / "report.json").read_text())
+    refresh = report["refresh"]
+    assert refresh["sent"] >= 2 and refresh["frames_used"] == refresh["frames_sent"] and refresh["invalid"] == 0
+    assert 0 < refresh["payload_kbps"] <= 40
+    assert report["video"]["frames_played"] == 75 and report["video"]["in_order"]
+
+
+def test_an_sfu_call_with_refreshes_is_refused_in_one_line(sample_clip, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["call", "--loopback", str(sample_clip), "--out", str(out), "--sfu", "janus",
+                 "--refresh-kbps", "8"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--refresh-kbps needs a direct call" in err and "\n" not in err and not out.exists()
+
+
 def test_garbage_sprayed_during_a_call_is_counted_and_crashes_nothing(sample_clip, kb, tmp_path):
-    from semtalk.call.live import LiveConfig, send
+    from semtalk.call.live import SESSIONS, LiveConfig, send
     from semtalk.call.live_receive import receive
     from semtalk.transport.udp import UdpPorts, free_ports
 
     config = LiveConfig(kb=str(kb), insecure=True, speech=False, max_seconds=3.0)
-    port = free_ports(2)
+    port = free_ports(SESSIONS)
     ready, result = threading.Event(), {}
     thread = threading.Thread(target=lambda: result.update(
         report=receive(port, tmp_path / "out", config, ready=ready.set)))

@@ -35,10 +35,12 @@ from semtalk.errors import SemtalkError
 from semtalk.modes.syncsc.mode import SyncscConfig
 from semtalk.records import StageTimer
 
-SESSIONS = 2  # SyncSC's streams: 0 face coefficients (+ FEC repair), 1 words (+ FEC repair)
+# SyncSC's streams: 0 face coefficients (+ FEC repair), 1 words (+ FEC repair), 2 KB refreshes (+ FEC repair;
+# idle without --refresh-kbps)
+SESSIONS = 3
 PASSPHRASE_ENV = "SEMTALK_PASSPHRASE"
 HELLO_FIELDS = ("mode", "fec", "fec_k", "frames_per_packet", "video_kbps", "speech", "text_window", "prosody",
-                "seed")
+                "seed", "refresh_kbps", "refresh_ssim", "refresh_codec", "refresh_quality")
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,10 @@ class LiveConfig:
     fec_k: int = live_profile.FEC_K
     frames_per_packet: int = live_profile.FRAMES_PER_PACKET
     video_kbps: float | None = live_profile.VIDEO_KBPS
+    refresh_kbps: float = SyncscConfig.refresh_kbps
+    refresh_ssim: float = SyncscConfig.refresh_ssim
+    refresh_codec: str = SyncscConfig.refresh_codec
+    refresh_quality: int = SyncscConfig.refresh_quality
     speech: bool = SyncscConfig.speech
     text_window: int = SyncscConfig.text_window
     prosody: bool = SyncscConfig.prosody
@@ -145,8 +151,8 @@ def make_wire(config: LiveConfig, ports, sending: str):
 
 def stream_clocks(fps: float) -> list[tuple[int, float]]:
     """RTP clock and media time of timestamp 0 per stream: face frame k (ts k·3600) is captured at (k+1)/fps;
-    a word's timestamp is its start in ms."""
-    return [(90_000, 1 / fps), (1000, 0.0)]
+    a word's timestamp is its start in ms; a refresh's is its frame's on the video clock."""
+    return [(90_000, 1 / fps), (1000, 0.0), (90_000, 1 / fps)]
 
 
 def cpu_seconds() -> float:
@@ -331,6 +337,9 @@ def send(source: str, to: tuple[str, int], config: LiveConfig, progress=None, vi
                   # tags, FEC repair and RTCP included; UDP/IP headers not)
                   "video_payload_kbps": round(sender.face.payload_bits / max(end, 1e-9) / 1000, 3),
                   "video_wire_kbps": round(8 * link.wire.session_bytes.get(0, 0) / max(end, 1e-9) / 1000, 3),
+                  "refresh_frames": sender.refresh.frames if sender.refresh is not None else [],
+                  "refresh_payload_kbps": round((sender.refresh.bits if sender.refresh is not None else 0)
+                                                / max(end, 1e-9) / 1000, 3),
                   "code_rate_log": rates, "loss_estimate": round(loss, 4),
                   "rtt_ms": ms(statistics.median(link.rtt)) if link.rtt else None,
                   "words": len(words.sent),

@@ -303,7 +303,21 @@ def _report(config: LiveConfig, mode, receiver, link, video: _Video, delay, word
                      "cpu_per_media_s": round(cpu / max(len(video.order) / mode.fps, 1e-9), 3)},
         "audio": {"mode": "synthesized" if mode.speaks else "none", "asr_window_s": config.asr_window,
                   "words_received_packets": len(words_latency)},
+        **_refresh(receiver, end),
     }
+
+
+def _refresh(receiver, end: dict) -> dict:
+    """The ``refresh`` section of a call with KB refreshes (``--refresh-kbps``): sent (the sender's end message)
+    and used here."""
+    refresh = getattr(receiver, "refresh", None)
+    if refresh is None:
+        return {}
+    sent = end.get("refresh_frames", [])
+    return {"refresh": {"sent": len(sent), "frames_sent": sent, "used": len(refresh.frames),
+                        "frames_used": refresh.frames, "invalid": refresh.invalid,
+                        "packets_recovered": refresh.stream.recovered,
+                        "payload_kbps": end.get("refresh_payload_kbps")}}
 
 
 def _json(value):

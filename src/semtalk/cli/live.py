@@ -36,7 +36,7 @@ def add_parser(sub) -> None:
     p = sub.add_parser("send", help="play a clip (or a camera) live to a receiver over UDP",
                        description="Send SOURCE (a file played at real time, or /dev/videoN) to HOST:PORT.")
     p.add_argument("source", help="video file, or /dev/videoN for a camera")
-    p.add_argument("--to", required=True, metavar="HOST:PORT", help="the receiver (ports PORT and PORT+1)")
+    p.add_argument("--to", required=True, metavar="HOST:PORT", help="the receiver (ports PORT to PORT+2)")
     _common(p)
     p.add_argument("--asr-window", type=float, default=5.0,
                    help="seconds of speech per ASR window: the words' latency (default 5)")
@@ -45,7 +45,7 @@ def add_parser(sub) -> None:
     p.set_defaults(handler=handle_send)
 
     p = sub.add_parser("recv", help="receive a live call and write received.mp4 and report.json",
-                       description="Listen on PORT and PORT+1 (127.0.0.1 unless --host) for one call.")
+                       description="Listen on PORT to PORT+2 (127.0.0.1 unless --host) for one call.")
     p.add_argument("--listen", required=True, type=int, metavar="PORT")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -123,6 +123,15 @@ def _stream(p: argparse.ArgumentParser) -> None:
     g.add_argument("--video-kbps", type=float, default=live_profile.VIDEO_KBPS,
                    help=f"face stream rate target (default {live_profile.VIDEO_KBPS:g}: one frame per packet); "
                         "a lower target groups more frames per packet (1.6: 5, as `semtalk run`); 0: version 1")
+    from semtalk.modes.syncsc.config import RefreshConfig as R
+
+    g.add_argument("--refresh-kbps", type=float, default=R.kbps,
+                   help="KB refresh budget in kbps: frames the KB renders badly go as new keyframes on the third "
+                        "port (default 0: none; as `semtalk run`)")
+    g.add_argument("--refresh-ssim", type=float, default=R.ssim,
+                   help=f"predicted SSIM below which a frame is refreshed (default {R.ssim:g})")
+    g.add_argument("--refresh-quality", type=int, default=R.quality,
+                   help=f"the refreshes' {R.codec.upper()} quality (default {R.quality})")
 
 
 def _lateness(text: str) -> float:
@@ -195,6 +204,8 @@ def handle_call(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if args.sfu and (args.loss or args.delay or args.jitter):
         raise SemtalkError("--sfu and the relay's --loss/--delay/--jitter do not combine: choose one")
+    if args.sfu and args.refresh_kbps:
+        raise SemtalkError("--sfu janus forwards the face and word streams only: --refresh-kbps needs a direct call")
     check_output_dir(out)
     if not Path(args.clip).is_file():
         raise SemtalkError(f"{args.clip}: no such file")
@@ -215,7 +226,8 @@ def handle_call(args: argparse.Namespace) -> int:
             env[PASSPHRASE_ENV] = os.environ[PASSPHRASE_ENV] = secrets.token_hex(32)
     common = ["--kb", kb, *key, *([] if args.speech else ["--no-speech"]), "--code-rate", str(args.code_rate),
               "--fec-k", str(args.fec_k), "--frames-per-packet", str(args.frames_per_packet),
-              "--video-kbps", str(args.video_kbps),
+              "--video-kbps", str(args.video_kbps), "--refresh-kbps", str(args.refresh_kbps),
+              "--refresh-ssim", str(args.refresh_ssim), "--refresh-quality", str(args.refresh_quality),
               *(["--max-seconds", str(args.max_seconds)] if args.max_seconds else [])]
     port = free_ports(SESSIONS)
     children = []
