@@ -111,8 +111,10 @@ class FaceRenderer:
         """
         if keyframes is None:
             self.keyframes, extra = self._kb_keyframes, []
-        else:
-            self.keyframes, extra = [self._source(k) for k in keyframes], self._kb_keyframes
+        else:  # the KB's keyframes among them (a refreshed KB) are mouth sources once
+            self.keyframes = [self._source(k) for k in keyframes]
+            extra = [s for s, k in zip(self._kb_keyframes, self.kb.keyframes, strict=True)
+                     if not any(k is given for given in keyframes)]
         if not self.keyframes:
             raise ValueError("the renderer needs at least one source keyframe")
         self.mouths = self.keyframes + extra + self._atlas

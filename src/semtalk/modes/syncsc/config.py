@@ -9,6 +9,7 @@ from dataclasses import dataclass
 # Seb, a set codec, takes ~2 s for one picture and codes it worse).
 REFRESH_CODECS = ("avif", "webp", "jpeg2000", "jpeg")
 
+
 @dataclass(frozen=True)
 class RefreshConfig:
     """``kbps`` 0: no refresh. ``ssim``: the predicted SSIM below which a frame is worth sending; ``quality``:

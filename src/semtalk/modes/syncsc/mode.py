@@ -113,9 +113,10 @@ class SyncscSender:
         packets = self.face.push(coded)
         self.timer.add("encode", time.perf_counter() - t)
         out = [Outgoing(FACE, packets, time_s)]
-        if self.refresh is not None and coded.face_found:
+        if self.refresh is not None:
             t = time.perf_counter()
-            out.append(Outgoing(REFRESH, self.refresh.push(tracked.index, tracked.crop, coded.codes), time_s))
+            refresh = self.refresh.push(tracked.index, tracked.crop, coded.codes, coded.face_found)
+            out.append(Outgoing(REFRESH, refresh, time_s))
             self.timer.add("refresh", time.perf_counter() - t)
         return Captured(tracked.index, tracked.crop, mouth), out
 

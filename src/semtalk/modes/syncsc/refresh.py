@@ -5,7 +5,7 @@ beyond them are what its SSIM loses most (docs/face-rate.md). The sender holds t
 receiver, so it predicts each frame's rendering from the coefficients it sends; when the prediction's SSIM
 against the frame falls below ``refresh_ssim`` and the budget allows, it sends the frame itself as a keyframe
 (an image codec, ``streams.keyframe`` fragments under the call's packet FEC, with the frame's codes:
-``pack_refresh``). Both ends then warp from the KB's keyframes and the last ``refresh_keep`` refreshes, the
+``pack_refresh``). Both ends then warp from the KB's keyframes and the last ``keep`` (8) refreshes, the
 receiver from the refresh's own frame on (it plays later than the sender sends, so a refresh that arrives
 has arrived by then). A lost refresh costs only the frames it would have improved.
 
@@ -25,13 +25,13 @@ from semtalk.fec.base import PacketFec, ProtectedReceiver
 from semtalk.generators.face_renderer import FaceRenderer
 from semtalk.kb.knowledge_base import Keyframe, KnowledgeBase
 from semtalk.metrics.video import ssim
-from semtalk.modes.syncsc.config import RefreshConfig
+from semtalk.modes.syncsc.config import REFRESH_CODECS, RefreshConfig
 from semtalk.streams.keyframe import Keyframe as CodedKeyframe
 from semtalk.streams.keyframe import KeyframeDepacketizer, KeyframePacketizer, pack_refresh, unpack_refresh
 
 
 class RefreshSender:
-    """``push(index, crop, codes)`` → the refresh's packets (usually none)."""
+    """``push(index, crop, codes, face)`` → the refresh's packets (usually none)."""
 
     def __init__(self, config: RefreshConfig, kb: KnowledgeBase, kb_tag: int, code: PacketFec):
         self.config, self.kb = config, kb
@@ -51,13 +51,16 @@ class RefreshSender:
 
     @property
     def bits(self) -> int:
-        """Payload bits of every refresh sent (fragments with their headers, as ``KeyframePacketizer`` counts)."""
+        """Payload bits of every refresh sent: its fragments' bytes, as ``KeyframePacketizer`` counts them (the
+        fragment headers, like the RTP headers, are not payload)."""
         return self.packets.payload_bits
 
-    def push(self, index: int, crop: np.ndarray, codes: np.ndarray) -> list[bytes]:
+    def push(self, index: int, crop: np.ndarray, codes: np.ndarray, face: bool = True) -> list[bytes]:
+        """Frame ``index`` as captured (``crop``) and as coded (``codes``); ``face`` False: no face was found, so
+        the frame is no source (the credit still grows)."""
         per_frame = 1000.0 * self.config.kbps / self.config.fps
         self.credit = min(self.credit + per_frame, per_frame * self.config.fps + self.cost)
-        if self.credit < self.cost or index % self.config.check_every:
+        if not face or self.credit < self.cost or index % self.config.check_every:
             return []
         coeffs = self.kb.quantizer.dequantize(codes)
         if coeffs[self.kb.face_model.n_expr] < self.blinking:
@@ -104,8 +107,8 @@ class RefreshReceiver:
         for key in self.stream.push(datagram):
             try:
                 codes, data = unpack_refresh(key.data, self.kb.face_model.n_coeffs)
-                if codes.max() > self.kb.quantizer.levels or key.codec not in registry.names("image_codec"):
-                    raise ValueError("codes beyond the quantiser, or an unknown codec")
+                if codes.max() > self.kb.quantizer.levels or key.codec not in REFRESH_CODECS:
+                    raise ValueError("codes beyond the quantiser, or not a refresh codec")
                 picture = registry.get("image_codec", key.codec)().decode(data)
                 if picture.shape != (self.kb.crop.size, self.kb.crop.size, 3):
                     raise ValueError(f"a refresh of {picture.shape}, not the crop's size")

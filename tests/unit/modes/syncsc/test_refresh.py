@@ -141,7 +141,7 @@ def test_both_ends_keep_a_bounded_pool(kb):
     assert rx.due(50) and rx.frames == [30, 40] and len(rx.pool) == 2  # the older ones were dropped on arrival
 
 
-def test_frames_between_checks_and_blinking_frames_are_not_refreshed(kb):
+def test_frames_between_checks_blinking_frames_and_faceless_frames_are_not_refreshed(kb):
     kb_, _ = kb
     tx, _ = _ends(kb)
     codes, picture = _codes(kb_), _other_picture(kb_)
@@ -149,4 +149,5 @@ def test_frames_between_checks_and_blinking_frames_are_not_refreshed(kb):
     shut = codes.copy()
     shut[kb_.face_model.n_expr] = 0  # the eye aspect ratio at its lowest: the eyes closing
     assert tx.push(65, picture, shut) == [] and tx.checked == 0
-    assert tx.push(70, picture, codes) and tx.frames == [70]
+    assert tx.push(70, picture, codes, face=False) == [] and tx.checked == 0  # no face found: no source
+    assert tx.push(75, picture, codes) and tx.frames == [75]
