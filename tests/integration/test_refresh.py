@@ -13,11 +13,14 @@ def _call(sample_clip, out, *flags: str) -> dict:
     return json.loads((out / "report.json").read_text())
 
 
-def test_refreshes_are_sent_used_counted_and_bring_the_frames_closer(tmp_path, sample_clip):
+def test_refreshes_are_sent_used_counted_and_bring_the_frames_closer(tmp_path, sample_clip, capsys):
     plain = _call(sample_clip, tmp_path / "plain")
     assert "refresh" not in plain and plain["video"]["refresh_kbps"] == 0
+    assert "  refresh  " not in capsys.readouterr().out
     # Every frame the KB renders below 0.999 is worth a refresh: the budget decides how many go.
     report = _call(sample_clip, tmp_path / "refresh", "--refresh-kbps", "40", "--refresh-ssim", "0.999")
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("  refresh  "))
+    assert f"{report['refresh']['sent']} keyframes sent" in line and "(budget 40)" in line
     refresh, video = report["refresh"], report["video"]
     assert refresh["sent"] >= 2 and refresh["frames_used"] == refresh["frames_sent"]
     assert refresh["packets_lost"] == 0 and refresh["invalid"] == 0

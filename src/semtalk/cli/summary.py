@@ -47,7 +47,9 @@ def _refresh_summary(report: dict) -> list[str]:
     if r is None:
         return []
     v = report["video"]
-    return [f"  refresh  {r['sent']} keyframes sent at frames {r['frames_sent']}, {r['used']} used; "
+    shown = r["frames_sent"][:8]
+    frames = ", ".join(map(str, shown)) + (", …" if len(r["frames_sent"]) > len(shown) else "")
+    return [f"  refresh  {r['sent']} keyframes sent (frames {frames or 'none'}), {r['used']} used; "
             f"{v['refresh_kbps']:.2f} of those kbps (budget {r['kbps_budget']:g}), "
             f"{r['channel_kbps']:.2f} kbps on the channel"]
 
