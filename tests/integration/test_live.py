@@ -69,14 +69,6 @@ def test_kb_refreshes_cross_the_live_call_and_are_used(sample_clip, kb, tmp_path
     assert report["video"]["frames_played"] == 75 and report["video"]["in_order"]
 
 
-def test_an_sfu_call_with_refreshes_is_refused_in_one_line(sample_clip, tmp_path, capsys):
-    out = tmp_path / "out"
-    assert main(["call", "--loopback", str(sample_clip), "--out", str(out), "--sfu", "janus",
-                 "--refresh-kbps", "8"]) == 2
-    err = capsys.readouterr().err.strip()
-    assert "--refresh-kbps needs a direct call" in err and "\n" not in err and not out.exists()
-
-
 def test_garbage_sprayed_during_a_call_is_counted_and_crashes_nothing(sample_clip, kb, tmp_path):
     from semtalk.call.live import SESSIONS, LiveConfig, send
     from semtalk.call.live_receive import receive
@@ -123,9 +115,11 @@ def test_srtp_call_crosses_an_unmodified_janus_sfu(sample_clip, kb, tmp_path):
 
     out, pcap = tmp_path / "out", tmp_path / "rx.pcap"
     assert main(["call", "--loopback", str(sample_clip), "--out", str(out), "--kb", str(kb), "--no-speech",
-                 "--max-seconds", "3", "--sfu", "janus", "--pcap", str(pcap)]) == 0
+                 "--max-seconds", "3", "--sfu", "janus", "--pcap", str(pcap),
+                 "--refresh-kbps", "40", "--refresh-ssim", "0.999"]) == 0  # the KB refreshes' session crosses too
     report = json.loads((out / "report.json").read_text())
     assert report["video"]["frames_played"] == report["video"]["frames_sent"] == 75 and report["video"]["in_order"]
+    assert report["refresh"]["sent"] >= 2 and report["refresh"]["frames_used"] == report["refresh"]["frames_sent"]
     assert report["live"]["srtp"] and report["network"]["packets_lost"] == 0
     assert report["live"]["frames_rendered_fraction"] > 0.5  # frames were made from what crossed the SFU
     assert report["network"]["srtp_rejected"] == {"auth_failed": 0, "replayed": 0, "other": 0}  # end to end

@@ -204,8 +204,6 @@ def handle_call(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if args.sfu and (args.loss or args.delay or args.jitter):
         raise SemtalkError("--sfu and the relay's --loss/--delay/--jitter do not combine: choose one")
-    if args.sfu and args.refresh_kbps:
-        raise SemtalkError("--sfu janus forwards the face and word streams only: --refresh-kbps needs a direct call")
     check_output_dir(out)
     if not Path(args.clip).is_file():
         raise SemtalkError(f"{args.clip}: no such file")

@@ -5,7 +5,7 @@
 
 Janus' VideoRoom takes plain RTP from a *remote publisher* on one port and tells its streams apart by SSRC
 (``1000 + 10·mindex``); its RTP forwarders send each stream on, byte for byte (sequence numbers and timestamps
-untouched), with an SSRC and payload type of our choosing. So the sender rewrites each of its four SSRCs to the
+untouched), with an SSRC and payload type of our choosing. So the sender rewrites each of its six SSRCs to the
 publisher's scheme *on the wire*, after SRTP, and the forwarders restore the originals: the receiver sees exactly
 the packets the sender protected, and SRTP authenticates end to end through the SFU (which never holds a key).
 Each stream is declared as VP8 video (a codec the room knows); Janus does not look into the payload.
@@ -29,8 +29,10 @@ from pathlib import Path
 from semtalk.errors import SemtalkError
 
 BASE_SSRC, SSRC_STEP = 1000, 10  # Janus' REMOTE_PUBLISHER_BASE_SSRC and _SSRC_STEP
-# The call's RTP streams in the publisher's order: (session, SSRC, payload type).
-STREAMS = ((0, 0x5E7A1C01, 96), (0, 0xFEC0FEC0, 127), (1, 0x5E7A7E01, 97), (1, 0xFEC0FEC0, 127))
+# The call's RTP streams in the publisher's order: (session, SSRC, payload type); session 2 (KB refreshes) is
+# idle without --refresh-kbps.
+STREAMS = ((0, 0x5E7A1C01, 96), (0, 0xFEC0FEC0, 127), (1, 0x5E7A7E01, 97), (1, 0xFEC0FEC0, 127),
+           (2, 0x3E3E0001, 99), (2, 0xFEC0FEC0, 127))
 INSTALL = "apt-get install -y --no-install-recommends janus"
 
 
