@@ -123,15 +123,9 @@ def _stream(p: argparse.ArgumentParser) -> None:
     g.add_argument("--video-kbps", type=float, default=live_profile.VIDEO_KBPS,
                    help=f"face stream rate target (default {live_profile.VIDEO_KBPS:g}: one frame per packet); "
                         "a lower target groups more frames per packet (1.6: 5, as `semtalk run`); 0: version 1")
-    from semtalk.modes.syncsc.config import RefreshConfig as R
+    from semtalk.cli.run import add_refresh_options
 
-    g.add_argument("--refresh-kbps", type=float, default=R.kbps,
-                   help="KB refresh budget in kbps: frames the KB renders badly go as new keyframes on the third "
-                        "port (default 0: none; as `semtalk run`)")
-    g.add_argument("--refresh-ssim", type=float, default=R.ssim,
-                   help=f"predicted SSIM below which a frame is refreshed (default {R.ssim:g})")
-    g.add_argument("--refresh-quality", type=int, default=R.quality,
-                   help=f"the refreshes' {R.codec.upper()} quality (default {R.quality})")
+    add_refresh_options(g)  # the refreshes go on the third port
 
 
 def _lateness(text: str) -> float:
@@ -225,7 +219,8 @@ def handle_call(args: argparse.Namespace) -> int:
     common = ["--kb", kb, *key, *([] if args.speech else ["--no-speech"]), "--code-rate", str(args.code_rate),
               "--fec-k", str(args.fec_k), "--frames-per-packet", str(args.frames_per_packet),
               "--video-kbps", str(args.video_kbps), "--refresh-kbps", str(args.refresh_kbps),
-              "--refresh-ssim", str(args.refresh_ssim), "--refresh-quality", str(args.refresh_quality),
+              "--refresh-ssim", str(args.refresh_ssim), "--refresh-codec", args.refresh_codec,
+              "--refresh-quality", str(args.refresh_quality),
               *(["--max-seconds", str(args.max_seconds)] if args.max_seconds else [])]
     port = free_ports(SESSIONS)
     children = []

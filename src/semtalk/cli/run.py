@@ -20,6 +20,22 @@ def add_parser(sub) -> None:
     run.set_defaults(handler=handle)
 
 
+def add_refresh_options(g) -> None:
+    """SyncSC's KB refresh flags (``modes.syncsc.refresh``), the same for ``semtalk run`` and the live call."""
+    from semtalk.modes.syncsc.config import REFRESH_CODECS
+    from semtalk.modes.syncsc.config import RefreshConfig as R
+
+    g.add_argument("--refresh-kbps", type=float, default=R.kbps,
+                   help="SyncSC KB refresh budget in kbps: a frame the receiver would render below --refresh-ssim "
+                        "goes as a new keyframe, counted in the stream rate (default 0: none; docs/face-rate.md)")
+    g.add_argument("--refresh-ssim", type=float, default=R.ssim,
+                   help=f"predicted SSIM below which a frame is refreshed (default {R.ssim:g})")
+    g.add_argument("--refresh-codec", default=R.codec,
+                   help=f"image codec of the refreshes: {', '.join(REFRESH_CODECS)} (default {R.codec})")
+    g.add_argument("--refresh-quality", type=int, default=R.quality,
+                   help=f"the refresh codec's quality, 1..100 (default {R.quality})")
+
+
 def add_run_options(p: argparse.ArgumentParser) -> None:
     """The options that fill ``call.run.RunConfig`` (by name, through ``records.config_from``)."""
     g = p.add_argument_group("mode, channel and FEC")
@@ -52,17 +68,7 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
                    help="SyncSC face stream target in kbps: the coder picks precisions and frames per packet "
                         "(--frames-per-packet is then the least); 0: the uncontrolled version-1 stream "
                         "(default 1.6)")
-    from semtalk.modes.syncsc.config import RefreshConfig as R
-
-    g.add_argument("--refresh-kbps", type=float, default=R.kbps,
-                   help="SyncSC KB refresh budget in kbps: a frame the receiver would render below --refresh-ssim "
-                        "goes as a new keyframe, counted in the stream rate (default 0: none; docs/face-rate.md)")
-    g.add_argument("--refresh-ssim", type=float, default=R.ssim,
-                   help=f"predicted SSIM below which a frame is refreshed (default {R.ssim:g})")
-    g.add_argument("--refresh-codec", default=R.codec,
-                   help=f"image codec of the refreshes: avif, webp, jpeg2000, jpeg (default {R.codec})")
-    g.add_argument("--refresh-quality", type=int, default=R.quality,
-                   help=f"the refresh codec's quality, 1..100 (default {R.quality})")
+    add_refresh_options(g)
     g = p.add_argument_group("semantics and knowledge base")
     g.add_argument("--enroll-seconds", type=float, default=2.0, help="KB enrollment segment length (default 2)")
     g.add_argument("--kb", help="use this KB file instead of building one from the clip")
