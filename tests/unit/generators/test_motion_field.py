@@ -1,0 +1,91 @@
+"""The motion field: the receiver's resampling and the sender's fit, on pictures with a known displacement."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from semtalk.generators.motion_field import STEP, FieldFitter, apply_field, dense
+from semtalk.records import CodedFrame
+
+SIZE = 128
+
+
+def texture(seed: int = 0) -> np.ndarray:
+    """A smooth random RGB texture (blurred noise): every region has gradients for the fit to follow."""
+    import cv2
+
+    noise = np.random.default_rng(seed).uniform(0, 255, (SIZE, SIZE, 3)).astype(np.float32)
+    return np.clip(cv2.GaussianBlur(noise, (0, 0), 3) * 3 - 255, 0, 255).astype(np.uint8)
+
+
+def shifted(image: np.ndarray, dx: float, dy: float) -> np.ndarray:
+    """``image`` moved by (dx, dy) pixels: what the original looks like when the rendering misplaces it."""
+    import cv2
+
+    m = np.float32([[1, 0, dx], [0, 1, dy]])
+    return cv2.warpAffine(image, m, image.shape[1::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+
+
+def error(a: np.ndarray, b: np.ndarray) -> float:
+    m = 16  # away from the borders, where either picture repeats its edge
+    return float(np.abs(a[m:-m, m:-m].astype(float) - b[m:-m, m:-m]).mean())
+
+
+def test_no_field_or_a_zero_field_leaves_the_picture_as_it_is():
+    image = texture()
+    assert apply_field(image, None) is image
+    assert apply_field(image, np.zeros((6, 6, 2), np.int64)) is image
+
+
+def test_a_uniform_field_moves_the_picture_by_its_units():
+    image = texture(1)
+    units = np.zeros((6, 6, 2), np.int64)
+    units[..., 0] = 3  # out(x) = image(x + 3 units): the content moves left by 3 · STEP · SIZE pixels
+    np.testing.assert_allclose(dense(units, SIZE)[..., 0], 3 * STEP * SIZE, atol=1e-4)
+    moved = apply_field(image, units)
+    assert error(moved, shifted(image, -3 * STEP * SIZE, 0)) < 1.0 < error(moved, image)
+
+
+@pytest.mark.parametrize("dx, dy", [(4.0, 0.0), (-3.0, 2.0)])
+def test_the_fit_finds_a_known_displacement_and_its_field_moves_the_rendering_onto_the_original(dx, dy):
+    rendered = texture(2)
+    original = shifted(rendered, dx, dy)  # the rendering put everything (-dx, -dy) off
+    field = FieldFitter(4).fit([rendered, rendered], [original, original])
+    assert field.dtype == np.int64 and field.shape == (4, 4, 2)
+    centre = field[1:3, 1:3].reshape(-1, 2) * STEP * SIZE  # pixels; the border cells see the edge repeat
+    np.testing.assert_allclose(centre.mean(0), [-dx, -dy], atol=STEP * SIZE)
+    assert error(apply_field(rendered, field), original) < 0.35 * error(rendered, original)
+
+
+def test_a_rendering_already_in_place_needs_no_field():
+    rendered = texture(3)
+    assert not np.any(FieldFitter(6).fit([rendered], [rendered]))
+
+
+def test_the_fit_refuses_what_it_cannot_use():
+    with pytest.raises(ValueError, match="grid"):
+        FieldFitter(1)
+    with pytest.raises(ValueError, match="pairs"):
+        FieldFitter(4).fit([texture()], [])
+    with pytest.raises(ValueError, match="same size"):
+        FieldFitter(4).fit([texture()], [texture()[:64]])
+
+
+def test_the_sender_gives_every_frame_of_a_packet_the_packets_field(synthetic):
+    """``modes.syncsc.motion``: frames are held until the packet is full, then go out with one field; faceless
+    frames take no part, and a packet of only those has none."""
+    from semtalk.generators.face_renderer import FaceRenderer
+    from semtalk.modes.syncsc.motion import MotionSender
+
+    kb = synthetic.kb
+    renderer = FaceRenderer(kb)
+    codes = kb.keyframes[1].codes
+    crop = shifted(renderer(kb.quantizer.dequantize(codes)), 3.0, 0.0)
+    sender = MotionSender(renderer, 4, frames_per_packet=3)
+    assert sender.push(CodedFrame(0, codes), crop) == [] and sender.push(CodedFrame(1, codes, False), crop) == []
+    out = sender.push(CodedFrame(2, codes), crop)
+    assert [f.index for f in out] == [0, 1, 2] and out[0].field is not None and np.any(out[0].field)
+    assert all(f.field is out[0].field for f in out)
+    assert sender.push(CodedFrame(3, codes, False), crop) == []
+    assert [(f.index, f.field) for f in sender.flush()] == [(3, None)]
