@@ -28,22 +28,26 @@ class FaceFrame:
 
     ``coeffs`` holds the continuous coefficients in the order given by ``semantics.face.COEFF_LAYOUT``;
     ``face_found`` is False when the encoder held the previous values because no face was detected;
-    ``concealed`` is True when the receiver interpolated or held the frame because its packet was lost.
+    ``concealed`` is True when the receiver interpolated or held the frame because its packet was lost;
+    ``field`` is its packet's motion field (``CodedFrame.field``), None when there is none.
     """
 
     index: int
     coeffs: np.ndarray
     face_found: bool = True
     concealed: bool = False
+    field: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
 class CodedFrame:
-    """A face frame after quantisation: one unsigned code per coefficient."""
+    """A face frame after quantisation: one unsigned code per coefficient, and the motion field that moves its
+    rendering onto the original (``generators.motion_field``; the same lattice for every frame of a packet)."""
 
     index: int
     codes: np.ndarray  # uint16, one per coefficient
     face_found: bool = True
+    field: np.ndarray | None = None  # (G, G, 2) lattice units; None: no correction
 
 
 @dataclass

@@ -8,7 +8,8 @@ Payload layout::
              frame 0: face flag (1) + every code raw (``bits`` each)
              frame i>0: face flag (1) + every code as a signed Exp-Golomb delta from frame i−1
     version 2 (``fmt.coder`` a ``facecode.FaceCoder``), 32-bit words:
-             the packet's precision level, face flags and codes, range coded (``streams.facecode``)
+             the packet's precision level, face flags and codes, range coded (``streams.facecode``), and with
+             ``fmt.field_grid`` the packet's motion field (``generators.motion_field``)
 
 Version 2 replaces version 1 for the SyncSC stream (about 20 % fewer bits lossless, and precision the rate
 controller can trade); version 1 stays decodable and selectable (``--video-kbps 0``) because it needs no KB
@@ -53,6 +54,7 @@ class FaceStreamFormat:
     first_timestamp: int = 0
     coder: FaceCoder | None = field(default=None, compare=False)  # None: version 1
     target_kbps: float | None = None  # the sender's rate target (version 2); None: lossless
+    field_grid: int = 0  # version 2: the motion field's lattice side (one field per packet); 0: none
 
     @property
     def ticks_per_frame(self) -> int:
@@ -63,8 +65,10 @@ class FaceStreamFormat:
         return PAYLOAD_VERSION if self.coder is None else CODED_VERSION
 
 
-def encode_payload(frames: list[CodedFrame], fmt: FaceStreamFormat, level: int = 0) -> bytes:
-    """One packet's payload; ``level`` is the version-2 precision (0 lossless; version 1 is always lossless)."""
+def encode_payload(frames: list[CodedFrame], fmt: FaceStreamFormat, level: int = 0, field: bool = True) -> bytes:
+    """One packet's payload; ``level`` is the version-2 precision (0 lossless; version 1 is always lossless).
+    With ``fmt.field_grid`` the packet carries its frames' motion field (the first frame's: the sender gives every
+    frame of a packet the same), unless ``field`` is False or the frames have none."""
     if not 1 <= len(frames) <= MAX_FRAMES:
         raise ValueError(f"a face packet carries 1..{MAX_FRAMES} frames, got {len(frames)}")
     head = bytes([(fmt.version << 6) | (len(frames) - 1), fmt.kb_tag])
@@ -72,7 +76,9 @@ def encode_payload(frames: list[CodedFrame], fmt: FaceStreamFormat, level: int =
         codes = np.stack([np.asarray(f.codes, dtype=np.int64) for f in frames])
         if codes.min() < 0 or codes.max() > fmt.coder.top:
             raise ValueError(f"face codes must be in 0..{fmt.coder.top}")
-        return head + fmt.coder.encode(codes, np.array([f.face_found for f in frames]), level)
+        lattice = frames[0].field if field and fmt.field_grid else None
+        return head + fmt.coder.encode(codes, np.array([f.face_found for f in frames]), level, fmt.field_grid,
+                                       lattice)
     w = BitWriter()
     prev = None
     for f in frames:
@@ -100,8 +106,8 @@ def decode_payload(payload: bytes, fmt: FaceStreamFormat, first_index: int) -> l
     if fmt.coder is not None:
         if payload[0] & 0x30:
             raise ValueError("face payload reserved bits are set")
-        codes, found, _ = fmt.coder.decode(payload[HEADER_BYTES:], n)
-        return [CodedFrame(first_index + i, codes[i], bool(found[i])) for i in range(n)]
+        codes, found, _, field = fmt.coder.decode(payload[HEADER_BYTES:], n, fmt.field_grid)
+        return [CodedFrame(first_index + i, codes[i], bool(found[i]), field) for i in range(n)]
     r = BitReader(payload[2:])
     top = (1 << fmt.bits) - 1
     frames, prev = [], None
@@ -124,7 +130,9 @@ class FacePacketizer:
     Rate control (version 2 with ``fmt.target_kbps``): each packet takes the finest precision level whose
     payload keeps the stream's bits within the target over all frames so far (the packet is coded at a few
     levels, bisecting; every level is a few hundred microseconds). The budget of one packet is capped at twice
-    its share, so savings from a still stretch are not spent at once.
+    its share, so savings from a still stretch are not spent at once. A motion field goes with the packet when it
+    fits at some level (it is worth more SSIM than any coefficient precision: docs/face-rate.md); when even the
+    coarsest level with it does not fit, the packet goes without it.
     """
 
     def __init__(self, fmt: FaceStreamFormat):
@@ -135,6 +143,8 @@ class FacePacketizer:
         self.packets = 0
         self.frames = 0
         self.level_sum = 0  # sum of the packets' precision levels (version 2)
+        self.fields = 0  # packets that carried a motion field
+        self.field_bits = 0  # what those fields cost (the packet's bits with the field less those without)
 
     def push(self, frame: CodedFrame) -> list[bytes]:
         self._frames.append(frame)
@@ -156,21 +166,35 @@ class FacePacketizer:
 
     def _payload(self) -> bytes:
         fmt = self.fmt
+        field = fmt.field_grid > 0 and fmt.coder is not None and self._frames[0].field is not None
         if fmt.coder is None or fmt.target_kbps is None:
-            return encode_payload(self._frames, fmt)
-        share = fmt.target_kbps * 1000 / fmt.fps
-        budget = min(share * self.frames - self.payload_bits, 2 * share * len(self._frames))
+            payload = encode_payload(self._frames, fmt)
+            level = 0
+        else:
+            share = fmt.target_kbps * 1000 / fmt.fps
+            budget = min(share * self.frames - self.payload_bits, 2 * share * len(self._frames))
+            level, payload = self._fit(budget, field)
+            if field and 8 * len(payload) > budget:
+                field = False
+                level, payload = self._fit(budget, False)
+            self.level_sum += level
+        if field:
+            self.fields += 1
+            self.field_bits += 8 * (len(payload) - len(encode_payload(self._frames, fmt, level, field=False)))
+        return payload
+
+    def _fit(self, budget: float, field: bool) -> tuple[int, bytes]:
+        """The finest level whose payload fits ``budget`` bits (the coarsest when none does), and that payload."""
         lo, hi = 0, LEVELS - 1  # the finest level that fits is in [lo, hi]; hi is the fallback
-        coded = {hi: encode_payload(self._frames, fmt, hi)}
+        coded = {hi: encode_payload(self._frames, self.fmt, hi, field)}
         while lo < hi:
             mid = (lo + hi) // 2
-            coded[mid] = encode_payload(self._frames, fmt, mid)
+            coded[mid] = encode_payload(self._frames, self.fmt, mid, field)
             if 8 * len(coded[mid]) <= budget:
                 hi = mid
             else:
                 lo = mid + 1
-        self.level_sum += hi
-        return coded[hi]
+        return hi, coded[hi]
 
 
 class FaceDepacketizer(StreamFilter):

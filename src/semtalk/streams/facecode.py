@@ -9,6 +9,9 @@ derived from the KB by ``semantics.face.rate.face_coder``; nothing about the mod
     frame t>0  face flag + every grid delta, a quantised Laplace whose mean and scale come from the same
                coefficient's previous deltas in this packet (SyncSC eq. 2's coefficients move smoothly,
                so a large last delta predicts a large next one: the context model)
+    field      only in a stream with a motion-field grid G (``generators.motion_field``): a presence flag, then
+               the G × G × 2 lattice in raster order, each (x, y) pair a quantised Laplace whose mean and scale
+               follow the mean of its left and upper neighbours (the field is smooth where the hair moves)
 
 Precision: level ``q`` quantises code ``c`` of coefficient ``i`` to ``round(c / step[q, i])`` and the
 receiver reconstructs ``min(level·step, top)``; level 0 has every step 1 (lossless). The steps come from
@@ -36,6 +39,12 @@ GAIN_LAST, GAIN_MEAN, MOMENTUM = 0.2, 0.2, 0.25
 # (expression, blink, rotation, translation, log-scale, crop), measured on the shared clips (docs/face-rate.md).
 DELTA_SCALE = {"expr": 6.0, "blink": 3.0, "rot": 2.5, "trans": 2.5, "log_scale": 2.5, "crop": 0.3}
 PRIOR_FLOOR = 4.0  # the first frame's Laplace scale is at least this many codes
+# Motion-field lattice model (lattice units): scale = FIELD_BASE + FIELD_GAIN·|m|, mean = FIELD_MOMENTUM·m, m the
+# mean of the left and upper neighbours. Fitted on the HDTF clips' fitted fields (21.4 bits per frame at 6 × 6 and
+# 10 frames per packet; the zero-order entropy is 21.5: the field is only weakly smooth at this grid).
+FIELD_BASE, FIELD_GAIN, FIELD_MOMENTUM = 0.8, 0.3, 0.5
+FIELD_LIMIT = 31  # lattice values lie within ±FIELD_LIMIT units (a quarter of the crop side)
+FIELD_P = 0.9  # prior probability that a packet of a stream with a field carries one
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,7 +104,8 @@ class FaceCoder:
             m = constriction.stream.model
             span = (self.top + 1) // int(self.steps.min()) + 1
             self._models.update(laplace=m.QuantizedLaplace(-span, span), level=m.Uniform(LEVELS),
-                                found=m.Categorical(np.array([1 - FOUND_P, FOUND_P]), perfect=False))
+                                found=m.Categorical(np.array([1 - FOUND_P, FOUND_P]), perfect=False),
+                                field=m.Categorical(np.array([1 - FIELD_P, FIELD_P]), perfect=False))
         return self._models[name]
 
     def _delta_params(self, prev: list[np.ndarray], step: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -106,8 +116,11 @@ class FaceCoder:
         scale = self.delta_scale + GAIN_LAST * np.abs(fine[-1]) + GAIN_MEAN * np.mean(np.abs(fine), axis=0)
         return MOMENTUM * prev[-1], np.maximum(scale / step, MIN_SCALE)
 
-    def encode(self, codes: np.ndarray, found: np.ndarray, q: int) -> bytes:
-        """(N, C) codes and (N,) face flags at precision ``q`` → the range coder's bytes."""
+    def encode(self, codes: np.ndarray, found: np.ndarray, q: int, field_grid: int = 0,
+               field: np.ndarray | None = None) -> bytes:
+        """(N, C) codes and (N,) face flags at precision ``q`` → the range coder's bytes; in a stream whose motion
+        field has a ``field_grid`` (0: none), the packet's (G, G, 2) lattice ``field``, or None for a packet without
+        one."""
         import constriction
 
         step = self.steps[q].astype(np.float64)
@@ -125,11 +138,22 @@ class FaceCoder:
             d = grid[t] - grid[t - 1]
             enc.encode(d.astype(np.int32), self._model("laplace"), mean, scale)
             prev.append(d)
+        if field_grid:
+            enc.encode(np.array([int(field is not None)], dtype=np.int32), self._model("field"))
+            if field is not None:
+                lattice = np.asarray(field, dtype=np.int64)
+                if lattice.shape != (field_grid, field_grid, 2) or np.abs(lattice).max() > FIELD_LIMIT:
+                    raise ValueError(f"the motion field must be ({field_grid}, {field_grid}, 2) values within "
+                                     f"±{FIELD_LIMIT}, got {lattice.shape}")
+                for y, x in np.ndindex(field_grid, field_grid):
+                    mean, scale = _field_params(lattice, y, x)
+                    enc.encode(lattice[y, x].astype(np.int32), self._model("laplace"), mean, scale)
         return enc.get_compressed().astype(">u4").tobytes()
 
-    def decode(self, data: bytes, n: int) -> tuple[np.ndarray, np.ndarray, int]:
-        """Bytes of ``n`` frames → ((n, C) uint16 codes, (n,) face flags, precision level); ``ValueError`` for
-        anything that is not a packet of this coder (wrong length, a level or code off its range)."""
+    def decode(self, data: bytes, n: int, field_grid: int = 0) -> tuple[np.ndarray, np.ndarray, int, np.ndarray | None]:
+        """Bytes of ``n`` frames → ((n, C) uint16 codes, (n,) face flags, precision level, the motion field or
+        None); ``ValueError`` for anything that is not a packet of this coder (wrong length, a level, code or field
+        value off its range)."""
         import constriction
 
         if len(data) % 4 or not data:
@@ -138,34 +162,58 @@ class FaceCoder:
         try:
             q = int(dec.decode(self._model("level"), 1)[0])
             step = self.steps[q].astype(np.float64)
-            grid, found, prev = [], [], []
+            lattice, found, prev = [], [], []
             for t in range(n):
                 found.append(bool(dec.decode(self._model("found"), 1)[0]))
                 if t == 0:
                     mean, scale = self.prior_mean / step, np.maximum(self.prior_scale / step, MIN_SCALE)
-                    grid.append(dec.decode(self._model("laplace"), mean, scale).astype(np.int64))
+                    lattice.append(dec.decode(self._model("laplace"), mean, scale).astype(np.int64))
                     continue
                 mean, scale = self._delta_params(prev, step)
                 d = dec.decode(self._model("laplace"), mean, scale).astype(np.int64)
-                grid.append(grid[-1] + d)
+                lattice.append(lattice[-1] + d)
                 prev.append(d)
+            field = None
+            if field_grid and dec.decode(self._model("field"), 1)[0]:
+                field = self._decode_field(dec, field_grid)
         except (AssertionError, ValueError, RuntimeError, OverflowError) as exc:  # constriction: invalid data
             raise ValueError(f"face payload does not decode: {exc}") from exc
-        g = np.stack(grid)
+        g = np.stack(lattice)
         if g.min() < 0 or np.any(g * self.steps[q] > self.top + self.steps[q] // 2):
             raise ValueError("face payload leaves the quantiser range")
-        return self.codes(g, q), np.array(found), q
+        if field is not None and np.abs(field).max() > FIELD_LIMIT:
+            raise ValueError("face payload's motion field leaves its range")
+        return self.codes(g, q), np.array(found), q, field
+
+    def _decode_field(self, dec, field_grid: int) -> np.ndarray:
+        field = np.zeros((field_grid, field_grid, 2), dtype=np.int64)
+        for y, x in np.ndindex(field_grid, field_grid):
+            mean, scale = _field_params(field, y, x)
+            field[y, x] = dec.decode(self._model("laplace"), mean, scale)
+        return field
+
+
+def _field_params(field: np.ndarray, y: int, x: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and scale of lattice value (y, x) from its already coded left and upper neighbours."""
+    near = [field[y, x - 1]] if x else []
+    near += [field[y - 1, x]] if y else []
+    m = np.mean(near, axis=0) if near else np.zeros(2)
+    return FIELD_MOMENTUM * m, FIELD_BASE + FIELD_GAIN * np.abs(m)
 
 
 PACKET_OVERHEAD_BITS = 80  # header 16 + level 5 + flush ≈ 16 + the first frame's excess over a delta ≈ 40
 OVERHEAD_SHARE = 0.25  # at most this share of a packet's budget goes to its overhead
+FIELD_BITS_PER_VALUE = 3.0  # a motion-field lattice value's typical cost (21.4 bits a frame for 72 values / 10 frames)
+FIELD_SHARE = 0.35  # ... and at most this share of a packet's budget goes to its motion field
 
 
-def frames_for_rate(target_kbps: float, fps: float, minimum: int, maximum: int = 16) -> int:
+def frames_for_rate(target_kbps: float, fps: float, minimum: int, maximum: int = 16, field_grid: int = 0) -> int:
     """Frames per packet for a rate target: the fewest (the least delay) that keep the per-packet overhead
-    within OVERHEAD_SHARE of the budget, but never fewer than ``minimum`` (``--frames-per-packet``)."""
+    within OVERHEAD_SHARE of the budget and a ``field_grid`` motion field (one per packet) within FIELD_SHARE, but
+    never fewer than ``minimum`` (``--frames-per-packet``)."""
     per_frame = target_kbps * 1000 / fps
-    return int(min(max(minimum, np.ceil(PACKET_OVERHEAD_BITS / (OVERHEAD_SHARE * per_frame))), maximum))
+    need = max(PACKET_OVERHEAD_BITS / OVERHEAD_SHARE, FIELD_BITS_PER_VALUE * 2 * field_grid ** 2 / FIELD_SHARE)
+    return int(min(max(minimum, np.ceil(need / per_frame)), maximum))
 
 
 def face_coder(kb) -> FaceCoder:

@@ -59,7 +59,7 @@ class FacePlayout:
             got = self._buffer.pop(i, None)
             if got is not None:
                 coeffs = self.quantizer.dequantize(got.codes)
-                out.append(FaceFrame(i, coeffs, face_found=got.face_found))
+                out.append(FaceFrame(i, coeffs, face_found=got.face_found, field=got.field))
             else:
                 coeffs = self._conceal(i)
                 self.concealed += 1
