@@ -40,7 +40,7 @@ from semtalk.records import StageTimer
 SESSIONS = 3
 PASSPHRASE_ENV = "SEMTALK_PASSPHRASE"
 HELLO_FIELDS = ("mode", "fec", "fec_k", "frames_per_packet", "video_kbps", "speech", "text_window", "prosody",
-                "seed", "refresh_kbps", "refresh_ssim", "refresh_codec", "refresh_quality")
+                "seed", "refresh_kbps", "refresh_ssim", "refresh_codec", "refresh_quality", "flow_grid")
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,7 @@ class LiveConfig:
     fec_k: int = live_profile.FEC_K
     frames_per_packet: int = live_profile.FRAMES_PER_PACKET
     video_kbps: float | None = live_profile.VIDEO_KBPS
+    flow_grid: int = live_profile.FLOW_GRID
     refresh_kbps: float = SyncscConfig.refresh_kbps
     refresh_ssim: float = SyncscConfig.refresh_ssim
     refresh_codec: str = SyncscConfig.refresh_codec

@@ -17,6 +17,8 @@ from __future__ import annotations
 FEC_K = 2  # source packets per RS block (3 measured 40 ms slower at p50 and no better elsewhere: docs/live.md)
 FRAMES_PER_PACKET = 1
 VIDEO_KBPS = 8.0  # the least target at which frames_for_rate keeps one frame per packet at 25 fps
+FLOW_GRID = 0  # no motion field: one per packet would double the packets' frames, and fitting it costs the sender
+# ≈ 35 ms a frame (rendering + fit), more than a live frame's share of one core (docs/face-rate.md)
 SKIP_AFTER_S = 0.08  # two frame periods: a frame still unrendered when the one after next is due is skipped
 # (one period skipped 1–5 of 200 frames on an idle machine after a scheduling hiccup; two skipped none and kept
 # p95 latency 150–220 ms, under the 300 ms budget: docs/live.md)

@@ -43,6 +43,9 @@ def call_report(input_path, config, mode, sender, receiver, link, outputs, timer
             "bits_per_frame": round(payload_bits / max(n, 1), 2),
             "stream_kbps": round(payload_bits / seconds / 1000, 3),
             "refresh_kbps": round(sent.get("refresh_bits", 0) / seconds / 1000, 3),
+            # SyncSC's motion field (``modes.syncsc.motion``): its share of stream_kbps, and the packets with one
+            "field_kbps": round(sent.get("field_bits", 0) / seconds / 1000, 3),
+            "field_packets": sent.get("field_packets", 0),
             "target_kbps": sent.get("target_kbps"), "precision_level": sent.get("precision_level"),
             "rtp_kbps": round(rtp_bits / seconds / 1000, 3),
             "channel_kbps": round(8 * stream.bytes / seconds / 1000, 3),

@@ -60,6 +60,7 @@ class RunConfig:
     seed: int = 0
     frames_per_packet: int = 5
     video_kbps: float | None = None  # SyncSC face stream target (None: its default; 0: version-1 stream)
+    flow_grid: int = 6  # SyncSC's motion field lattice side (``modes.syncsc.motion``); 0: none
     # SyncSC's KB refresh (``modes.syncsc.refresh``): its own fields and defaults
     refresh_kbps: float = RefreshConfig.kbps
     refresh_ssim: float = RefreshConfig.ssim
@@ -495,7 +496,19 @@ def _check_fec(config: RunConfig) -> None:
         raise SemtalkError(f"--frames-per-packet {config.frames_per_packet} does not fit --fec {config.fec}: "
                            f"{exc}") from exc
     _check_video_kbps(config, code)
+    _check_flow_grid(config)
     _check_refresh(config)
+
+
+MAX_FLOW_GRID = 16
+
+
+def _check_flow_grid(config: RunConfig) -> None:
+    """``--flow-grid``: SyncSC's motion field, 0 (none) or a lattice of 2..16 vectors a side."""
+    if config.mode != "syncsc":
+        _refuse_outside("syncsc", config, {"flow_grid": "--flow-grid"})
+    elif config.flow_grid != 0 and not 2 <= config.flow_grid <= MAX_FLOW_GRID:
+        raise SemtalkError(f"--flow-grid must be 0 (no motion field) or 2..{MAX_FLOW_GRID}, got {config.flow_grid}")
 
 
 REFRESH_FLAGS = {"refresh_kbps": "--refresh-kbps", "refresh_ssim": "--refresh-ssim", "refresh_codec": "--refresh-codec",

@@ -123,6 +123,9 @@ def _stream(p: argparse.ArgumentParser) -> None:
     g.add_argument("--video-kbps", type=float, default=live_profile.VIDEO_KBPS,
                    help=f"face stream rate target (default {live_profile.VIDEO_KBPS:g}: one frame per packet); "
                         "a lower target groups more frames per packet (1.6: 5, as `semtalk run`); 0: version 1")
+    g.add_argument("--flow-grid", type=int, default=live_profile.FLOW_GRID,
+                   help=f"side of the motion field sent with each face packet (default {live_profile.FLOW_GRID}: "
+                        "none; `semtalk run` sends 6 x 6)")
     from semtalk.cli.run import add_refresh_options
 
     add_refresh_options(g)  # the refreshes go on the third port
@@ -218,7 +221,8 @@ def handle_call(args: argparse.Namespace) -> int:
             env[PASSPHRASE_ENV] = os.environ[PASSPHRASE_ENV] = secrets.token_hex(32)
     common = ["--kb", kb, *key, *([] if args.speech else ["--no-speech"]), "--code-rate", str(args.code_rate),
               "--fec-k", str(args.fec_k), "--frames-per-packet", str(args.frames_per_packet),
-              "--video-kbps", str(args.video_kbps), "--refresh-kbps", str(args.refresh_kbps),
+              "--video-kbps", str(args.video_kbps), "--flow-grid", str(args.flow_grid),
+              "--refresh-kbps", str(args.refresh_kbps),
               "--refresh-ssim", str(args.refresh_ssim), "--refresh-codec", args.refresh_codec,
               "--refresh-quality", str(args.refresh_quality),
               *(["--max-seconds", str(args.max_seconds)] if args.max_seconds else [])]

@@ -68,6 +68,10 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
                    help="SyncSC face stream target in kbps: the coder picks precisions and frames per packet "
                         "(--frames-per-packet is then the least); 0: the uncontrolled version-1 stream "
                         "(default 1.6)")
+    g.add_argument("--flow-grid", type=int, default=6,
+                   help="SyncSC: side of the motion field sent with each face packet (N x N vectors that move the "
+                        "rendering onto the frame; 0: none, 5 frames per packet and less delay at 1.6 kbps; "
+                        "default 6)")
     add_refresh_options(g)
     g = p.add_argument_group("semantics and knowledge base")
     g.add_argument("--enroll-seconds", type=float, default=2.0, help="KB enrollment segment length (default 2)")

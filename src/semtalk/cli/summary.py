@@ -19,7 +19,8 @@ def summary(report: dict, out: Path) -> str:
         quality += f" (against {v['reference']})"
     silent = report.get("audio", {}).get("mode") == "none"
     no_audio = ["  speech   none: the input has no audio track"] if silent else []
-    what = "coefficients and refreshes" if "refresh" in report else "coefficients"
+    what = "coefficients" + (f" with a motion field ({v['field_kbps']:.2f})" if v.get("field_packets") else "")
+    what += " and refreshes" if "refresh" in report else ""
     stream = (_m3e_summary(report) if "m3e" in report else _wav2vid_summary(report) if "wav2vid" in report
               else _lgmtsc_summary(report) if "lgmtsc" in report else None) or [
         f"  stream   {v['stream_kbps']:.2f} kbps {what} ({v['bits_per_frame']:.1f} bits/frame), "

@@ -28,11 +28,14 @@ def test_the_live_profile_block_fits_the_latency_budget():
 
 
 def test_a_lower_rate_target_regroups_frames_and_leaves_the_budget():
-    """SyncSC's own defaults (what `semtalk run` uses): 5 frames per packet at 1.6 kbps, k = 4: 840 ms."""
+    """SyncSC's own defaults (what `semtalk run` uses): 10 frames per packet at 1.6 kbps with the motion field,
+    5 without, k = 4: 1,640 or 840 ms."""
     from semtalk.call.run import RunConfig
     from semtalk.modes.syncsc.mode import SyncscMode
 
     run = SyncscMode.build(RunConfig(), None, b"", None).config
+    assert (run.frames_per_packet, run.fec_k, run.flow_grid) == (10, 4, 6)
+    run = SyncscMode.build(RunConfig(flow_grid=0), None, b"", None).config
     assert (run.frames_per_packet, run.fec_k) == (5, 4)
     slow = LiveConfig(kb="unused", video_kbps=1.6)  # asks for 1 frame per packet, the target makes it 5
     assert stream_config(slow).frames_per_packet == 5

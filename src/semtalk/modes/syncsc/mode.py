@@ -3,7 +3,9 @@
     sender:   frame → landmarks + stable crop → coefficients → quantise → face code (RTP + RS | PacSC)
               audio → words (``speech.SpeechSender``)
               with ``--refresh-kbps``: a frame the receiver would render badly → a new keyframe (``refresh``)
-    receiver: face code → play-out + concealment → face renderer;  words → TextPC → TTS in sync with the lips
+              with ``--flow-grid``: the packet's frames as the receiver renders them → a motion field (``motion``)
+    receiver: face code → play-out + concealment → face renderer (+ motion field);  words → TextPC → TTS in sync
+              with the lips
 
 Only bounded buffers exist between the stages (the code's block and the play-out delay), so memory does
 not grow with the length of the input. Both ends hold the same KB (checked by hash before the call).
@@ -19,9 +21,12 @@ import numpy as np
 
 from semtalk import registry
 from semtalk.fec.base import PacketCode, StreamCode
+from semtalk.generators.face_renderer import FaceRenderer
+from semtalk.generators.motion_field import apply_field
 from semtalk.kb.knowledge_base import KnowledgeBase, kb_tag
 from semtalk.modes.base import Captured, Outgoing, Played, Speech
 from semtalk.modes.syncsc.config import RefreshConfig
+from semtalk.modes.syncsc.motion import MotionSender
 from semtalk.modes.syncsc.refresh import RefreshReceiver, RefreshSender, refresh_section
 from semtalk.modes.syncsc.speech import RATE, SpeechConfig, SpeechReceiver, SpeechSender
 from semtalk.records import StageTimer, config_from
@@ -53,6 +58,7 @@ class SyncscConfig:
     refresh_ssim: float = RefreshConfig.ssim
     refresh_codec: str = RefreshConfig.codec
     refresh_quality: int = RefreshConfig.quality
+    flow_grid: int = 6  # the motion field's lattice side, one field per packet (``motion``); 0: none
 
     def code(self) -> StreamCode:
         return registry.get("fec", self.fec)(k=self.fec_k, code_rate=self.code_rate)
@@ -81,7 +87,12 @@ class SyncscConfig:
         target = self.video_target()
         return FaceStreamFormat(n_coeffs=kb.face_model.n_coeffs, bits=kb.quantizer.bits, kb_tag=kb_tag(kb_bytes),
                                 fps=FPS, frames_per_packet=self.frames_per_packet,
-                                coder=None if target is None else face_coder(kb), target_kbps=target)
+                                coder=None if target is None else face_coder(kb), target_kbps=target,
+                                field_grid=self.field_grid())
+
+    def field_grid(self) -> int:
+        """The motion field's lattice side: only the range-coded stream (version 2) carries one."""
+        return 0 if self.video_target() is None else self.flow_grid
 
 
 class SyncscSender:
@@ -98,6 +109,10 @@ class SyncscSender:
         self.refresh = None
         if (refresh := config.refresh()) is not None:
             self.refresh = RefreshSender(refresh, kb, kb_tag(kb_bytes), code.packet_code())
+        self.motion = None
+        if grid := config.field_grid():  # the field is fitted to what the receiver renders, refreshes included
+            renderer = self.refresh.renderer if self.refresh is not None else FaceRenderer(kb)
+            self.motion = MotionSender(renderer, grid, config.frames_per_packet)
         self.frames = 0
         self.no_face = 0
 
@@ -110,19 +125,27 @@ class SyncscSender:
         self.frames += 1
         self.no_face += not coded.face_found
         mouth = np.nan if tracked.points is None else mouth_opening(tracked.points)
-        packets = self.face.push(coded)
         self.timer.add("encode", time.perf_counter() - t)
-        out = [Outgoing(FACE, packets, time_s)]
-        if self.refresh is not None:
+        out = []
+        if self.refresh is not None:  # before the field: a refresh from this frame on is in the receiver's rendering
             t = time.perf_counter()
             refresh = self.refresh.push(tracked.index, tracked.crop, coded.codes, coded.face_found)
             out.append(Outgoing(REFRESH, refresh, time_s))
             self.timer.add("refresh", time.perf_counter() - t)
-        return Captured(tracked.index, tracked.crop, mouth), out
+        frames = [coded]
+        if self.motion is not None:
+            t = time.perf_counter()
+            frames = self.motion.push(coded, tracked.crop)
+            self.timer.add("motion", time.perf_counter() - t)
+        t = time.perf_counter()
+        packets = [p for f in frames for p in self.face.push(f)]
+        self.timer.add("encode", time.perf_counter() - t)
+        return Captured(tracked.index, tracked.crop, mouth), [Outgoing(FACE, packets, time_s), *out]
 
     def finish(self, audio: np.ndarray | None, end: float) -> list[Outgoing]:
         self.tracker.close()
-        out = [Outgoing(FACE, self.face.flush(), end)]
+        rest = self.motion.flush() if self.motion is not None else []
+        out = [Outgoing(FACE, [p for f in rest for p in self.face.push(f)] + self.face.flush(), end)]
         if self.speech is not None and audio is not None:
             out += [Outgoing(WORDS, packets, t) for packets, t in self.speech.send(audio, end)]
         return out
@@ -137,13 +160,13 @@ class SyncscSender:
                 "source_packets": self.face.packets + (refresh.packets.packets if refresh else 0),
                 "frames_per_packet": self.config.frames_per_packet, "target_kbps": self.config.video_target(),
                 "precision_level": round(packets.level_sum / max(packets.packets, 1), 2) if coded else None,
-                "refresh_bits": refresh.bits if refresh else 0}
+                "refresh_bits": refresh.bits if refresh else 0,
+                "field_bits": packets.field_bits if coded else 0, "field_packets": packets.fields if coded else 0}
 
 
 class SyncscReceiver:
     def __init__(self, config: SyncscConfig, kb: KnowledgeBase, kb_bytes: bytes, timer: StageTimer):
         from semtalk.generators.absence import AbsenceFade
-        from semtalk.generators.face_renderer import FaceRenderer
         from semtalk.streams.playout import FacePlayout
 
         self.config, self.kb, self.timer = config, kb, timer
@@ -183,7 +206,7 @@ class SyncscReceiver:
             t = time.perf_counter()
             if self.refresh is not None and self.refresh.due(face.index):
                 self.renderer.set_sources(self.refresh.sources)
-            image = self.absence(self.renderer(face.coeffs), face.face_found,
+            image = self.absence(apply_field(self.renderer(face.coeffs), face.field), face.face_found,
                                  lambda c=face.coeffs: self.renderer.plate(c))
             self.timer.add("render", time.perf_counter() - t)
             if self.speech is not None:
@@ -239,7 +262,8 @@ class SyncscMode:
         margin = run_config.delay + 4 * run_config.jitter
         config = config_from(SyncscConfig, run_config, playout_margin=margin)
         if (target := config.video_target()) is not None:  # low rates group more frames (the flush is per packet)
-            config = replace(config, frames_per_packet=frames_for_rate(target, FPS, config.frames_per_packet))
+            config = replace(config, frames_per_packet=frames_for_rate(target, FPS, config.frames_per_packet,
+                                                                       field_grid=config.field_grid()))
         return cls(config, kb, kb_bytes, receiver_kb)
 
     @property
