@@ -180,32 +180,84 @@ class FaceRenderer:
         depth = np.concatenate([face[:, 2], inner[:, 2], np.full(len(outer), far), np.full(len(border), far + 1)])
         return pts, depth
 
-    def __call__(self, coeffs: np.ndarray) -> np.ndarray:
+    def __call__(self, coeffs: np.ndarray, variant: int = 0) -> np.ndarray:
+        return self.render_variants(coeffs, (variant,))[0]
+
+    @property
+    def n_variants(self) -> int:
+        """How many ways ``render_variants`` knows to draw a frame (``variant_weights``)."""
+        return 3 + len(self.keyframes)
+
+    def render_variants(self, coeffs: np.ndarray, variants: Sequence[int]) -> list[np.ndarray]:
+        """The frame of ``coeffs`` drawn each of the ways ``variants`` name (``variant_weights``); each keyframe is
+        warped once, however many variants use it, so a sender can compare them all at little more than the cost
+        of warping every keyframe."""
         coeffs = np.asarray(coeffs, dtype=np.float64)
         for src in self.keyframes:
             if np.array_equal(src.coeffs, coeffs):
-                return src.image[..., :3].copy()  # zero motion: the stored keyframe itself
+                return [src.image[..., :3].copy() for _ in variants]  # zero motion: the stored keyframe itself
         coeffs = self.within_reach(coeffs)
         box = self.box_of(coeffs)
         dst, depth = self.mesh(coeffs, box)
         raster = TriangleRaster(self.triangles, dst, self.size, depth)
-        order, weights = self.keyframe_weights(coeffs, dst[: mesh.N_MESH])
-        # Premultiplied-alpha blend of the warped people, then over the still background plate.
-        person = np.zeros((self.size, self.size, 3), dtype=np.float32)
-        alpha = np.zeros((self.size, self.size, 1), dtype=np.float32)
-        for i, w in zip(order, weights, strict=True):
-            warped = self._warp(raster, self.keyframes[i], box)
-            a = warped[..., 3:] / 255.0 if warped.shape[2] == 4 else np.ones_like(alpha)
-            person += w * a * warped[..., :3]
-            alpha += w * a
-        out = person + (1.0 - alpha) * self._plate(box)
+        nearest = self.keyframe_weights(coeffs, dst[: mesh.N_MESH])
+        warps: dict[int, np.ndarray] = {}
+        plate = self._plate(box)
         mouth = self.mouth_source(coeffs)
         if mouth is not None:
-            m = self._mouth_mask(dst)
-            out = out * (1 - m) + m * self._warp(raster, mouth, box)[..., :3]
-        image = np.clip(out + 0.5, 0, 255).astype(np.uint8)
-        self._close_eyes(image, coeffs, dst[: mesh.N_MESH], box, self.keyframes[order[0]])
-        return self._replicate_border(image, box)
+            mask = self._mouth_mask(dst)
+            mouth_image = mask * self._warp(raster, mouth, box)[..., :3]
+        out = []
+        for variant in variants:
+            order, weights = self.variant_weights(nearest, variant)
+            # Premultiplied-alpha blend of the warped people, then over the still background plate.
+            person = np.zeros((self.size, self.size, 3), dtype=np.float32)
+            alpha = np.zeros((self.size, self.size, 1), dtype=np.float32)
+            for i, w in zip(order, weights, strict=True):
+                if i not in warps:
+                    warps[i] = self._warp(raster, self.keyframes[i], box)
+                warped = warps[i]
+                a = warped[..., 3:] / 255.0 if warped.shape[2] == 4 else np.ones_like(alpha)
+                person += w * a * warped[..., :3]
+                alpha += w * a
+            image = person + (1.0 - alpha) * plate
+            if mouth is not None:
+                image = image * (1 - mask) + mouth_image
+            image = np.clip(image + 0.5, 0, 255).astype(np.uint8)
+            self._close_eyes(image, coeffs, dst[: mesh.N_MESH], box, self.keyframes[order[0]])
+            out.append(self._replicate_border(image, box))
+        return out
+
+    def opens_eyes(self, coeffs: np.ndarray, variant: int) -> bool:
+        """Whether ``variant`` can draw the eyes of ``coeffs`` as open as they are: a keyframe alone whose eyes are
+        narrower than the frame's by more than twice ``eye_slack`` cannot (``eye_weight``: a warp does not open an
+        eye); the blends choose their keyframes with that cost already. Twice: once (0.03) costs KatieHill 0.002
+        SSIM and its blinks 0.01 (docs/face-rate.md)."""
+        if not 3 <= variant < self.n_variants:
+            return True
+        return float(coeffs[self.model.n_expr]) <= self._eyes[variant - 3] + 2 * self.config.eye_slack
+
+    def variant_weights(self, nearest: tuple[np.ndarray, np.ndarray], variant: int) -> tuple[np.ndarray, np.ndarray]:
+        """The keyframes a variant blends, and their weights, from ``keyframe_weights``' ``nearest``.
+
+        0: the ``blend`` nearest (the default); 1: the two nearest; 2: the nearest alone; 3 + j: keyframe j alone.
+        Blending averages keyframes that the warp misaligns slightly differently, which blurs detail; one keyframe
+        is sharper and, when the sender picks it (``modes.syncsc.motion``), closer to the frame (docs/face-rate.md).
+        An index out of range draws the default: a peer's packet cannot break the renderer.
+        """
+        order, weights = nearest
+        if variant in (1, 2):
+            order, weights = order[: 3 - variant], weights[: 3 - variant]
+            return order, weights / weights.sum()
+        if 3 <= variant < self.n_variants:
+            return np.array([variant - 3]), np.ones(1)
+        return order, weights
+
+    def eyes(self, coeffs: np.ndarray) -> list[np.ndarray]:
+        """Where ``self(coeffs)`` draws the eyes: the two eyes' aspect-ratio landmarks in output pixels."""
+        coeffs = self.within_reach(np.asarray(coeffs, dtype=np.float64))
+        points = self.mesh(coeffs, self.box_of(coeffs))[0]
+        return [points[mesh.EAR_RIGHT], points[mesh.EAR_LEFT]]
 
     def _replicate_border(self, image: np.ndarray, box: CropBox) -> np.ndarray:
         """Where the crop window runs past the source frame, the sender's crop repeats the frame's edge pixels
