@@ -29,7 +29,7 @@ class FaceFrame:
     ``coeffs`` holds the continuous coefficients in the order given by ``semantics.face.COEFF_LAYOUT``;
     ``face_found`` is False when the encoder held the previous values because no face was detected;
     ``concealed`` is True when the receiver interpolated or held the frame because its packet was lost;
-    ``field`` is its packet's motion field (``CodedFrame.field``), None when there is none.
+    ``field`` and ``variant`` are its packet's motion field and rendering variant (``CodedFrame``).
     """
 
     index: int
@@ -37,17 +37,20 @@ class FaceFrame:
     face_found: bool = True
     concealed: bool = False
     field: np.ndarray | None = None
+    variant: int = 0
 
 
 @dataclass(frozen=True)
 class CodedFrame:
-    """A face frame after quantisation: one unsigned code per coefficient, and the motion field that moves its
-    rendering onto the original (``generators.motion_field``; the same lattice for every frame of a packet)."""
+    """A face frame after quantisation: one unsigned code per coefficient; the way the sender chose to render it
+    (``variant``: ``FaceRenderer.variant_weights``) and the motion field that moves that rendering onto the
+    original (``generators.motion_field``), both the same for every frame of a packet."""
 
     index: int
     codes: np.ndarray  # uint16, one per coefficient
     face_found: bool = True
     field: np.ndarray | None = None  # (G, G, 2) lattice units; None: no correction
+    variant: int = 0
 
 
 @dataclass

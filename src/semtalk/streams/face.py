@@ -9,7 +9,7 @@ Payload layout::
              frame i>0: face flag (1) + every code as a signed Exp-Golomb delta from frame i−1
     version 2 (``fmt.coder`` a ``facecode.FaceCoder``), 32-bit words:
              the packet's precision level, face flags and codes, range coded (``streams.facecode``), and with
-             ``fmt.field_grid`` the packet's motion field (``generators.motion_field``)
+             ``fmt.field_grid`` the packet's rendering variant and motion field (``modes.syncsc.motion``)
 
 Version 2 replaces version 1 for the SyncSC stream (about 20 % fewer bits lossless, and precision the rate
 controller can trade); version 1 stays decodable and selectable (``--video-kbps 0``) because it needs no KB
@@ -67,8 +67,9 @@ class FaceStreamFormat:
 
 def encode_payload(frames: list[CodedFrame], fmt: FaceStreamFormat, level: int = 0, field: bool = True) -> bytes:
     """One packet's payload; ``level`` is the version-2 precision (0 lossless; version 1 is always lossless).
-    With ``fmt.field_grid`` the packet carries its frames' motion field (the first frame's: the sender gives every
-    frame of a packet the same), unless ``field`` is False or the frames have none."""
+    With ``fmt.field_grid`` the packet carries its frames' rendering variant and motion field (the first frame's:
+    the sender gives every frame of a packet the same), the field unless ``field`` is False or the frames have
+    none."""
     if not 1 <= len(frames) <= MAX_FRAMES:
         raise ValueError(f"a face packet carries 1..{MAX_FRAMES} frames, got {len(frames)}")
     head = bytes([(fmt.version << 6) | (len(frames) - 1), fmt.kb_tag])
@@ -78,7 +79,7 @@ def encode_payload(frames: list[CodedFrame], fmt: FaceStreamFormat, level: int =
             raise ValueError(f"face codes must be in 0..{fmt.coder.top}")
         lattice = frames[0].field if field and fmt.field_grid else None
         return head + fmt.coder.encode(codes, np.array([f.face_found for f in frames]), level, fmt.field_grid,
-                                       lattice)
+                                       lattice, frames[0].variant if fmt.field_grid else 0)
     w = BitWriter()
     prev = None
     for f in frames:
@@ -106,8 +107,8 @@ def decode_payload(payload: bytes, fmt: FaceStreamFormat, first_index: int) -> l
     if fmt.coder is not None:
         if payload[0] & 0x30:
             raise ValueError("face payload reserved bits are set")
-        codes, found, _, field = fmt.coder.decode(payload[HEADER_BYTES:], n, fmt.field_grid)
-        return [CodedFrame(first_index + i, codes[i], bool(found[i]), field) for i in range(n)]
+        codes, found, _, field, variant = fmt.coder.decode(payload[HEADER_BYTES:], n, fmt.field_grid)
+        return [CodedFrame(first_index + i, codes[i], bool(found[i]), field, variant) for i in range(n)]
     r = BitReader(payload[2:])
     top = (1 << fmt.bits) - 1
     frames, prev = [], None

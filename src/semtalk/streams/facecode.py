@@ -9,9 +9,10 @@ derived from the KB by ``semantics.face.rate.face_coder``; nothing about the mod
     frame t>0  face flag + every grid delta, a quantised Laplace whose mean and scale come from the same
                coefficient's previous deltas in this packet (SyncSC eq. 2's coefficients move smoothly,
                so a large last delta predicts a large next one: the context model)
-    field      only in a stream with a motion-field grid G (``generators.motion_field``): a presence flag, then
-               the G × G × 2 lattice in raster order, each (x, y) pair a quantised Laplace whose mean and scale
-               follow the mean of its left and upper neighbours (the field is smooth where the hair moves)
+    field      only in a stream with a motion-field grid G (``generators.motion_field``): a presence flag, the
+               packet's rendering variant (uniform over ``VARIANTS``: ``FaceRenderer.variant_weights``), then the
+               G × G × 2 lattice in raster order, each (x, y) pair a quantised Laplace whose mean and scale follow
+               the mean of its left and upper neighbours
 
 Precision: level ``q`` quantises code ``c`` of coefficient ``i`` to ``round(c / step[q, i])`` and the
 receiver reconstructs ``min(level·step, top)``; level 0 has every step 1 (lossless). The steps come from
@@ -45,6 +46,7 @@ PRIOR_FLOOR = 4.0  # the first frame's Laplace scale is at least this many codes
 FIELD_BASE, FIELD_GAIN, FIELD_MOMENTUM = 0.8, 0.3, 0.5
 FIELD_LIMIT = 31  # lattice values lie within ±FIELD_LIMIT units (a quarter of the crop side)
 FIELD_P = 0.9  # prior probability that a packet of a stream with a field carries one
+VARIANTS = 32  # rendering variants a packet may name (5 bits)
 
 
 @dataclass(frozen=True, eq=False)
@@ -105,7 +107,8 @@ class FaceCoder:
             span = (self.top + 1) // int(self.steps.min()) + 1
             self._models.update(laplace=m.QuantizedLaplace(-span, span), level=m.Uniform(LEVELS),
                                 found=m.Categorical(np.array([1 - FOUND_P, FOUND_P]), perfect=False),
-                                field=m.Categorical(np.array([1 - FIELD_P, FIELD_P]), perfect=False))
+                                field=m.Categorical(np.array([1 - FIELD_P, FIELD_P]), perfect=False),
+                                variant=m.Uniform(VARIANTS))
         return self._models[name]
 
     def _delta_params(self, prev: list[np.ndarray], step: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -117,10 +120,10 @@ class FaceCoder:
         return MOMENTUM * prev[-1], np.maximum(scale / step, MIN_SCALE)
 
     def encode(self, codes: np.ndarray, found: np.ndarray, q: int, field_grid: int = 0,
-               field: np.ndarray | None = None) -> bytes:
+               field: np.ndarray | None = None, variant: int = 0) -> bytes:
         """(N, C) codes and (N,) face flags at precision ``q`` → the range coder's bytes; in a stream whose motion
-        field has a ``field_grid`` (0: none), the packet's (G, G, 2) lattice ``field``, or None for a packet without
-        one."""
+        field has a ``field_grid`` (0: none), the packet's rendering ``variant`` and (G, G, 2) lattice ``field``, or
+        None for a packet without one."""
         import constriction
 
         step = self.steps[q].astype(np.float64)
@@ -139,7 +142,10 @@ class FaceCoder:
             enc.encode(d.astype(np.int32), self._model("laplace"), mean, scale)
             prev.append(d)
         if field_grid:
+            if not 0 <= variant < VARIANTS:
+                raise ValueError(f"a rendering variant is 0..{VARIANTS - 1}, got {variant}")
             enc.encode(np.array([int(field is not None)], dtype=np.int32), self._model("field"))
+            enc.encode(np.array([variant], dtype=np.int32), self._model("variant"))
             if field is not None:
                 lattice = np.asarray(field, dtype=np.int64)
                 if lattice.shape != (field_grid, field_grid, 2) or np.abs(lattice).max() > FIELD_LIMIT:
@@ -150,10 +156,11 @@ class FaceCoder:
                     enc.encode(lattice[y, x].astype(np.int32), self._model("laplace"), mean, scale)
         return enc.get_compressed().astype(">u4").tobytes()
 
-    def decode(self, data: bytes, n: int, field_grid: int = 0) -> tuple[np.ndarray, np.ndarray, int, np.ndarray | None]:
+    def decode(self, data: bytes, n: int,
+               field_grid: int = 0) -> tuple[np.ndarray, np.ndarray, int, np.ndarray | None, int]:
         """Bytes of ``n`` frames → ((n, C) uint16 codes, (n,) face flags, precision level, the motion field or
-        None); ``ValueError`` for anything that is not a packet of this coder (wrong length, a level, code or field
-        value off its range)."""
+        None, the rendering variant); ``ValueError`` for anything that is not a packet of this coder (wrong length,
+        a level, code or field value off its range)."""
         import constriction
 
         if len(data) % 4 or not data:
@@ -173,9 +180,11 @@ class FaceCoder:
                 d = dec.decode(self._model("laplace"), mean, scale).astype(np.int64)
                 lattice.append(lattice[-1] + d)
                 prev.append(d)
-            field = None
-            if field_grid and dec.decode(self._model("field"), 1)[0]:
-                field = self._decode_field(dec, field_grid)
+            field, variant = None, 0
+            if field_grid:
+                present = bool(dec.decode(self._model("field"), 1)[0])
+                variant = int(dec.decode(self._model("variant"), 1)[0])
+                field = self._decode_field(dec, field_grid) if present else None
         except (AssertionError, ValueError, RuntimeError, OverflowError) as exc:  # constriction: invalid data
             raise ValueError(f"face payload does not decode: {exc}") from exc
         g = np.stack(lattice)
@@ -183,7 +192,7 @@ class FaceCoder:
             raise ValueError("face payload leaves the quantiser range")
         if field is not None and np.abs(field).max() > FIELD_LIMIT:
             raise ValueError("face payload's motion field leaves its range")
-        return self.codes(g, q), np.array(found), q, field
+        return self.codes(g, q), np.array(found), q, field, variant
 
     def _decode_field(self, dec, field_grid: int) -> np.ndarray:
         field = np.zeros((field_grid, field_grid, 2), dtype=np.int64)

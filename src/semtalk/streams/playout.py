@@ -52,6 +52,10 @@ class FacePlayout:
             return
         self._buffer.setdefault(frame.index, frame)
 
+    def peek(self, index: int) -> CodedFrame | None:
+        """The frame ``index`` if it has arrived and not yet played (a look ahead: nothing is taken)."""
+        return self._buffer.get(index)
+
     def pop(self, until: int) -> list[FaceFrame]:
         out = []
         while self._next < until:
@@ -59,7 +63,7 @@ class FacePlayout:
             got = self._buffer.pop(i, None)
             if got is not None:
                 coeffs = self.quantizer.dequantize(got.codes)
-                out.append(FaceFrame(i, coeffs, face_found=got.face_found, field=got.field))
+                out.append(FaceFrame(i, coeffs, face_found=got.face_found, field=got.field, variant=got.variant))
             else:
                 coeffs = self._conceal(i)
                 self.concealed += 1

@@ -29,7 +29,7 @@ from semtalk.modes.syncsc.config import RefreshConfig
 from semtalk.modes.syncsc.motion import MotionSender
 from semtalk.modes.syncsc.refresh import RefreshReceiver, RefreshSender, refresh_section
 from semtalk.modes.syncsc.speech import RATE, SpeechConfig, SpeechReceiver, SpeechSender
-from semtalk.records import StageTimer, config_from
+from semtalk.records import FaceFrame, StageTimer, config_from
 from semtalk.semantics.face.mesh import mouth_opening
 from semtalk.streams.face import FaceDepacketizer, FacePacketizer, FaceStreamFormat
 
@@ -172,6 +172,7 @@ class SyncscReceiver:
         self.config, self.kb, self.timer = config, kb, timer
         code = config.code()
         self.face = code.receiver(FaceDepacketizer(config.stream_format(kb, kb_bytes)), prior=kb.reference.codes)
+        self._fields: dict[int, tuple] = {}  # (field, variant) of the packets played last: this one and the one before
         self.latency = (config.frames_per_packet * max(1, code.k) + 1) / FPS + config.playout_margin
         # No honest frame arrives more than the play-out delay ahead; a second beyond it is refused as forged.
         self.playout = FacePlayout(kb.quantizer, kb.quantizer.dequantize(kb.reference.codes),
@@ -206,7 +207,10 @@ class SyncscReceiver:
             t = time.perf_counter()
             if self.refresh is not None and self.refresh.due(face.index):
                 self.renderer.set_sources(self.refresh.sources)
-            image = self.absence(apply_field(self.renderer(face.coeffs), face.field), face.face_found,
+            image = self.renderer(face.coeffs, face.variant)
+            if (field := self._field(face)) is not None:
+                image = apply_field(image, field, self.renderer.eyes(face.coeffs))
+            image = self.absence(image, face.face_found,
                                  lambda c=face.coeffs: self.renderer.plate(c))
             self.timer.add("render", time.perf_counter() - t)
             if self.speech is not None:
@@ -216,6 +220,25 @@ class SyncscReceiver:
             self.concealed += face.concealed
             out.append(Played(face.index, image, face.concealed))
         return out
+
+    def _field(self, face: FaceFrame) -> np.ndarray | None:
+        """The frame's motion field: its packet's, moved towards the neighbouring packet's as far as the frame lies
+        from its packet's middle. A packet's field is the best one for all its frames (``motion``) and the motion
+        it corrects is continuous, so the fields are anchored mid-packet and interpolated (HDTF: +0.002 to +0.003
+        SSIM over holding each packet's field, docs/face-rate.md). The next packet has arrived by then (the
+        play-out waits for a whole FEC block); a lost neighbour leaves the packet's own field."""
+        if face.field is None:
+            return None
+        fpp = self.config.frames_per_packet
+        packet, position = divmod(face.index, fpp)
+        self._fields = {p: f for p, f in self._fields.items() if p >= packet - 1} | {packet: (face.field, face.variant)}
+        t = (position - (fpp - 1) / 2) / fpp
+        near = self._fields.get(packet - 1) if t < 0 else None
+        if t > 0 and (ahead := self.playout.peek((packet + 1) * fpp)) is not None:
+            near = (ahead.field, ahead.variant)
+        # A field corrects its own variant's rendering: another variant's says little about this one's.
+        other = near[0] if near is not None and near[1] == face.variant else None
+        return face.field if other is None else (1 - abs(t)) * face.field + abs(t) * other
 
     def finish(self, end: float) -> Speech | None:
         if self.speech is None:
