@@ -40,6 +40,18 @@ def dense(field: np.ndarray, size: int) -> np.ndarray:
     return cv2.resize(px, (size, size), interpolation=cv2.INTER_CUBIC)
 
 
+def packet_offset(index: int, frames_per_packet: int) -> tuple[int, float]:
+    """Frame ``index``'s packet and its offset from the packet's middle in packets (−0.5..0.5): a packet's field
+    is anchored there, and a frame off the middle takes ``|offset|`` of the neighbouring packet's on that side."""
+    packet, position = divmod(index, frames_per_packet)
+    return packet, (position - (frames_per_packet - 1) / 2) / frames_per_packet
+
+
+def towards(field: np.ndarray, other: np.ndarray | None, offset: float) -> np.ndarray:
+    """``field`` moved ``|offset|`` of the way to the neighbouring packet's ``other`` (None: ``field`` itself)."""
+    return field if other is None else (1 - abs(offset)) * field + abs(offset) * other
+
+
 def apply_field(image: np.ndarray, field: np.ndarray | None, rigid: Sequence[np.ndarray] = ()) -> np.ndarray:
     """``image`` resampled at ``x + u(x)``; unchanged when ``field`` is None or all zeros.
 

@@ -86,6 +86,49 @@ def test_the_sender_gives_every_frame_of_a_packet_the_packets_field(synthetic):
     assert sender.push(CodedFrame(0, codes), crop) == [] and sender.push(CodedFrame(1, codes, False), crop) == []
     out = sender.push(CodedFrame(2, codes), crop)
     assert [f.index for f in out] == [0, 1, 2] and out[0].field is not None and np.any(out[0].field)
-    assert all(f.field is out[0].field for f in out)
+    assert all(f.field is out[0].field and f.variant == out[0].variant for f in out)
+    assert 0 <= out[0].variant < renderer.n_variants
     assert sender.push(CodedFrame(3, codes, False), crop) == []
-    assert [(f.index, f.field) for f in sender.flush()] == [(3, None)]
+    assert [(f.index, f.field, f.variant) for f in sender.flush()] == [(3, None, 0)]
+
+
+def test_the_sender_picks_the_variant_closest_to_the_frames_but_never_one_that_keeps_the_eyes_shut(synthetic):
+    from semtalk.generators.face_renderer import FaceRenderer
+    from semtalk.modes.syncsc.motion import MotionSender
+
+    kb = synthetic.kb
+    renderer = FaceRenderer(kb)
+    coeffs = kb.quantizer.dequantize(kb.keyframes[1].codes).astype(np.float64)
+    coeffs[kb.face_model.n_expr + 4] += 0.02  # a shifted head: every keyframe is warped
+    codes = kb.quantizer.quantize(coeffs)
+    coeffs = kb.quantizer.dequantize(codes)
+    target = 3 + 2  # the frames look exactly like keyframe 2 alone draws them
+    crop = renderer(coeffs, target)
+    sender = MotionSender(renderer, 4, frames_per_packet=2)
+    sender.push(CodedFrame(0, codes), crop)
+    assert sender.push(CodedFrame(1, codes), crop)[0].variant == target
+    # The same frames with eyes wider than keyframe 2's: it can no longer be chosen.
+    wide = coeffs.copy()
+    wide[kb.face_model.n_expr] = renderer._eyes[2] + 3 * renderer.config.eye_slack
+    wide_codes = kb.quantizer.quantize(wide)
+    assert not renderer.opens_eyes(kb.quantizer.dequantize(wide_codes), target)
+    sender.push(CodedFrame(2, wide_codes), crop)
+    assert sender.push(CodedFrame(3, codes), crop)[0].variant != target
+
+
+def test_a_rigid_region_moves_with_the_field_but_keeps_its_shape():
+    """A field that stretches the picture vertically moves an eye's patch without stretching it (the eye's aspect
+    ratio, the blink, is the coefficients' to say); outside the region the stretch applies."""
+    image = texture(4)
+    field = np.zeros((6, 6, 2), np.int64)
+    field[..., 1] = np.arange(6)[:, None] * 2 - 5  # u_y grows downwards: a vertical stretch
+    eye = np.array([[56.0, 64.0], [72.0, 60.0], [72.0, 68.0], [60.0, 66.0]])  # a small region about (64, 64)
+    rigid, free = apply_field(image, field, [eye]), apply_field(image, field)
+    u = dense(field, SIZE)
+    shift = u[64, 64]
+    moved = shifted(image, -float(shift[0]), -float(shift[1]))  # the whole picture moved by the centre's vector
+    patch = (slice(58, 71), slice(58, 71))
+    def diff(a: np.ndarray) -> float:
+        return float(np.abs(a[patch].astype(float) - moved[patch]).mean())
+
+    assert diff(rigid) < 0.5 * diff(free)

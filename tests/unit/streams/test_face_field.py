@@ -8,7 +8,7 @@ import pytest
 
 from semtalk.records import CodedFrame
 from semtalk.streams.face import FaceDepacketizer, FacePacketizer, FaceStreamFormat, decode_payload, encode_payload
-from semtalk.streams.facecode import FIELD_LIMIT, frames_for_rate
+from semtalk.streams.facecode import FIELD_LIMIT, VARIANTS, frames_for_rate
 from tests.unit.streams.payload_frames import N_COEFFS, TAG
 from tests.unit.streams.test_facecode import ladder_coder, talking
 
@@ -20,8 +20,8 @@ def field(rng: np.random.Generator, scale: float = 1.5) -> np.ndarray:
     return np.clip(np.rint(rng.laplace(0, scale, (GRID, GRID, 2))), -FIELD_LIMIT, FIELD_LIMIT).astype(np.int64)
 
 
-def packet_frames(codes: np.ndarray, lattice: np.ndarray | None, first: int = 0) -> list[CodedFrame]:
-    return [CodedFrame(first + i, c, True, lattice) for i, c in enumerate(codes)]
+def packet_frames(codes: np.ndarray, lattice: np.ndarray | None, first: int = 0, variant: int = 0) -> list[CodedFrame]:
+    return [CodedFrame(first + i, c, True, lattice, variant) for i, c in enumerate(codes)]
 
 
 def fmt_for(target: float | None = None, fpp: int = 10) -> FaceStreamFormat:
@@ -35,10 +35,12 @@ def test_the_field_round_trips_exactly_with_every_frame_of_its_packet(seed):
     lattice = field(rng, scale=[0.5, 2.0, 8.0][seed % 3])
     lattice[0, 0] = FIELD_LIMIT * (-1) ** seed  # the range's ends are sent too
     codes = talking(rng, 10)
-    got = decode_payload(encode_payload(packet_frames(codes, lattice), fmt_for(), 5), fmt_for(), 40)
+    variant = (7 * seed) % VARIANTS
+    got = decode_payload(encode_payload(packet_frames(codes, lattice, variant=variant), fmt_for(), 5), fmt_for(), 40)
     assert [f.index for f in got] == list(range(40, 50))
     for f in got:
         np.testing.assert_array_equal(f.field, lattice)
+        assert f.variant == variant
     np.testing.assert_array_equal(np.stack([f.codes for f in got]), ladder_coder().reconstruct(codes, 5))
 
 
@@ -46,20 +48,23 @@ def test_a_packet_without_a_field_decodes_to_none_and_costs_less():
     rng = np.random.default_rng(1)
     codes = talking(rng, 10)
     with_field = encode_payload(packet_frames(codes, field(rng)), fmt_for(), 3)
-    without = encode_payload(packet_frames(codes, None), fmt_for(), 3)
+    without = encode_payload(packet_frames(codes, None, variant=5), fmt_for(), 3)
     assert len(without) < len(with_field)
-    assert all(f.field is None for f in decode_payload(without, fmt_for(), 0))
+    assert all(f.field is None and f.variant == 5 for f in decode_payload(without, fmt_for(), 0))
     # A stream without a field grid never reads one, whatever its frames carry.
     plain = FaceStreamFormat(n_coeffs=N_COEFFS, bits=8, kb_tag=TAG, coder=ladder_coder())
     assert all(f.field is None for f in decode_payload(encode_payload(packet_frames(codes, field(rng)), plain),
                                                        plain, 0))
 
 
-def test_fields_of_the_wrong_shape_or_range_are_refused_by_the_sender():
+def test_fields_of_the_wrong_shape_or_range_and_unknown_variants_are_refused_by_the_sender():
     codes = talking(np.random.default_rng(2), 5)
     for bad in (np.zeros((GRID, GRID - 1, 2), np.int64), np.full((GRID, GRID, 2), FIELD_LIMIT + 1)):
         with pytest.raises(ValueError, match="motion field"):
             encode_payload(packet_frames(codes, bad), fmt_for())
+    for variant in (-1, VARIANTS):
+        with pytest.raises(ValueError, match="rendering variant"):
+            encode_payload(packet_frames(codes, None, variant=variant), fmt_for())
 
 
 def test_hostile_fields_raise_value_error_or_stay_in_range():
@@ -75,6 +80,7 @@ def test_hostile_fields_raise_value_error_or_stay_in_range():
         delivered += 1
         assert all(f.field is None or (f.field.shape == (GRID, GRID, 2) and np.abs(f.field).max() <= FIELD_LIMIT)
                    for f in got)
+        assert all(0 <= f.variant < VARIANTS for f in got)
     assert delivered > 0
 
 

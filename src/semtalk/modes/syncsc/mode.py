@@ -22,7 +22,7 @@ import numpy as np
 from semtalk import registry
 from semtalk.fec.base import PacketCode, StreamCode
 from semtalk.generators.face_renderer import FaceRenderer
-from semtalk.generators.motion_field import apply_field
+from semtalk.generators.motion_field import apply_field, packet_offset, towards
 from semtalk.kb.knowledge_base import KnowledgeBase, kb_tag
 from semtalk.modes.base import Captured, Outgoing, Played, Speech
 from semtalk.modes.syncsc.config import RefreshConfig
@@ -230,15 +230,13 @@ class SyncscReceiver:
         if face.field is None:
             return None
         fpp = self.config.frames_per_packet
-        packet, position = divmod(face.index, fpp)
+        packet, t = packet_offset(face.index, fpp)
         self._fields = {p: f for p, f in self._fields.items() if p >= packet - 1} | {packet: (face.field, face.variant)}
-        t = (position - (fpp - 1) / 2) / fpp
         near = self._fields.get(packet - 1) if t < 0 else None
         if t > 0 and (ahead := self.playout.peek((packet + 1) * fpp)) is not None:
             near = (ahead.field, ahead.variant)
         # A field corrects its own variant's rendering: another variant's says little about this one's.
-        other = near[0] if near is not None and near[1] == face.variant else None
-        return face.field if other is None else (1 - abs(t)) * face.field + abs(t) * other
+        return towards(face.field, near[0] if near is not None and near[1] == face.variant else None, t)
 
     def finish(self, end: float) -> Speech | None:
         if self.speech is None:

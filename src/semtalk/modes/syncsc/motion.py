@@ -5,7 +5,8 @@ The sender holds the receiver's KB and renderer (as the KB refresh does), so it 
 receiver will, each of the ways the renderer knows (``FaceRenderer.variant_weights``: the default blend, fewer
 keyframes, one keyframe alone). At the end of a packet it fits a motion field to each variant's renderings
 (``generators.motion_field``) and sends the pair whose frames come closest to the captured ones (mean SSIM) once
-the field is applied as the receiver applies it. Both travel in the face packet, under the rate controller and
+the field is applied as the receiver applies it (the first half of a packet drawn as the last one was takes
+part of that packet's field: ``SyncscReceiver._field``). Both travel in the face packet, under the rate controller and
 the packet FEC. The renderings use the exact codes, where the receiver renders from the
 precision level the rate controller picks afterwards (that choice depends on the field's cost): rendering from the
 last packet's level instead measured no better (KatieHill 0.7299 → 0.7272, Radio34 0.8263 → 0.8251).
@@ -18,7 +19,7 @@ from dataclasses import replace
 import numpy as np
 
 from semtalk.generators.face_renderer import FaceRenderer
-from semtalk.generators.motion_field import FieldFitter, apply_field
+from semtalk.generators.motion_field import FieldFitter, apply_field, packet_offset, towards
 from semtalk.metrics.video import ssim
 from semtalk.records import CodedFrame
 from semtalk.streams.facecode import VARIANTS
@@ -34,8 +35,10 @@ class MotionSender:
         self.fitter = FieldFitter(grid)
         self.frames_per_packet = frames_per_packet
         self._pending: list[CodedFrame] = []
-        # Per pending frame with a face: its renderings (one per variant), the crop, and where the eyes are drawn.
-        self._seen: list[tuple[list[np.ndarray], np.ndarray, list[np.ndarray]]] = []
+        # Per pending frame with a face: its renderings (one per variant), the crop, where the eyes are drawn, and
+        # its offset from the packet's middle (``packet_offset``).
+        self._seen: list[tuple[list[np.ndarray], np.ndarray, list[np.ndarray], float]] = []
+        self._last: tuple[int, np.ndarray | None] = (0, None)  # the last packet's variant and field
         self._closed: set[int] = set()  # variants that cannot open the eyes of some pending frame
 
     def push(self, coded: CodedFrame, crop: np.ndarray) -> list[CodedFrame]:
@@ -44,24 +47,29 @@ class MotionSender:
             coeffs = self.renderer.kb.quantizer.dequantize(coded.codes)
             variants = range(min(self.renderer.n_variants, VARIANTS))
             self._closed |= {v for v in variants if not self.renderer.opens_eyes(coeffs, v)}
-            self._seen.append((self.renderer.render_variants(coeffs, variants), crop, self.renderer.eyes(coeffs)))
+            offset = packet_offset(coded.index, self.frames_per_packet)[1]
+            renders = self.renderer.render_variants(coeffs, variants)
+            self._seen.append((renders, crop, self.renderer.eyes(coeffs), offset))
         return self.flush() if len(self._pending) >= self.frames_per_packet else []
 
     def flush(self) -> list[CodedFrame]:
         variant, field = self._choose() if self._seen else (0, None)
         out = [replace(f, field=field, variant=variant) for f in self._pending]
+        self._last = (variant, field)
         self._pending, self._seen, self._closed = [], [], set()
         return out
 
     def _choose(self) -> tuple[int, np.ndarray]:
-        crops = [crop for _, crop, _ in self._seen]
-        n = min(len(renders) for renders, _, _ in self._seen)  # a refresh mid-packet adds variants to later frames
+        crops = [crop for _, crop, _, _ in self._seen]
+        n = min(len(renders) for renders, _, _, _ in self._seen)  # a refresh mid-packet adds variants to later frames
         best = (-np.inf, 0, None)
         # A keyframe that would keep an eye half shut is no candidate: SSIM barely sees the eyes; the blinks do
         # (KatieHill's blink correlation 0.66 without this, 0.79 with it).
         for v in (v for v in range(n) if v not in self._closed):
-            field = self.fitter.fit([renders[v] for renders, _, _ in self._seen], crops)
-            score = np.mean([ssim(crop, apply_field(renders[v], field, eyes)) for renders, crop, eyes in self._seen])
+            field = self.fitter.fit([renders[v] for renders, _, _, _ in self._seen], crops)
+            before = self._last[1] if self._last[0] == v else None
+            score = np.mean([ssim(crop, apply_field(renders[v], towards(field, before if t < 0 else None, t), eyes))
+                             for renders, crop, eyes, t in self._seen])
             if score > best[0]:
                 best = (score, v, field)
         return best[1], best[2]
