@@ -117,17 +117,18 @@ class SkippingRenderer:
     play-out, FEC, concealment, the mouth track the speech follows) still runs for every frame: only the
     rendering, the receiver's dominant cost, is spared."""
 
-    def __init__(self, render: Callable[[np.ndarray], np.ndarray]) -> None:
+    def __init__(self, render: Callable[..., np.ndarray]) -> None:
         self.render = render
         self.skipping = False
         self.skipped = 0
         self.last: np.ndarray | None = None
 
-    def __call__(self, coeffs: np.ndarray) -> np.ndarray:
+    def __call__(self, coeffs: np.ndarray, *variant: int) -> np.ndarray:
+        """``variant``: the renderer's own (``FaceRenderer.variant_weights``), passed on when given."""
         if self.skipping and self.last is not None:
             self.skipped += 1
             return self.last
-        self.last = self.render(coeffs)
+        self.last = self.render(coeffs, *variant)
         return self.last
 
     def __getattr__(self, name: str):
