@@ -169,16 +169,16 @@ class FaceCoder:
         try:
             q = int(dec.decode(self._model("level"), 1)[0])
             step = self.steps[q].astype(np.float64)
-            lattice, found, prev = [], [], []
+            grid, found, prev = [], [], []
             for t in range(n):
                 found.append(bool(dec.decode(self._model("found"), 1)[0]))
                 if t == 0:
                     mean, scale = self.prior_mean / step, np.maximum(self.prior_scale / step, MIN_SCALE)
-                    lattice.append(dec.decode(self._model("laplace"), mean, scale).astype(np.int64))
+                    grid.append(dec.decode(self._model("laplace"), mean, scale).astype(np.int64))
                     continue
                 mean, scale = self._delta_params(prev, step)
                 d = dec.decode(self._model("laplace"), mean, scale).astype(np.int64)
-                lattice.append(lattice[-1] + d)
+                grid.append(grid[-1] + d)
                 prev.append(d)
             field, variant = None, 0
             if field_grid:
@@ -187,7 +187,7 @@ class FaceCoder:
                 field = self._decode_field(dec, field_grid) if present else None
         except (AssertionError, ValueError, RuntimeError, OverflowError) as exc:  # constriction: invalid data
             raise ValueError(f"face payload does not decode: {exc}") from exc
-        g = np.stack(lattice)
+        g = np.stack(grid)
         if g.min() < 0 or np.any(g * self.steps[q] > self.top + self.steps[q] // 2):
             raise ValueError("face payload leaves the quantiser range")
         if field is not None and np.abs(field).max() > FIELD_LIMIT:
