@@ -12,9 +12,9 @@ The sender fits the lattice to all the packet's frames: an initial DIS optical f
 OpenCV's ``DISOpticalFlow``) averaged over the lattice's cells, then Gauss–Newton steps on the photometric error
 at half resolution (the forwards-additive Lucas–Kanade of Baker & Matthews, IJCV 2004, eq. 10, with the
 bicubic lattice as the warp's parameters and a ridge that keeps a flat, textureless region's vectors at zero).
-The fitted lattice is what the pictures need, not the flow's noise: measured on the HDTF clips it gives
-0.731 / 0.834 / 0.821 held-out SSIM with 6 × 6 vectors at 2-pixel steps, where averaging the flow alone gives
-0.704 / 0.825 / 0.800.
+The fitted lattice is what the pictures need, not the flow's noise: measured on the HDTF clips, with one 6 × 6
+lattice at 2-pixel steps per 5 frames, it gives 0.731 / 0.834 / 0.821 held-out SSIM, where averaging the flow
+alone gives 0.704 / 0.825 / 0.800 (docs/face-rate.md).
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def apply_field(image: np.ndarray, field: np.ndarray | None, rigid: Sequence[np.
     """``image`` resampled at ``x + u(x)``; unchanged when ``field`` is None or all zeros.
 
     ``rigid``: regions (each an (n, 2) array of its points in pixels) that the field may move but not reshape:
-    around each, ``u`` fades (Gaussian, σ = the region's width) into its value at the region's centre. The eyes
+    around each, ``u`` fades (Gaussian, σ = 1.5 region widths) into its value at the region's centre. The eyes
     are such regions: one field serves a whole packet, and its slope across an eye would narrow or widen it in
     every frame of the packet, a blink's included (KatieHill's blink correlation 0.81 → 0.75 without this).
     """
