@@ -224,9 +224,9 @@ class SyncscReceiver:
     def _field(self, face: FaceFrame) -> np.ndarray | None:
         """The frame's motion field: its packet's, moved towards the neighbouring packet's as far as the frame lies
         from its packet's middle. A packet's field is the best one for all its frames (``motion``) and the motion
-        it corrects is continuous, so the fields are anchored mid-packet and interpolated (HDTF: +0.002 to +0.003
-        SSIM over holding each packet's field, docs/face-rate.md). The next packet has arrived by then (the
-        play-out waits for a whole FEC block); a lost neighbour leaves the packet's own field."""
+        it corrects is continuous, so the fields are anchored mid-packet and interpolated (HDTF: +0.001 to +0.003
+        SSIM over holding each packet's field, docs/face-rate.md). The next packet has usually arrived by then (the
+        play-out waits for a whole FEC block); a missing neighbour leaves the packet's own field."""
         if face.field is None:
             return None
         fpp = self.config.frames_per_packet
