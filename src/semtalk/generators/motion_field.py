@@ -113,14 +113,19 @@ class FieldFitter:
         for _ in range(_ITERATIONS):
             u = (self._basis @ p[..., 0].ravel()).astype(np.float32).reshape(_FIT_SIZE, _FIT_SIZE)
             v = (self._basis @ p[..., 1].ravel()).astype(np.float32).reshape(_FIT_SIZE, _FIT_SIZE)
-            hessian, gradient = np.zeros((2 * n, 2 * n)), np.zeros(2 * n)
+            # Per pixel, summed over the frames: the gradient's outer products and its product with the error. The
+            # Jacobian of frame f is [B·diag(ix_f), B·diag(iy_f)] (B: the basis), so Σ_f JᵀJ needs B only once.
+            moments = np.zeros((5, _FIT_SIZE * _FIT_SIZE), dtype=np.float32)  # ix², ix·iy, iy², ix·e, iy·e
             for r, o in pairs:
                 warped = cv2.remap(r, xs + u, ys + v, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-                ix = cv2.Sobel(warped, cv2.CV_32F, 1, 0, ksize=3).reshape(-1, 1) / 8
-                iy = cv2.Sobel(warped, cv2.CV_32F, 0, 1, ksize=3).reshape(-1, 1) / 8
-                jac = np.concatenate([self._basis * ix, self._basis * iy], 1)
-                hessian += jac.T @ jac
-                gradient += jac.T @ (warped - o).ravel()
+                ix = cv2.Sobel(warped, cv2.CV_32F, 1, 0, ksize=3).ravel() / 8
+                iy = cv2.Sobel(warped, cv2.CV_32F, 0, 1, ksize=3).ravel() / 8
+                error = (warped - o).ravel()
+                moments += np.stack([ix * ix, ix * iy, iy * iy, ix * error, iy * error])
+            b = self._basis
+            xx, xy, yy = (b.T @ (b * m[:, None]) for m in moments[:3])
+            hessian = np.block([[xx, xy], [xy, yy]])  # each block is symmetric
+            gradient = np.concatenate([b.T @ moments[3], b.T @ moments[4]])
             # Ridge in full-size pixels (the fit-size Jacobian is scaled by the ratio squared).
             ratio = size / _FIT_SIZE
             step = -np.linalg.solve(hessian + _RIDGE * ratio ** 2 * np.eye(2 * n)
