@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from semtalk.cli import main
+from semtalk.modes.syncsc.mode import FIELD_KEYFRAMES
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +43,7 @@ def test_no_speech_passes_the_original_audio_through(tmp_path, sample_clip):
                  "--max-seconds", "3"]) == 0
     report = json.loads((tmp_path / "report.json").read_text())
     assert "speech" not in report and report["audio"]["mode"] == "passthrough"
+    assert report["kb"]["keyframes"] == FIELD_KEYFRAMES  # the default stream carries a motion field
     assert not (tmp_path / "received.wav").exists()
 
 

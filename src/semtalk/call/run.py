@@ -69,7 +69,7 @@ class RunConfig:
     enroll_seconds: float = 2.0
     n_expr: int = 6
     bits: int = 8
-    keyframes: int = 10
+    keyframes: int | None = None  # the KB's keyframes; None: the mode's (``SyncscConfig.kb_keyframes``), else 10
     kb_image_codec: str = "webp"  # the codec of the KB's pictures when the run builds its KB (``kb.pictures``)
     crop_size: int = 256
     kb: str | None = None
@@ -234,12 +234,6 @@ def kb_config(config: RunConfig):
     from semtalk.enroll.build import run_kb_config
 
     return run_kb_config(config)
-
-
-def crop_config(config: RunConfig):
-    from semtalk.semantics.face.encoder import CropConfig
-
-    return CropConfig(size=config.crop_size)
 
 
 def _exact_length(input_path, duration: float) -> np.ndarray:

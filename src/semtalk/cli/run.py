@@ -78,7 +78,9 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--kb", help="use this KB file instead of building one from the clip")
     g.add_argument("--receiver-kb", help="the receiver's KB file (must match the stream's, else refused)")
     g.add_argument("--expr", dest="n_expr", type=int, default=6, help="expression coefficients (default 6)")
-    g.add_argument("--keyframes", type=int, default=10, help="keyframes in the semantic base (default 10)")
+    g.add_argument("--keyframes", type=int, default=None,
+                   help="keyframes in the semantic base (default 16 for syncsc with a motion field, whose sender "
+                        "picks among them per packet; else 10)")
     g.add_argument("--kb-image-codec", choices=registry.names("image_codec"), default="webp",
                    help="codec of the KB's pictures when the run builds its KB; seb: the learned set codec "
                         "(default webp)")

@@ -149,10 +149,13 @@ def enroll_clip(input_path: str | Path, run_config) -> KnowledgeBase:
 
 
 def run_kb_config(run_config) -> KbConfig:
-    """The enrollment settings of a run: its same-named fields, with a voice profile when the run speaks."""
+    """The enrollment settings of a run: its same-named fields, with a voice profile when the run speaks (and
+    this builder's keyframes where the run names none)."""
     from semtalk.records import config_from
 
+    keyframes = getattr(run_config, "keyframes", None)
     return config_from(KbConfig, run_config, voice=run_config.speech,
+                       keyframes=KbConfig.keyframes if keyframes is None else keyframes,
                        image_codec=getattr(run_config, "kb_image_codec", KbConfig.image_codec))
 
 
