@@ -161,16 +161,19 @@ def _registered() -> list[str]:
 # -- shared per-clip preparation ---------------------------------------------------------------------
 
 def prepare(task: Task, env: BenchEnv) -> dict:
-    """Build a clip's KB once (as ``semtalk run`` would: SyncSC's enrollment, seeded), its face crops and codes
-    and (``asr``) its ASR words, for every later cell."""
-    from semtalk import registry
+    """Build a clip's KB once (seeded like ``semtalk run`` would), its face crops and codes and (``asr``) its
+    ASR words, for every later cell. The KB builder's defaults (10 keyframes): every suite's cells share this KB,
+    and the loss sweeps carry the version-1 stream, for which SyncSC asks no more (``SyncscConfig.kb_keyframes``;
+    a default ``semtalk run`` of SyncSC builds 16)."""
     from semtalk.bench.crops import face_crops
-    from semtalk.call.run import RunConfig
+    from semtalk.call.run import RunConfig, crop_config, kb_config
+    from semtalk.enroll.build import build_kb_from_clip
 
     clip, kb = env.clip_path(task.clip), kb_path(env, task.clip)
     kb.parent.mkdir(parents=True, exist_ok=True)
     if not kb.is_file():
-        atomic_bytes(kb, registry.get("mode", "syncsc").enroll(clip, RunConfig(seed=task.seed)).to_bytes())
+        cfg = RunConfig(seed=task.seed)
+        atomic_bytes(kb, build_kb_from_clip(clip, crop_config(cfg), kb_config(cfg)).to_bytes())
     if not crops_path(env, task.clip).is_file():
         crops = face_crops(clip, kb)
         tmp = crops_path(env, task.clip).with_suffix(".tmp.npz")

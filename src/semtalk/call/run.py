@@ -236,6 +236,12 @@ def kb_config(config: RunConfig):
     return run_kb_config(config)
 
 
+def crop_config(config: RunConfig):
+    from semtalk.semantics.face.encoder import CropConfig
+
+    return CropConfig(size=config.crop_size)
+
+
 def _exact_length(input_path, duration: float) -> np.ndarray:
     """The input's audio at 16 kHz padded with silence to the call's duration (streams may end early)."""
     from semtalk.media.reader import read_audio
