@@ -100,7 +100,7 @@ class SyncscConfig:
 
         With a motion field the sender picks, per packet, the keyframe (or blend) whose rendering its field brings
         closest to the frame (``motion``), so more keyframes are more choices. 16 instead of 10 on the HDTF clips:
-        held-out SSIM 0.7989 → 0.8010 and VMAF 25.2 → 25.6 at 1.6 kbps, for KBs 38–45 % larger (sent once, not
+        held-out SSIM 0.7989 → 0.8010 and VMAF 25.2 → 25.6 at 1.6 kbps, for KBs 39–45 % larger (sent once, not
         in the stream rate); 20 gave 0.7996 (docs/face-rate.md)."""
         return FIELD_KEYFRAMES if self.field_grid() else None
 
