@@ -35,6 +35,7 @@ class FacePlayout:
         self._buffer: dict[int, CodedFrame] = {}
         self._next = 0
         self._last: np.ndarray | None = None
+        self._drawn: tuple[np.ndarray | None, int] = (None, 0)  # the last frame's motion field and variant
         self.late = 0
         self.implausible = 0
         self.concealed = 0
@@ -64,10 +65,12 @@ class FacePlayout:
             if got is not None:
                 coeffs = self.quantizer.dequantize(got.codes)
                 out.append(FaceFrame(i, coeffs, face_found=got.face_found, field=got.field, variant=got.variant))
+                self._drawn = (got.field, got.variant)
             else:
                 coeffs = self._conceal(i)
                 self.concealed += 1
-                out.append(FaceFrame(i, coeffs, face_found=True, concealed=True))
+                field, variant = self._drawn
+                out.append(FaceFrame(i, coeffs, face_found=True, concealed=True, field=field, variant=variant))
             self._last = coeffs
             self._next += 1
         return out

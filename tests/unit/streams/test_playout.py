@@ -90,6 +90,20 @@ def test_before_any_frame_the_fallback_is_used():
         np.testing.assert_allclose(f.coeffs, FALLBACK, rtol=0, atol=1e-6)
 
 
+def test_a_concealed_frame_is_drawn_as_the_last_frame_played():
+    """A lost packet's frames keep the last packet's variant and motion field: a field switched off for a packet
+    is a visible jump (HDTF at 30 % packet loss without FEC: +0.001 to +0.010 SSIM, docs/face-rate.md)."""
+    field = np.full((2, 2, 2), 3)
+    p = FacePlayout(Q, FALLBACK)
+    assert [(f.field, f.variant) for f in p.pop(1)] == [(None, 0)]  # nothing played yet: the default drawing
+    p.push(CodedFrame(1, np.array(A, dtype=np.uint16), field=field, variant=5))
+    p.push(CodedFrame(4, np.array(B, dtype=np.uint16), variant=2))
+    out = p.pop(5)
+    assert [f.concealed for f in out] == [False, True, True, False]
+    assert [f.variant for f in out] == [5, 5, 5, 2]
+    assert out[1].field is field and out[2].field is field and out[3].field is None
+
+
 def test_first_frames_interpolate_from_the_fallback():
     p = FacePlayout(Q, FALLBACK)
     p.push(frame(2, B))
