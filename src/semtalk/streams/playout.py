@@ -2,7 +2,9 @@
 
 Frames are played out in index order with a fixed look-ahead: a missing frame is linearly
 interpolated between the last frame played and the next frame already received, or the last frame
-is held when nothing later has arrived yet. The first frames fall back to the KB reference.
+is held when nothing later has arrived yet. The first frames fall back to the KB reference. A concealed frame is
+drawn as the last frame played was (its rendering variant and motion field): switching the field off for a lost
+packet is a jump in the picture (docs/face-rate.md).
 
 The play-out position is the receiver's clock: no honest frame arrives more than the play-out delay
 ahead of it, so a frame index beyond ``horizon`` frames ahead is forged or corrupt and refused. That
